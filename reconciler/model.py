@@ -1,0 +1,173 @@
+"""The core nouns shared by every stage. Plain frozen data; transformations live elsewhere.
+
+Identity is ``ResourceId(provider, kind, name)`` where ``provider`` is the provider *instance*
+name from the project file (e.g. ``studio``), ``kind`` the manifest kind (``Automation``) and
+``name`` the document's ``metadata.name``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import Enum
+from typing import Any
+
+
+@dataclass(frozen=True, order=True)
+class ResourceId:
+    """Identity of a managed thing: unique within a project."""
+
+    provider: str
+    kind: str
+    name: str
+
+    def __str__(self) -> str:
+        return f"{self.provider}/{self.kind}/{self.name}"
+
+    @classmethod
+    def parse(cls, text: str) -> ResourceId:
+        """Parse ``provider/Kind/name`` (the form printed everywhere and taken by --target)."""
+        parts = text.split("/")
+        if len(parts) != 3 or not all(parts):
+            raise ValueError(f"expected PROVIDER/KIND/NAME, got {text!r}")
+        return cls(*parts)
+
+
+@dataclass(frozen=True)
+class SourcePosition:
+    """Where a node came from: file path (relative to the project folder when possible), 1-based."""
+
+    file: str
+    line: int
+    column: int
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}:{self.column}"
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """Per-resource rules from ``metadata.lifecycle``."""
+
+    prevent_destroy: bool = False
+    ignore_changes: tuple[str, ...] = ()  # dotted paths such as "spec.description"
+
+
+@dataclass(frozen=True)
+class Resource:
+    """A desired resource: identity, spec with schema defaults applied, where it was declared."""
+
+    id: ResourceId
+    provider_type: str  # workspace | outlit | datallog | automation-runs
+    spec: Mapping[str, Any]
+    source: SourcePosition
+    lifecycle: Lifecycle = Lifecycle()
+    labels: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class LiveResource:
+    """What a provider read: identity it was matched to, remote id, spec-shaped projection.
+
+    ``managed`` is False when the object matched neither a desired resource nor a state entry;
+    its ``id.name`` is then derived from the natural key. ``upgradable`` lists things the platform
+    reports as behind their latest version (e.g. connection ids) so the planner can propose an
+    ``upgrade``. ``raw`` is the platform's object, for display only.
+    """
+
+    id: ResourceId
+    remote_id: str
+    spec: Mapping[str, Any]
+    raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    managed: bool = True
+    upgradable: tuple[str, ...] = ()
+
+
+class Action(str, Enum):
+    """What an operation does. Values are what users see and what plan JSON carries."""
+
+    CREATE = "create"
+    UPDATE = "update"
+    ENABLE = "enable"
+    DISABLE = "disable"
+    UPGRADE = "upgrade"
+    REPLACE = "replace"
+    REMOVE = "remove"
+    CHECK = "check"
+
+    def __str__(self) -> str:
+        return self.value
+
+
+MUTATING_ACTIONS = frozenset(a for a in Action if a is not Action.CHECK)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One field-level difference. ``path`` is relative to spec, e.g. ``("config", "cron")``."""
+
+    path: tuple[str | int, ...]
+    before: Any
+    after: Any
+    sensitive: bool = False
+
+    @property
+    def dotted(self) -> str:
+        return ".".join(str(p) for p in self.path)
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One planned step: action on a resource, the field changes behind it, what it waits for.
+
+    ``resource`` is the desired resource (None for ``remove``); ``live`` the object as read (None
+    for ``create``); ``steps`` the API calls the provider says it will make, for display.
+    """
+
+    action: Action
+    id: ResourceId
+    resource: Resource | None
+    live: LiveResource | None
+    changes: tuple[Change, ...] = ()
+    depends_on: tuple[ResourceId, ...] = ()
+    steps: tuple[str, ...] = ()
+    reason: str = ""  # e.g. "drift", "change in git", "conflict", "orphan"
+
+
+@dataclass(frozen=True)
+class OperationResult:
+    """What executing an operation did: the remote id now behind the resource and the calls made."""
+
+    remote_id: str | None
+    calls: tuple[str, ...] = ()  # "POST /api/v1/.../automations" (method and path template)
+    warnings: tuple[str, ...] = ()
+    live: LiveResource | None = None  # the object as it stands after the operation, if known
+
+
+@dataclass(frozen=True)
+class ExecutionContext:
+    """What a provider needs from the engine to execute one operation.
+
+    ``remote_ids`` maps identities already known (from state, and from operations earlier in
+    this apply) to remote ids, so a schedule can find the automation created moments before.
+    ``desired`` holds every desired resource of the provider instance, keyed by identity.
+    """
+
+    remote_ids: Mapping[ResourceId, str]
+    desired: Mapping[ResourceId, Resource]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Ordered operations plus what is needed to refuse a stale apply."""
+
+    operations: tuple[Operation, ...]
+    unmanaged: tuple[LiveResource, ...] = ()
+    state_serial: int = 0
+    state_lineage: str = ""
+    live_fingerprint: str = ""  # hash over the live projections the plan was computed from
+    created_at: str = ""
+
+    @property
+    def has_changes(self) -> bool:
+        return any(op.action in MUTATING_ACTIONS for op in self.operations)

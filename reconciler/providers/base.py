@@ -1,0 +1,71 @@
+"""The ``Provider`` protocol: the only thing the engine knows about a platform.
+
+A provider instance is built from one ``providers.<name>`` entry of the project file. It reads
+live objects of the kinds it manages and projects them into spec shape (the inverse of what
+``execute`` sends), so a freshly applied object compares equal to its desired spec.
+
+Identity matching happens in the provider, because only it knows each kind's natural key
+(workspace automation ``display_name``, trigger ``trigger_id``, schedule = its automation,
+connection ``connection_id``, outlit automation ``key``): ``read`` matches each live object first
+by remote id against ``known`` (from state), then by natural key against ``desired``; anything
+left is returned with ``managed=False`` and a name derived from its natural key. Reference fields
+(e.g. a schedule's ``automation``) are projected to the referenced resource's ``metadata.name``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+
+from reconciler.model import (
+    ExecutionContext,
+    LiveResource,
+    Operation,
+    OperationResult,
+    Resource,
+    ResourceId,
+)
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reconciler.config import ProviderConfig
+
+
+@runtime_checkable
+class Provider(Protocol):
+    """An adapter for one platform's HTTP API."""
+
+    type_name: ClassVar[str]  # "workspace", "outlit", "datallog", "automation-runs"
+    kinds: ClassVar[frozenset[str]]  # manifest kinds this type manages, e.g. {"Automation"}
+
+    def __init__(
+        self, config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None: ...
+
+    async def read(
+        self, desired: Sequence[Resource], known: Mapping[ResourceId, str]
+    ) -> list[LiveResource]:
+        """Read every live object of the managed kinds, matched to identities (see module doc)."""
+        ...
+
+    def describe(self, operation: Operation) -> tuple[str, ...]:
+        """The API steps ``execute`` will take for this operation, for display (no I/O)."""
+        ...
+
+    async def execute(self, operation: Operation, context: ExecutionContext) -> OperationResult:
+        """Carry out one operation; never re-send a create whose outcome is unknown."""
+        ...
+
+    def request_counts(self) -> Mapping[str, int]:
+        """Requests made so far, keyed by ``METHOD /path/template``."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        ...
+
+
+def spec_get(spec: Mapping[str, Any], key: str, default: Any = None) -> Any:
+    """Read a spec field that may be absent (schema defaults are applied before providers see it)."""
+    return spec.get(key, default)
