@@ -15,6 +15,7 @@ left is returned with ``managed=False`` and a name derived from its natural key.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from reconciler.model import (
@@ -69,3 +70,42 @@ class Provider(Protocol):
 def spec_get(spec: Mapping[str, Any], key: str, default: Any = None) -> Any:
     """Read a spec field that may be absent (schema defaults are applied before providers see it)."""
     return spec.get(key, default)
+
+
+@dataclass(frozen=True)
+class RunStep:
+    """One step of a run as the platform reports it."""
+
+    name: str
+    status: str
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class RunStatus:
+    """A run's state in platform-neutral terms; ``status`` keeps the platform's own word."""
+
+    run_id: str
+    status: str
+    terminal: bool
+    succeeded: bool | None  # None while the run is not terminal
+    steps: tuple[RunStep, ...] = ()
+    error: str | None = None
+    message: str = ""  # e.g. Datallog's "Automation x started successfully."
+
+
+@runtime_checkable
+class CheckRunner(Protocol):
+    """Optional capability: providers whose ``Check`` kind starts smoke runs (workspace, datallog)."""
+
+    async def start_check(self, check: Resource, context: ExecutionContext) -> RunStatus:
+        """Start the run a Check describes; a platform without run status returns it terminal."""
+        ...
+
+    async def poll_check(self, check: Resource, run_id: str, context: ExecutionContext) -> RunStatus:
+        """The run's current status."""
+        ...
+
+    async def cancel_check(self, check: Resource, run_id: str, context: ExecutionContext) -> None:
+        """Best-effort cancel of a run that exceeded its timeout (no-op where unsupported)."""
+        ...
