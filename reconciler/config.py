@@ -2,23 +2,38 @@
 
 ``${env:NAME}`` references are kept unresolved until a command needs the value, so ``validate``
 needs no credentials and a ``plan`` with a missing variable fails naming the variable, file and
-line.
-
-(Loading is implemented by the foundation work; the dataclasses below are the shared contract.)
+line. ``$${`` writes a literal ``${``.
 """
 
 from __future__ import annotations
 
+import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from reconciler.errors import ConfigError
 from reconciler.model import SourcePosition
 
 PROJECT_FILE = "reconciler.yaml"
 DEFAULT_STATE_PATH = ".reconciler/state.json"
 DEFAULT_SANDBOX_DB = ".reconciler/sandbox.db"
+SANDBOX_BASE_URL = "sandbox"
+
+# ``$${`` is an escaped dollar; ``${env:NAME}`` a reference; any other ``${...}`` is a mistake.
+_REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
+_ENV_NAME = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)")
+_FIELDS = ("type", "base_url", "parallelism", "timeout", "max_retries")
+
+
+class ProjectFileError(ConfigError):
+    """The project file breaks its schema; carries every problem found (see manifest.problems)."""
+
+    def __init__(self, message: str, problems: list | None = None) -> None:
+        super().__init__(message)
+        self.problems = problems or []
 
 
 @dataclass(frozen=True)
@@ -34,14 +49,29 @@ class ProviderConfig:
     timeout: float = 30.0
     max_retries: int = 5
     sandbox_db: Path | None = None  # where ``base_url: sandbox`` keeps its world
+    # where each setting was written, so a missing variable is reported at its line
+    setting_positions: Mapping[str, SourcePosition] = field(default_factory=dict)
+
+    @property
+    def is_sandbox(self) -> bool:
+        """True when this instance talks to the embedded sandbox."""
+        return self.base_url == SANDBOX_BASE_URL
 
     def get(self, key: str, default: Any = None) -> Any:
         """A setting with ``${env:NAME}`` resolved now; a missing variable is a ConfigError."""
-        raise NotImplementedError
+        if key not in self.settings:
+            return default
+        where = self.setting_positions.get(key, self.position)
+        return interpolate(self.settings[key], where, f"providers.{self.name}.{key}")
 
     def secret(self, key: str) -> str | None:
-        """A credential (``token``, ``api_key``) resolved from the environment, or None if unset."""
-        raise NotImplementedError
+        """A credential (``token``, ``api_key``) resolved from the environment, or None if unset.
+
+        None means the project file does not set it; a reference to a variable that is not set
+        is a ConfigError naming the variable, file and line.
+        """
+        value = self.get(key)
+        return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -60,13 +90,69 @@ class Project:
     manifests: tuple[str, ...]
     providers: Mapping[str, ProviderConfig]
     state: StateConfig
+    # where each manifests entry was written (same order as ``manifests``)
+    manifest_positions: tuple[SourcePosition, ...] = ()
 
 
 def find_project(start: Path) -> Path:
     """The project file in ``start`` or its nearest ancestor."""
-    raise NotImplementedError
+    start = Path(start).absolute()
+    if start.is_file():
+        return start
+    if not start.exists():
+        raise ConfigError(f"folder {start} does not exist")
+    for folder in (start, *start.parents):
+        candidate = folder / PROJECT_FILE
+        if candidate.is_file():
+            return candidate
+    raise ConfigError(
+        f"no {PROJECT_FILE} in {start} or any folder above it "
+        "(run from the project folder or pass -C DIR)"
+    )
 
 
 def load_project(start: Path) -> Project:
     """Find and parse the project file (no environment variable is resolved here)."""
-    raise NotImplementedError
+    from reconciler.manifest.project_file import parse_project_file
+
+    return parse_project_file(find_project(start))
+
+
+def interpolate(value: Any, where: SourcePosition, path: str) -> Any:
+    """``value`` with every ``${env:NAME}`` replaced from the environment (lists, maps, text)."""
+    if isinstance(value, str):
+        return _interpolate_text(value, where, path)
+    if isinstance(value, list):
+        return [interpolate(v, where, path) for v in value]
+    if isinstance(value, Mapping):
+        return {k: interpolate(v, where, f"{path}.{k}") for k, v in value.items()}
+    return value
+
+
+def reference_errors(text: str) -> list[str]:
+    """What is wrong with the ``${...}`` references in ``text`` (no environment is read)."""
+    errors = []
+    for match in _REFERENCE.finditer(text):
+        inner = match.group(1)
+        if inner is not None and not _ENV_NAME.fullmatch(inner):
+            errors.append(f"unsupported reference ${{{inner}}} (only ${{env:NAME}} is supported)")
+    return errors
+
+
+def _interpolate_text(text: str, where: SourcePosition, path: str) -> str:
+    def replace(match: re.Match[str]) -> str:
+        inner = match.group(1)
+        if inner is None:
+            return "${"
+        name = _ENV_NAME.fullmatch(inner)
+        if name is None:
+            raise ConfigError(f"{where}: {path}: unsupported reference ${{{inner}}}")
+        variable = name.group(1)
+        if variable not in os.environ:
+            raise ConfigError(
+                f"{where}: {path}: environment variable {variable} is not set "
+                f"(export it before running; the project file refers to it as ${{env:{variable}}})"
+            )
+        return os.environ[variable]
+
+    return _REFERENCE.sub(replace, text)

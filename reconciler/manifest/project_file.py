@@ -1,0 +1,152 @@
+"""Parse ``reconciler.yaml`` into a ``Project``: strict YAML, its JSON Schema, known provider types.
+
+No environment variable is read here; only the syntax of ``${...}`` references is checked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any
+
+from reconciler.config import (
+    DEFAULT_SANDBOX_DB,
+    DEFAULT_STATE_PATH,
+    SANDBOX_BASE_URL,
+    Project,
+    ProjectFileError,
+    ProviderConfig,
+    StateConfig,
+    reference_errors,
+)
+from reconciler.errors import ConfigError
+from reconciler.manifest.problems import Problem, closest, dotted, summary
+from reconciler.manifest.schema_errors import schema_problems
+from reconciler.manifest.yaml_source import Path_, YAMLDocument, YAMLProblem, decode, read_documents
+from reconciler.model import SourcePosition
+from reconciler.schema import PROJECT, load_schema, provider_types_with_schemas, validator
+
+_PROVIDER_FIELDS = frozenset({"type", "base_url", "parallelism", "timeout", "max_retries"})
+_ENTRY_POINT_GROUP = "reconciler.providers"
+
+
+def parse_project_file(path: Path) -> Project:
+    """Read and check a project file; raises ProjectFileError listing every problem."""
+    root = path.parent.resolve()
+    shown = path.name
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{shown}: cannot read the project file: {exc.strerror}") from None
+    try:
+        documents = list(read_documents(decode(data)))
+    except YAMLProblem as exc:
+        _fail([Problem(shown, exc.line, exc.column, exc.message)])
+    documents = [d for d in documents if d.value is not None]
+    if len(documents) != 1 or not isinstance(documents[0].value, dict):
+        line = documents[1].line if len(documents) > 1 else 1
+        _fail([Problem(shown, line, 1, "the project file must hold exactly one mapping")])
+    doc = documents[0]
+    problems = list(schema_problems(validator(PROJECT), doc.value, doc, file=shown))
+    problems += _type_problems(doc, shown)
+    problems += _reference_problems(doc, shown)
+    if problems:
+        _fail(problems)
+    return _build(doc, root, path.resolve(), shown)
+
+
+def _fail(problems: list[Problem]) -> Any:
+    raise ProjectFileError(summary(problems), problems)
+
+
+def known_provider_types() -> set[str]:
+    """Provider types installed (entry points) or described by a schema folder."""
+    names = {ep.name for ep in entry_points(group=_ENTRY_POINT_GROUP)}
+    return names | set(provider_types_with_schemas())
+
+
+def _type_problems(doc: YAMLDocument, shown: str) -> Iterator[Problem]:
+    providers = doc.value.get("providers")
+    if not isinstance(providers, dict):
+        return
+    known = known_provider_types()
+    for name, entry in providers.items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
+            continue
+        if entry["type"] not in known:
+            where: Path_ = ("providers", name, "type")
+            line, column = doc.mark(where)
+            yield Problem(
+                shown,
+                line,
+                column,
+                f"unknown provider type {entry['type']!r}",
+                path=dotted(where),
+                expected="one of " + ", ".join(sorted(known)),
+                suggestion=closest(entry["type"], known),
+            )
+
+
+def _reference_problems(doc: YAMLDocument, shown: str) -> Iterator[Problem]:
+    for where, text in _strings(doc.value, ()):
+        for message in reference_errors(text):
+            line, column = doc.mark(where)
+            yield Problem(shown, line, column, message, path=dotted(where), expected="${env:NAME}")
+
+
+def _strings(value: Any, path: Path_) -> Iterator[tuple[Path_, str]]:
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(item, (*path, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            yield from _strings(item, (*path, index))
+
+
+def _build(doc: YAMLDocument, root: Path, file: Path, shown: str) -> Project:
+    data = doc.value
+    schema = load_schema(PROJECT)
+
+    def position(*where: str | int) -> SourcePosition:
+        line, column = doc.mark(where)
+        return SourcePosition(shown, line, column)
+
+    providers = {}
+    for name, entry in data["providers"].items():
+        type_schema = schema["$defs"].get(entry["type"], {})
+        default_url = type_schema.get("properties", {}).get("base_url", {}).get("default", "")
+        base_url = str(entry.get("base_url", default_url))
+        settings = {k: v for k, v in entry.items() if k not in _PROVIDER_FIELDS}
+        providers[name] = ProviderConfig(
+            name=name,
+            type=entry["type"],
+            base_url=base_url,
+            settings=settings,
+            position=position("providers", name),
+            parallelism=int(entry.get("parallelism", 8)),
+            timeout=float(entry.get("timeout", 30.0)),
+            max_retries=int(entry.get("max_retries", 5)),
+            sandbox_db=root / DEFAULT_SANDBOX_DB if base_url == SANDBOX_BASE_URL else None,
+            setting_positions={k: position("providers", name, k) for k in settings},
+        )
+    state_data = data.get("state") or {}
+    state = StateConfig(
+        backend=state_data.get("backend", "local"),
+        path=root / state_data.get("path", DEFAULT_STATE_PATH),
+        settings={k: v for k, v in state_data.items() if k not in ("backend", "path")},
+    )
+    manifests = data.get("manifests", schema["properties"]["manifests"]["default"])
+    return Project(
+        root=root,
+        file=file,
+        manifests=tuple(manifests),
+        providers=providers,
+        state=state,
+        manifest_positions=tuple(
+            position("manifests", i) if "manifests" in data else position()
+            for i in range(len(manifests))
+        ),
+    )

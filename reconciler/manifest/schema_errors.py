@@ -1,0 +1,143 @@
+"""jsonschema's errors turned into Problems people can act on, positioned on the YAML node."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Mapping
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import ValidationError as SchemaError
+
+from reconciler.manifest.problems import Problem, closest, dotted
+from reconciler.manifest.yaml_source import Path_, YAMLDocument
+
+_JSON_TYPES = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    list: "list",
+    dict: "mapping",
+    type(None): "null",
+}
+
+
+def schema_problems(
+    validator: Draft202012Validator,
+    instance: Any,
+    doc: YAMLDocument,
+    *,
+    file: str,
+    identity: str = "",
+    prefix: Path_ = (),
+) -> Iterator[Problem]:
+    """Every schema violation of ``instance`` (found at ``prefix`` inside ``doc``)."""
+    for error in validator.iter_errors(instance):
+        yield from _translate(error, doc, file, identity, prefix)
+
+
+def _translate(
+    error: SchemaError, doc: YAMLDocument, file: str, identity: str, prefix: Path_
+) -> Iterator[Problem]:
+    path: Path_ = (*prefix, *error.absolute_path)
+    schema = error.schema if isinstance(error.schema, Mapping) else {}
+    keyword = error.validator
+    value = error.instance
+
+    def problem(message: str, where: Path_ = path, *, key: bool = False, **extra: str) -> Problem:
+        line, column = doc.mark(where, key=key)
+        return Problem(file, line, column, message, identity, dotted(where), **extra)
+
+    if keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(value, Mapping):
+        known = list(schema.get("properties", {}))
+        patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
+        for name in value:
+            if name in known or any(p.search(name) for p in patterns):
+                continue
+            yield problem(
+                f"unknown field {name!r}",
+                (*path, name),
+                key=True,
+                expected=_one_of(known) if known else "no fields here",
+                suggestion=closest(name, known),
+            )
+    elif keyword == "required" and isinstance(value, Mapping):
+        for name in list(error.validator_value):  # type: ignore[arg-type]
+            if name not in value:
+                yield problem(f"missing required field {name!r}")
+    elif keyword == "enum":
+        options = list(error.validator_value)  # type: ignore[arg-type]
+        yield problem(
+            f"{_show(value)} is not allowed",
+            expected=_one_of(options),
+            suggestion=closest(value, options) if isinstance(value, str) else "",
+        )
+    elif keyword == "const":
+        yield problem(f"{_show(value)} is not allowed", expected=_show(error.validator_value))
+    elif keyword == "type":
+        wanted = error.validator_value
+        wanted_text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
+        wanted_text = wanted_text.replace("object", "mapping").replace("array", "list")
+        yield problem(f"{_show(value)} is a {_type_name(value)}", expected=wanted_text)
+    elif keyword == "propertyNames":
+        yield problem(
+            f"name {_show(value)} is not valid",
+            key=True,
+            expected=schema.get("x-expected") or _pattern_text(error),
+        )
+    elif keyword == "pattern":
+        yield problem(
+            f"{_show(value)} does not match the required format",
+            expected=schema.get("x-expected") or f"text matching {error.validator_value}",
+        )
+    elif keyword == "format":
+        yield problem(f"{_show(value)} is not a valid {error.validator_value}")
+    elif keyword == "not" and isinstance(error.validator_value, Mapping):
+        both = error.validator_value.get("required", [])
+        fields = " and ".join(repr(f) for f in both) or "this combination"
+        yield problem(f"{fields} cannot be used together", expected="only one of them")
+    elif keyword in ("oneOf", "anyOf") and "x-expected" in schema:
+        yield problem(f"{_show(value)} is not valid", expected=schema["x-expected"])
+    elif keyword == "uniqueItems":
+        yield problem("list holds the same item more than once", expected="unique items")
+    elif keyword is False or keyword == "false":
+        yield problem("this field is not allowed here")
+    else:
+        yield problem(_plain(error))
+
+
+def _pattern_text(error: SchemaError) -> str:
+    pattern = (
+        error.validator_value.get("pattern") if isinstance(error.validator_value, Mapping) else None
+    )
+    return f"text matching {pattern}" if pattern else "a valid name"
+
+
+def _plain(error: SchemaError) -> str:
+    """jsonschema's own wording, with Python reprs of long values trimmed."""
+    message = error.message
+    return message if len(message) <= 200 else message[:197] + "..."
+
+
+def _one_of(options: list[Any]) -> str:
+    shown = ", ".join(_show(o) for o in options)
+    return f"one of {shown}" if len(options) > 1 else shown
+
+
+def _type_name(value: Any) -> str:
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def _show(value: Any) -> str:
+    """A short, quoted rendering of a value for a message."""
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:57] + "..."
+        return repr(text)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, (dict, list)):
+        return "a " + _type_name(value)
+    return repr(value)
