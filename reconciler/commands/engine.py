@@ -1,7 +1,381 @@
-"""CLI commands of this area (filled in by its issue)."""
+"""``plan``, ``apply``, ``drift``, ``state list|show|rm``, ``import``: parse, call, render, exit."""
 
 from __future__ import annotations
 
+import json
+import os
+import sys
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractContextManager
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
 import click
 
-COMMANDS: list[click.Command] = []
+from reconciler.cli import AppContext, pass_app
+from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
+from reconciler.model import ResourceId
+
+if TYPE_CHECKING:
+    from reconciler.config import Project
+    from reconciler.engine import Assessment
+    from reconciler.render.report import PlanReport
+
+T = TypeVar("T")
+FORMATS = ["text", "json", "markdown", "github"]
+DEFAULT_LOCK_TIMEOUT = 0.0
+
+
+def format_option(choices: list[str]) -> Callable[[T], T]:
+    """``--format`` with the given choices, text by default."""
+    return click.option(
+        "--format",
+        "fmt",
+        type=click.Choice(choices),
+        default="text",
+        show_default=True,
+        help="Output format.",
+    )
+
+
+lock_timeout_option = click.option(
+    "--lock-timeout",
+    type=float,
+    default=DEFAULT_LOCK_TIMEOUT,
+    show_default=True,
+    help="Seconds to wait for the state lock held by another run (0: fail at once).",
+)
+
+
+def _project(app: AppContext) -> Project:
+    from reconciler.config import load_project
+
+    return load_project(app.directory)
+
+
+def _target(value: str | None) -> ResourceId | None:
+    if value is None:
+        return None
+    try:
+        return ResourceId.parse(value)
+    except ValueError as exc:
+        raise PlanError(f"--target: {exc}") from None
+
+
+def _progress() -> AbstractContextManager[Callable[[str], None]]:
+    from reconciler.progress import progress_line
+
+    return progress_line(sys.stderr)
+
+
+def _run(work: Callable[[Callable[[str], None]], Awaitable[T]]) -> T:
+    """Run async work with a progress callback on stderr."""
+    with _progress() as report:
+        return anyio.run(work, report)
+
+
+def _emit(report: PlanReport, fmt: str, app: AppContext) -> None:
+    """Print a report in the chosen format; github also appends to the job summary."""
+    from reconciler.render.github import render_github
+    from reconciler.render.json import render_json
+    from reconciler.render.markdown import render_markdown
+    from reconciler.render.text import render_text
+
+    if fmt == "json":
+        click.echo(render_json(report), nl=False)
+    elif fmt == "markdown":
+        click.echo(render_markdown(report), nl=False)
+    elif fmt == "github":
+        text, summary = render_github(report)
+        click.echo(text, nl=False)
+        summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+        if summary_path:
+            with open(summary_path, "a", encoding="utf-8") as handle:
+                handle.write(summary + "\n")
+    else:
+        click.echo(render_text(report, color=app.color), nl=False, color=app.color)
+
+
+async def _assess(
+    project: Project,
+    report: Callable[[str], None],
+    target: ResourceId | None = None,
+) -> tuple[Assessment, Any]:
+    from reconciler.engine import Engine, state_backend
+
+    backend = state_backend(project)
+    engine = Engine(project, progress=report)
+    async with engine:
+        assessment = await engine.assess(backend.read(), target=target)
+    return assessment, backend
+
+
+def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
+    from reconciler.engine import rules_for
+    from reconciler.render import build_report
+
+    return build_report(assessment.plan, rules_for, assessment.state, title)
+
+
+@click.command("plan")
+@click.option(
+    "--out",
+    "out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Save the plan (JSON, no secret values) for `reconciler apply FILE`.",
+)
+@click.option(
+    "--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (0 none, 1 error)."
+)
+@format_option(FORMATS)
+@click.option(
+    "--target",
+    "target",
+    metavar="PROVIDER/KIND/NAME",
+    help="Plan only this resource and what it depends on.",
+)
+@pass_app
+def plan_command(
+    app: AppContext, out: Path | None, detailed_exitcode: bool, fmt: str, target: str | None
+) -> None:
+    """Read live state and show what apply would change."""
+    project = _project(app)
+    wanted = _target(target)
+    assessment, _backend = _run(lambda report: _assess(project, report, wanted))
+    report = _report_of(assessment)
+    _emit(report, fmt, app)
+    if out is not None:
+        from reconciler.engine import saved_plan_document
+        from reconciler.render.json import plan_document
+
+        document = saved_plan_document(plan_document(report), assessment)
+        out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+        click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
+    if detailed_exitcode and assessment.plan.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+@click.command("apply")
+@click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.option("--auto-approve", is_flag=True, help="Apply without asking.")
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Operations run at the same time (dependencies always respected).",
+)
+@lock_timeout_option
+@click.option(
+    "--target",
+    "target",
+    metavar="PROVIDER/KIND/NAME",
+    help="Apply only this resource and what it depends on.",
+)
+@pass_app
+def apply_command(
+    app: AppContext,
+    plan_file: Path | None,
+    auto_approve: bool,
+    parallelism: int,
+    lock_timeout: float,
+    target: str | None,
+) -> None:
+    """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
+    from reconciler.apply import ApplyFailedError
+    from reconciler.engine import state_backend
+
+    project = _project(app)
+    saved = _read_saved_plan(plan_file) if plan_file else None
+    backend = state_backend(project)
+    with backend.lock(lock_timeout):
+        outcome = _run(
+            lambda report: _apply(
+                project,
+                backend,
+                app,
+                report,
+                saved,
+                plan_file,
+                auto_approve or saved is not None,
+                parallelism,
+                _target(target),
+            )
+        )
+    if outcome is None:
+        return
+    for warning in outcome.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    click.echo(outcome.summary())
+    for op, error in outcome.failed:
+        click.echo(f"  failed  {op.action} {op.id}: {error}")
+    for op, why in outcome.skipped:
+        click.echo(f"  skipped {op.action} {op.id}: {why}")
+    if not outcome.ok:
+        raise ApplyFailedError(
+            f"{len(outcome.failed)} operation(s) failed, {len(outcome.skipped)} skipped; "
+            "everything else was applied and recorded. Fix the cause and run apply again."
+        )
+
+
+def _read_saved_plan(path: Path) -> dict:
+    try:
+        loaded: dict = json.loads(path.read_text())
+        return loaded
+    except (OSError, ValueError) as exc:
+        raise PlanError(f"{path}: cannot read the saved plan: {exc}") from None
+
+
+async def _apply(
+    project: Project,
+    backend: Any,
+    app: AppContext,
+    report: Callable[[str], None],
+    saved: dict | None,
+    plan_file: Path | None,
+    approved: bool,
+    parallelism: int,
+    target: ResourceId | None,
+) -> Any:
+    from reconciler.apply import StateRecorder, execute_plan
+    from reconciler.engine import Engine, rules_for, verify_saved_plan
+    from reconciler.render.text import render_text
+
+    async with Engine(project, progress=report) as engine:
+        assessment = await engine.assess(backend.read(), target=target)
+        if saved is not None:
+            verify_saved_plan(saved, assessment, str(plan_file))
+        recorder = StateRecorder(assessment.state, backend, rules_for)
+        recorder.forget(assessment.forget)
+        plan = assessment.plan
+        click.echo(render_text(_report_of(assessment), color=app.color), nl=False, color=app.color)
+        if not plan.operations:
+            return None
+        if not approved:
+            _ask()
+        return await execute_plan(
+            plan,
+            {name: engine.provider(name) for name in {op.id.provider for op in plan.operations}},
+            assessment.desired,
+            recorder,
+            parallelism=parallelism,
+            progress=report,
+        )
+
+
+def _ask() -> None:
+    """Confirm on a terminal; refuse to ask anywhere else (CI must pass --auto-approve)."""
+    if not sys.stdin.isatty():
+        raise ReconcilerError(
+            "refusing to ask for approval: stdin is not a terminal; "
+            "review the plan and pass --auto-approve (or apply a saved plan file)"
+        )
+    answer = click.prompt(
+        "Apply these operations? Only 'yes' is accepted", default="", show_default=False, err=True
+    )
+    if answer.strip() != "yes":
+        raise ReconcilerError("apply cancelled: nothing was changed")
+
+
+@click.command("drift")
+@format_option(FORMATS)
+@pass_app
+def drift_command(app: AppContext, fmt: str) -> None:
+    """Compare live objects with the manifests; exit 2 naming each resource and field that moved."""
+    project = _project(app)
+    assessment, _backend = _run(lambda report: _assess(project, report))
+    from dataclasses import replace
+
+    from reconciler.model import MUTATING_ACTIONS
+
+    moved = tuple(op for op in assessment.plan.operations if op.action in MUTATING_ACTIONS)
+    assessment.plan = replace(assessment.plan, operations=moved)
+    _emit(_report_of(assessment, title="Drift"), fmt, app)
+    if moved:
+        sys.exit(EXIT_CHANGES)
+
+
+@click.group("state")
+def state_group() -> None:
+    """Inspect or edit what this project manages (the state file)."""
+
+
+@state_group.command("list")
+@format_option(["text", "json"])
+@pass_app
+def state_list(app: AppContext, fmt: str) -> None:
+    """Every managed identity with its remote id."""
+    from reconciler.engine import state_backend
+
+    state = state_backend(_project(app)).read()
+    if fmt == "json":
+        rows = {str(rid): e.remote_id for rid, e in sorted(state.entries.items())}
+        click.echo(json.dumps(rows, indent=2, sort_keys=True))
+        return
+    for rid, entry in sorted(state.entries.items()):
+        click.echo(f"{rid}\t{entry.remote_id}")
+
+
+@state_group.command("show")
+@click.argument("identity")
+@pass_app
+def state_show(app: AppContext, identity: str) -> None:
+    """One entry as JSON (sensitive values are only ever stored as salted hashes)."""
+    from reconciler.engine import state_backend
+
+    state = state_backend(_project(app)).read()
+    entry = state.entries.get(_identity(identity))
+    if entry is None:
+        raise StateError(f"{identity}: not in state (see `reconciler state list`)")
+    click.echo(json.dumps({"identity": identity, **entry.to_json()}, indent=2, sort_keys=True))
+
+
+@state_group.command("rm")
+@click.argument("identity")
+@lock_timeout_option
+@pass_app
+def state_rm(app: AppContext, identity: str, lock_timeout: float) -> None:
+    """Stop managing IDENTITY: forget it in state; the live object is left as it is."""
+    from reconciler.engine import state_backend
+
+    backend = state_backend(_project(app))
+    with backend.lock(lock_timeout):
+        state = backend.read()
+        if state.entries.pop(_identity(identity), None) is None:
+            raise StateError(f"{identity}: not in state (see `reconciler state list`)")
+        backend.write(state.stamped())
+    click.echo(f"Removed {identity} from state; the live object was not touched.")
+
+
+@click.command("import")
+@click.argument("identity")
+@click.argument("remote_id")
+@lock_timeout_option
+@pass_app
+def import_command(app: AppContext, identity: str, remote_id: str, lock_timeout: float) -> None:
+    """Adopt an existing object: record REMOTE_ID as IDENTITY (PROVIDER/KIND/NAME) in state."""
+    from reconciler.engine import adopt, state_backend
+
+    project = _project(app)
+    rid = _identity(identity)
+    backend = state_backend(project)
+    with backend.lock(lock_timeout):
+        entry = _run(lambda report: adopt(project, backend, rid, remote_id, report))
+    click.echo(f"Imported {rid} (remote id {entry.remote_id}); run `reconciler plan` to compare.")
+
+
+def _identity(text: str) -> ResourceId:
+    try:
+        return ResourceId.parse(text)
+    except ValueError as exc:
+        raise StateError(str(exc)) from None
+
+
+COMMANDS: list[click.Command] = [
+    plan_command,
+    apply_command,
+    drift_command,
+    state_group,
+    import_command,
+]

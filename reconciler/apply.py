@@ -1,0 +1,198 @@
+"""Execute a plan: independent operations in parallel, dependents after what they wait for.
+
+State is written after every successful operation, so an apply killed at any point leaves state
+describing exactly what was done; the next plan picks up from there. When an operation fails,
+everything that depends on it is skipped and independent work carries on; the outcome lists
+done, failed and skipped operations.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import anyio
+
+from reconciler.checks import explain, run_check
+from reconciler.diff import FieldRules, for_state
+from reconciler.errors import ReconcilerError
+from reconciler.model import (
+    Action,
+    ExecutionContext,
+    Operation,
+    OperationResult,
+    Plan,
+    Resource,
+    ResourceId,
+)
+from reconciler.state.model import State, StateBackend, StateEntry, now
+
+if TYPE_CHECKING:
+    from reconciler.providers.base import Provider
+
+Progress = Callable[[str], None]
+
+
+class ApplyFailedError(ReconcilerError):
+    """Some operations failed or were skipped; the rest were applied and recorded."""
+
+
+@dataclass
+class ApplyOutcome:
+    """What happened to each operation of the plan."""
+
+    done: list[Operation] = field(default_factory=list)
+    failed: list[tuple[Operation, str]] = field(default_factory=list)
+    skipped: list[tuple[Operation, str]] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.failed and not self.skipped
+
+    def summary(self) -> str:
+        """``Apply complete: 3 done, 1 failed, 2 skipped.``"""
+        word = "complete" if self.ok else "incomplete"
+        return (
+            f"Apply {word}: {len(self.done)} done, {len(self.failed)} failed, "
+            f"{len(self.skipped)} skipped."
+        )
+
+
+class StateRecorder:
+    """Updates state after each success and writes it at once (one writer at a time)."""
+
+    def __init__(
+        self,
+        state: State,
+        backend: StateBackend,
+        rules_for: Callable[[str, str], FieldRules],
+    ) -> None:
+        self.state = state
+        self.backend = backend
+        self.rules_for = rules_for
+
+    def forget(self, ids: Sequence[ResourceId]) -> None:
+        """Drop entries with nothing left to manage (gone from manifests and platform)."""
+        if ids:
+            for rid in ids:
+                self.state.entries.pop(rid, None)
+            self.backend.write(self.state.stamped())
+
+    def record(self, op: Operation, result: OperationResult | None) -> None:
+        """Remember what was applied: remote id and the desired spec (secrets hashed)."""
+        if op.action is Action.REMOVE:
+            self.state.entries.pop(op.id, None)
+        else:
+            assert op.resource is not None
+            self.state.entries[op.id] = self.entry_for(op.resource, _remote_id(op, result))
+        self.backend.write(self.state.stamped())
+
+    def entry_for(self, resource: Resource, remote_id: str) -> StateEntry:
+        rules = self.rules_for(resource.provider_type, resource.id.kind)
+        return StateEntry(
+            remote_id=remote_id,
+            provider_type=resource.provider_type,
+            spec=for_state(resource.spec, rules, self.state.salt),
+            applied_at=now(),
+            source=f"{resource.source.file}:{resource.source.line}",
+            prevent_destroy=resource.lifecycle.prevent_destroy,
+        )
+
+
+def _remote_id(op: Operation, result: OperationResult | None) -> str:
+    if result is not None and result.remote_id:
+        return result.remote_id
+    return op.live.remote_id if op.live is not None else ""
+
+
+async def execute_plan(
+    plan: Plan,
+    providers: Mapping[str, Provider],
+    desired: Sequence[Resource],
+    recorder: StateRecorder,
+    *,
+    parallelism: int = 8,
+    progress: Progress | None = None,
+) -> ApplyOutcome:
+    """Run every operation once its dependencies succeeded; record each success in state."""
+    report = progress or (lambda _text: None)
+    outcome = ApplyOutcome()
+    ops = list(plan.operations)
+    finished = [anyio.Event() for _ in ops]
+    status: list[str] = ["pending"] * len(ops)
+    positions: dict[ResourceId, list[int]] = {}
+    for i, op in enumerate(ops):
+        positions.setdefault(op.id, []).append(i)
+    limiter = anyio.CapacityLimiter(max(1, parallelism))
+    desired_by_provider: dict[str, dict[ResourceId, Resource]] = {}
+    for resource in desired:
+        desired_by_provider.setdefault(resource.id.provider, {})[resource.id] = resource
+
+    def waits_for(i: int) -> list[int]:
+        before = [j for j in positions[ops[i].id] if j < i]
+        return before + [j for dep in ops[i].depends_on for j in positions.get(dep, ())]
+
+    async def run(i: int) -> None:
+        op = ops[i]
+        try:
+            for j in waits_for(i):
+                await finished[j].wait()
+            blocked = [ops[j].id for j in waits_for(i) if status[j] != "done"]
+            if blocked:
+                status[i] = "skipped"
+                outcome.skipped.append((op, f"depends on {blocked[0]}, which did not succeed"))
+                report(f"skipped {op.action} {op.id}: depends on {blocked[0]}")
+                return
+            async with limiter:
+                context = ExecutionContext(
+                    remote_ids=recorder.state.remote_ids(op.id.provider),
+                    desired=desired_by_provider.get(op.id.provider, {}),
+                )
+                provider = providers[op.id.provider]
+                error = await _perform(op, provider, context, recorder, outcome, report)
+            if error:
+                status[i] = "failed"
+                outcome.failed.append((op, error))
+                report(f"failed {op.action} {op.id}: {error}")
+            else:
+                status[i] = "done"
+                outcome.done.append(op)
+        finally:
+            finished[i].set()
+
+    async with anyio.create_task_group() as group:
+        for i in range(len(ops)):
+            group.start_soon(run, i)
+    return outcome
+
+
+async def _perform(
+    op: Operation,
+    provider: Provider,
+    context: ExecutionContext,
+    recorder: StateRecorder,
+    outcome: ApplyOutcome,
+    report: Progress,
+) -> str:
+    """Carry out one operation; the error text, or "" on success (state already recorded)."""
+    report(f"{op.action} {op.id}…")
+    if op.action is Action.CHECK:
+        assert op.resource is not None
+        result = await run_check(provider, op.resource, context, report)
+        if not result.passed:
+            return "the changes were applied but the check failed: " + explain(result)
+        report(explain(result))
+        recorder.record(op, None)
+        return ""
+    try:
+        done = await provider.execute(op, context)
+    except ReconcilerError as exc:
+        return exc.message
+    except Exception as exc:  # an adapter bug must not lose the state of the other operations
+        return f"internal error: {type(exc).__name__}: {exc}"
+    outcome.warnings.extend(f"{op.id}: {warning}" for warning in done.warnings)
+    recorder.record(op, done)
+    report(f"{op.action} {op.id}: done")
+    return ""

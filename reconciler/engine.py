@@ -1,0 +1,262 @@
+"""Orchestration: project -> desired resources -> providers -> live (read concurrently) -> plan.
+
+The engine knows providers only through ``reconciler.providers.registry``; it opens one instance
+per provider entry of the project that has something to manage, reads them all at once, and
+hands desired, live and state to the pure planner.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+import anyio
+
+from reconciler.diff import NO_RULES, FieldRules
+from reconciler.errors import ConfigError
+from reconciler.model import LiveResource, Plan, Resource, ResourceId
+from reconciler.plan import CHECK_KIND, forgotten, make_plan
+from reconciler.providers.registry import open_provider
+from reconciler.state.model import State, StateBackend, StateEntry, open_backend
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reconciler.config import Project
+    from reconciler.providers.base import Provider
+
+Progress = Callable[[str], None]
+TransportFor = Callable[[str], "httpx.AsyncBaseTransport | None"]  # provider name -> transport
+
+
+@cache
+def rules_for(provider_type: str, kind: str) -> FieldRules:
+    """The schema annotations of a (provider type, kind); none for an unknown pair."""
+    from reconciler import schema
+
+    try:
+        return FieldRules.from_schema(schema.spec_schema(provider_type, kind))
+    except (KeyError, FileNotFoundError):
+        return NO_RULES
+
+
+@dataclass
+class Assessment:
+    """Everything a plan was computed from, kept for apply and for rendering."""
+
+    desired: list[Resource]
+    live: list[LiveResource]
+    state: State
+    plan: Plan
+    forget: list[ResourceId] = field(default_factory=list)
+
+
+def state_backend(project: Project) -> StateBackend:
+    """The project's state backend (``state.path`` is relative to the project folder)."""
+    path = project.state.path
+    if not path.is_absolute():
+        path = project.root / path
+    return open_backend(project.state.backend, path, project.state.settings)
+
+
+def load_desired(project: Project) -> list[Resource]:
+    """Every desired resource of the project, validated, schema defaults applied."""
+    from reconciler.manifest import load_resources
+
+    return list(load_resources(project))
+
+
+class Engine:
+    """Open providers for a project; read, plan. Use as ``async with Engine(...) as engine``."""
+
+    def __init__(
+        self,
+        project: Project,
+        *,
+        transport_for: TransportFor | None = None,
+        progress: Progress | None = None,
+    ) -> None:
+        self.project = project
+        self.transport_for = transport_for
+        self.progress = progress or (lambda _text: None)
+        self.providers: dict[str, Provider] = {}
+
+    async def __aenter__(self) -> Engine:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for provider in self.providers.values():
+            await provider.aclose()
+        self.providers.clear()
+
+    def provider(self, name: str) -> Provider:
+        """The open provider instance for a ``providers.<name>`` entry (opened on first use)."""
+        if name not in self.providers:
+            config = self.project.providers.get(name)
+            if config is None:
+                known = ", ".join(sorted(self.project.providers)) or "none"
+                raise ConfigError(
+                    f"{self.project.file}: no provider named {name!r} (declared: {known})"
+                )
+            transport = self.transport_for(name) if self.transport_for else None
+            self.providers[name] = open_provider(config, transport=transport)
+        return self.providers[name]
+
+    async def read_live(self, desired: Sequence[Resource], state: State) -> list[LiveResource]:
+        """Read every provider with something to manage, concurrently."""
+        names = sorted(
+            {r.id.provider for r in desired if r.id.kind != CHECK_KIND}
+            | {rid.provider for rid in state.entries if rid.kind != CHECK_KIND}
+        )
+        results: dict[str, list[LiveResource]] = {}
+
+        async def read_one(name: str) -> None:
+            provider = self.provider(name)
+            readable = provider.kinds - {CHECK_KIND}
+            if not readable:
+                results[name] = []
+                return
+            mine = [r for r in desired if r.id.provider == name and r.id.kind in readable]
+            known = {
+                rid: entry.remote_id
+                for rid, entry in state.entries.items()
+                if rid.provider == name and rid.kind in readable
+            }
+            started = time.monotonic()
+            self.progress(f"reading {name} ({provider.type_name}): {len(mine)} desired")
+            results[name] = await provider.read(mine, known)
+            took = time.monotonic() - started
+            self.progress(f"read {name}: {len(results[name])} live objects in {took:.1f}s")
+
+        async with anyio.create_task_group() as group:
+            for name in names:
+                group.start_soon(read_one, name)
+        return [item for name in names for item in results[name]]
+
+    async def assess(
+        self,
+        state: State,
+        *,
+        desired: Sequence[Resource] | None = None,
+        target: ResourceId | None = None,
+    ) -> Assessment:
+        """Load (unless given), read and plan."""
+        wanted = list(desired) if desired is not None else load_desired(self.project)
+        live = await self.read_live(wanted, state)
+        describe = {name: self.provider(name).describe for name in self._names(wanted, state)}
+        plan = make_plan(wanted, live, state, rules_for, describe, target)
+        return Assessment(wanted, live, state, plan, forgotten(wanted, live, state))
+
+    def _names(self, desired: Sequence[Resource], state: State) -> set[str]:
+        return {r.id.provider for r in desired} | {rid.provider for rid in state.entries}
+
+    def providers_by_name(self) -> Mapping[str, Provider]:
+        return self.providers
+
+
+# --- saved plans -------------------------------------------------------------------------------
+
+
+def desired_fingerprint(desired: Sequence[Resource], salt: str) -> str:
+    """A salted digest of every desired spec: a saved plan detects edited manifests without
+    keeping any value (secrets included) in the file."""
+    from reconciler.diff import canonical_json, salted_hash
+
+    items = sorted((str(r.id), canonical_json(r.spec)) for r in desired)
+    return salted_hash(items, salt)
+
+
+def saved_plan_document(document: dict, assessment: Assessment) -> dict:
+    """The JSON plan plus what ``apply FILE`` needs to refuse it when stale."""
+    import secrets
+
+    salt = secrets.token_hex(16)
+    return {
+        **document,
+        "saved": {
+            "salt": salt,
+            "desired_fingerprint": desired_fingerprint(assessment.desired, salt),
+            "operations": [[str(op.id), op.action.value] for op in assessment.plan.operations],
+        },
+    }
+
+
+def verify_saved_plan(document: Mapping, assessment: Assessment, source: str) -> None:
+    """PlanStaleError unless the saved plan matches state, live and manifests as they are now."""
+    from reconciler.errors import PlanError, PlanStaleError
+    from reconciler.render.json import FORMAT_VERSION
+
+    saved = document.get("saved") if isinstance(document, Mapping) else None
+    if not isinstance(saved, Mapping) or document.get("format_version") != FORMAT_VERSION:
+        raise PlanError(f"{source}: not a plan saved by `reconciler plan --out`")
+    state = document.get("state") or {}
+    now_state = assessment.state
+    reasons = []
+    if state.get("lineage") != now_state.lineage:
+        reasons.append("the state file is a different one (lineage changed)")
+    elif state.get("serial") != now_state.serial:
+        reasons.append(
+            f"state changed since the plan (serial {state.get('serial')} -> {now_state.serial})"
+        )
+    if document.get("live_fingerprint") != assessment.plan.live_fingerprint:
+        reasons.append("live objects changed since the plan was made")
+    if saved.get("desired_fingerprint") != desired_fingerprint(
+        assessment.desired, str(saved.get("salt"))
+    ):
+        reasons.append("the manifests changed since the plan was made")
+    operations = [[str(op.id), op.action.value] for op in assessment.plan.operations]
+    if not reasons and saved.get("operations") != operations:
+        reasons.append("the operations planned now differ from the saved ones")
+    if reasons:
+        raise PlanStaleError(
+            f"{source}: saved plan is stale: {'; '.join(reasons)}. Run `reconciler plan` again."
+        )
+
+
+async def adopt(
+    project: Project,
+    backend: StateBackend,
+    rid: ResourceId,
+    remote_id: str,
+    progress: Progress | None = None,
+) -> StateEntry:
+    """``import``: find REMOTE_ID live and record it in state as the desired resource ``rid``.
+
+    The identity must already be declared in the manifests; otherwise the very next plan would
+    remove what was just adopted.
+    """
+    from reconciler.apply import StateRecorder
+    from reconciler.errors import StateError
+
+    desired = load_desired(project)
+    resource = next((r for r in desired if r.id == rid), None)
+    if resource is None:
+        raise StateError(
+            f"{rid}: not declared in the manifests; add its document first, then import it"
+        )
+    state = backend.read()
+    if rid in state.entries:
+        raise StateError(f"{rid}: already managed (remote id {state.entries[rid].remote_id})")
+    async with Engine(project, progress=progress) as engine:
+        provider = engine.provider(rid.provider)
+        mine = [r for r in desired if r.id.provider == rid.provider and r.id.kind != CHECK_KIND]
+        known = {**state.remote_ids(rid.provider), rid: remote_id}
+        live = await provider.read(mine, known)
+    match = next((item for item in live if item.remote_id == remote_id), None)
+    if match is None:
+        raise StateError(f"{rid}: provider {rid.provider} has no {rid.kind} with id {remote_id!r}")
+    if match.id != rid:
+        raise StateError(f"{remote_id!r} is a {match.id.kind} matched to {match.id}, not {rid}")
+    recorder = StateRecorder(state, backend, rules_for)
+    entry = recorder.entry_for(resource, remote_id)
+    # the live object is what was "last applied": a difference with git is then a change in git
+    entry.spec = recorder.entry_for(
+        Resource(rid, resource.provider_type, match.spec, resource.source, resource.lifecycle),
+        remote_id,
+    ).spec
+    state.entries[rid] = entry
+    backend.write(state.stamped())
+    return entry

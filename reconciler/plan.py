@@ -1,0 +1,328 @@
+"""Turn desired resources, live projections and state into an ordered plan. Pure: no I/O.
+
+Each identity is classified three ways (desired in git, last applied in state, live): a new
+resource is created, a changed one updated (or enabled / disabled / replaced / upgraded as the
+schema's annotations say), one deleted out of band re-created, one gone from the manifests but in
+state removed (an *orphan*), and a live object that is neither desired nor in state is reported
+as unmanaged and never touched. Operations are ordered by the dependency graph: references
+(``x-reference``) and kinds (connections before automations before schedules and triggers before
+checks), removals in reverse.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+from typing import Any
+
+from reconciler.diff import (
+    FieldRules,
+    canonical_json,
+    compare,
+    fingerprint,
+    for_state,
+)
+from reconciler.errors import PlanError
+from reconciler.model import (
+    MUTATING_ACTIONS,
+    Action,
+    Change,
+    LiveResource,
+    Operation,
+    Plan,
+    Resource,
+    ResourceId,
+)
+from reconciler.state.model import State, now
+
+RulesFor = Callable[[str, str], FieldRules]  # (provider type, kind) -> rules
+Describe = Callable[[Operation], tuple[str, ...]]
+
+CHECK_KIND = "Check"  # never read live: run after its automation changes
+CONNECTION_KIND = "Connection"
+AUTOMATION_KIND = "Automation"
+KIND_RANK = {CONNECTION_KIND: 0, AUTOMATION_KIND: 1, "Schedule": 2, "Trigger": 2, CHECK_KIND: 3}
+UPGRADE_FLAG = "upgrade_connections"  # desired-only flag: upgrade what live reports upgradable
+CONNECTION_LIST = "connections"  # an automation's list of connection ids (Connection.connection_id)
+
+
+def make_plan(
+    desired: Sequence[Resource],
+    live: Sequence[LiveResource],
+    state: State,
+    rules_for: RulesFor,
+    describe: Mapping[str, Describe] | None = None,
+    target: ResourceId | None = None,
+) -> Plan:
+    """The ordered plan; PlanError when it would break ``prevent_destroy`` or names no target."""
+    wanted = {r.id: r for r in desired}
+    found = {item.id: item for item in live if item.managed}
+    operations: list[Operation] = []
+    for rid in sorted(wanted):
+        resource = wanted[rid]
+        if rid.kind != CHECK_KIND:
+            operations.extend(_operations_for(resource, found.get(rid), state, rules_for))
+    for rid in sorted(state.entries):
+        if rid not in wanted and rid in found:
+            operations.append(Operation(Action.REMOVE, rid, None, found[rid], reason="orphan"))
+    operations.extend(_checks(wanted, operations, state, rules_for))
+    operations = _with_dependencies(operations, wanted, state, rules_for)
+    if target is not None:
+        operations = _targeted(operations, target, wanted, state)
+    _refuse_destroying_protected(operations, state)
+    ordered = _topological(operations)
+    if describe:
+        ordered = [replace(op, steps=tuple(describe[op.id.provider](op))) for op in ordered]
+    unmanaged = tuple(sorted((item for item in live if not item.managed), key=lambda item: item.id))
+    return Plan(
+        operations=tuple(ordered),
+        unmanaged=unmanaged,
+        state_serial=state.serial,
+        state_lineage=state.lineage,
+        live_fingerprint=live_fingerprint(live),
+        created_at=now(),
+    )
+
+
+def live_fingerprint(live: Iterable[LiveResource]) -> str:
+    """A digest of everything read live; a saved plan is stale when it no longer matches."""
+    return fingerprint((str(item.id), item.remote_id, item.spec) for item in live)
+
+
+def forgotten(
+    desired: Sequence[Resource], live: Sequence[LiveResource], state: State
+) -> list[ResourceId]:
+    """State entries with nothing left to manage: gone from the manifests and from the platform."""
+    wanted = {r.id for r in desired}
+    seen = {item.id for item in live if item.managed}
+    return [rid for rid in sorted(state.entries) if rid not in wanted and rid not in seen]
+
+
+# --- one resource ------------------------------------------------------------------------------
+
+
+def _operations_for(
+    resource: Resource, live: LiveResource | None, state: State, rules_for: RulesFor
+) -> list[Operation]:
+    rules = rules_for(resource.provider_type, resource.id.kind)
+    entry = state.entries.get(resource.id)
+    if live is None:
+        reason = "deleted out of band" if entry is not None else "new"
+        changes = tuple(Change((key,), None, value) for key, value in _shown(resource, rules))
+        return [Operation(Action.CREATE, resource.id, resource, None, changes, reason=reason)]
+    result = compare(
+        resource.spec,
+        live.spec,
+        entry.spec if entry is not None else None,
+        rules,
+        resource.lifecycle,
+        state.salt,
+    )
+    operations = []
+    if result.changed:
+        action = _action_for(result.changes, resource, rules)
+        operations.append(
+            Operation(action, resource.id, resource, live, result.changes, reason=result.reason)
+        )
+    if resource.spec.get(UPGRADE_FLAG) is True and live.upgradable:
+        upgrade = tuple(Change((CONNECTION_LIST, c), "behind", "latest") for c in live.upgradable)
+        operations.append(
+            Operation(Action.UPGRADE, resource.id, resource, live, upgrade, reason="upgradable")
+        )
+    return operations
+
+
+def _shown(resource: Resource, rules: FieldRules) -> list[tuple[str, Any]]:
+    """Top-level fields a create shows, without desired-only behaviour flags."""
+    return [(k, v) for k, v in sorted(resource.spec.items()) if k not in rules.desired_only]
+
+
+def _action_for(changes: Sequence[Change], resource: Resource, rules: FieldRules) -> Action:
+    """replace when a replace-on-change field moved; enable/disable when only a toggle moved."""
+    fields = {str(change.path[0]) for change in changes if change.path}
+    if fields & rules.replace_on_change:
+        return Action.REPLACE
+    if len(fields) == 1:
+        (name,) = fields
+        if name in rules.toggles:
+            value = resource.spec.get(name)
+            key = str(value).lower() if isinstance(value, bool) else str(value)
+            toggled = rules.toggles[name].get(key)
+            if toggled in (Action.ENABLE.value, Action.DISABLE.value):
+                return Action(toggled)
+    return Action.UPDATE
+
+
+def _checks(
+    wanted: Mapping[ResourceId, Resource],
+    operations: Sequence[Operation],
+    state: State,
+    rules_for: RulesFor,
+) -> list[Operation]:
+    """A check runs when its automation changes in this plan, or the check itself is new/changed."""
+    mutated = {op.id for op in operations if op.action in MUTATING_ACTIONS}
+    checks = []
+    for rid in sorted(wanted):
+        if rid.kind != CHECK_KIND:
+            continue
+        check = wanted[rid]
+        rules = rules_for(check.provider_type, rid.kind)
+        targets = _references(check.spec, rid.provider, rules)
+        entry = state.entries.get(rid)
+        if entry is None:
+            reason = "new check"
+        elif canonical_json(for_state(check.spec, rules, state.salt)) != canonical_json(entry.spec):
+            reason = "check changed"
+        elif any(t in mutated for t in targets):
+            reason = "automation changed"
+        else:
+            continue
+        checks.append(Operation(Action.CHECK, rid, check, None, reason=reason))
+    return checks
+
+
+# --- dependencies ------------------------------------------------------------------------------
+
+
+def _references(spec: Mapping[str, Any], provider: str, rules: FieldRules) -> list[ResourceId]:
+    """Identities a spec names through ``x-reference`` fields."""
+    found = []
+    for name, kind in rules.references.items():
+        value = spec.get(name)
+        if isinstance(value, str) and value:
+            found.append(ResourceId(provider, kind, value))
+    return found
+
+
+def _with_dependencies(
+    operations: list[Operation],
+    wanted: Mapping[ResourceId, Resource],
+    state: State,
+    rules_for: RulesFor,
+) -> list[Operation]:
+    """Fill ``depends_on``: references first; removals wait for what still points at them."""
+    planned = {op.id for op in operations}
+    connection_ops: dict[str, list[ResourceId]] = {}
+    automation_ops: dict[str, list[ResourceId]] = {}
+    for op in operations:
+        if op.id.kind == CONNECTION_KIND and op.action is not Action.REMOVE:
+            connection_ops.setdefault(op.id.provider, []).append(op.id)
+        if op.id.kind == AUTOMATION_KIND:
+            automation_ops.setdefault(op.id.provider, []).append(op.id)
+    referrers: dict[ResourceId, list[ResourceId]] = {}
+    for op in operations:
+        if op.action is Action.REMOVE:
+            spec = op.live.spec if op.live else {}
+            rules = rules_for(_provider_type(op, state), op.id.kind)
+            for ref in _references(spec, op.id.provider, rules):
+                referrers.setdefault(ref, []).append(op.id)
+
+    result = []
+    for op in operations:
+        deps: list[ResourceId] = []
+        if op.action is Action.REMOVE:
+            deps.extend(r for r in referrers.get(op.id, ()) if r != op.id)
+            if op.id.kind == CONNECTION_KIND:
+                deps.extend(automation_ops.get(op.id.provider, ()))
+        else:
+            rules = rules_for(_provider_type(op, state), op.id.kind)
+            spec = op.resource.spec if op.resource else {}
+            deps.extend(r for r in _references(spec, op.id.provider, rules) if r in planned)
+            if op.id.kind == AUTOMATION_KIND:
+                deps.extend(connection_ops.get(op.id.provider, ()))
+        unique = tuple(dict.fromkeys(d for d in deps if d != op.id))
+        result.append(replace(op, depends_on=unique))
+    return result
+
+
+def _provider_type(op: Operation, state: State) -> str:
+    if op.resource is not None:
+        return op.resource.provider_type
+    entry = state.entries.get(op.id)
+    return entry.provider_type if entry else ""
+
+
+def _targeted(
+    operations: list[Operation],
+    target: ResourceId,
+    wanted: Mapping[ResourceId, Resource],
+    state: State,
+) -> list[Operation]:
+    """Only the target's operations and those it depends on (transitively)."""
+    if target not in wanted and target not in state.entries:
+        known = ", ".join(str(r) for r in sorted(wanted)[:5])
+        raise PlanError(f"--target {target}: no such resource in the manifests or state ({known}…)")
+    by_id: dict[ResourceId, list[Operation]] = {}
+    for op in operations:
+        by_id.setdefault(op.id, []).append(op)
+    keep: set[ResourceId] = set()
+    stack = [target]
+    while stack:
+        rid = stack.pop()
+        if rid in keep:
+            continue
+        keep.add(rid)
+        for op in by_id.get(rid, ()):
+            stack.extend(op.depends_on)
+    return [op for op in operations if op.id in keep]
+
+
+def _refuse_destroying_protected(operations: Sequence[Operation], state: State) -> None:
+    """prevent_destroy: a plan that would remove or replace such a resource is refused."""
+    problems = []
+    for op in operations:
+        if op.action is Action.REMOVE:
+            entry = state.entries.get(op.id)
+            if entry is not None and entry.prevent_destroy:
+                where = entry.source or "state"
+                problems.append(
+                    f"{where}: {op.id} has lifecycle.prevent_destroy but its manifest is gone "
+                    "(the plan would remove it); restore the document or clear prevent_destroy"
+                )
+        elif op.action is Action.REPLACE and op.resource and op.resource.lifecycle.prevent_destroy:
+            fields = ", ".join(sorted({c.dotted for c in op.changes}))
+            problems.append(
+                f"{op.resource.source.file}:{op.resource.source.line}: {op.id} has "
+                f"lifecycle.prevent_destroy but changing {fields} replaces it (remove, then create)"
+            )
+    if problems:
+        raise PlanError("plan refused:\n  " + "\n  ".join(problems))
+
+
+def _topological(operations: Sequence[Operation]) -> list[Operation]:
+    """Dependencies first; among ready operations: non-removals by kind, then removals reversed."""
+    nodes = list(range(len(operations)))
+    index_by_id: dict[ResourceId, list[int]] = {}
+    for i, op in enumerate(operations):
+        index_by_id.setdefault(op.id, []).append(i)
+    waiting = {i: 0 for i in nodes}
+    dependents: dict[int, list[int]] = {i: [] for i in nodes}
+    for i, op in enumerate(operations):
+        deps = [j for d in op.depends_on for j in index_by_id.get(d, ())]
+        deps.extend(j for j in index_by_id[op.id] if j < i)  # same resource: keep plan order
+        for j in deps:
+            dependents[j].append(i)
+            waiting[i] += 1
+
+    def key(i: int) -> tuple[int, int, str, int]:
+        op = operations[i]
+        rank = KIND_RANK.get(op.id.kind, 1)
+        if op.action is Action.REMOVE:
+            return (1, -rank, str(op.id), i)
+        return (0, rank, str(op.id), i)
+
+    ready = [key(i) for i in nodes if waiting[i] == 0]
+    heapq.heapify(ready)
+    ordered: list[Operation] = []
+    while ready:
+        *_, i = heapq.heappop(ready)
+        ordered.append(operations[i])
+        for j in dependents[i]:
+            waiting[j] -= 1
+            if waiting[j] == 0:
+                heapq.heappush(ready, key(j))
+    if len(ordered) != len(operations):
+        stuck = ", ".join(str(operations[i].id) for i in nodes if waiting[i] > 0)
+        raise PlanError(f"dependency cycle between: {stuck}")
+    return ordered

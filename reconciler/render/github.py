@@ -1,0 +1,34 @@
+"""GitHub Actions output: one ``::warning`` annotation per change at its manifest line, and the
+markdown plan for the job summary (the caller appends it to ``$GITHUB_STEP_SUMMARY``)."""
+
+from __future__ import annotations
+
+from reconciler.render.markdown import render_markdown
+from reconciler.render.report import VERBS, PlanReport
+from reconciler.render.text import render_text
+
+
+def render_github(report: PlanReport) -> tuple[str, str]:
+    """(stdout text: annotations then the plain plan, markdown for the step summary)."""
+    lines = []
+    for change in report.changes:
+        fields = ", ".join(c.dotted for c in change.changes[:10])
+        message = f"{change.id} will be {VERBS[change.action]}"
+        if change.reason:
+            message += f" ({change.reason})"
+        if fields:
+            message += f": {fields}"
+        props = f"title={_prop('reconciler ' + change.action.value)}"
+        if change.file:
+            props = f"file={_prop(change.file)},line={change.line}," + props
+        lines.append(f"::warning {props}::{_data(message)}")
+    text = "\n".join(lines) + ("\n" if lines else "") + render_text(report, color=False)
+    return text, render_markdown(report)
+
+
+def _data(text: str) -> str:
+    return text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def _prop(text: str) -> str:
+    return _data(text).replace(":", "%3A").replace(",", "%2C")

@@ -1,0 +1,38 @@
+"""Markdown for a pull request comment: a summary line, the plan in a collapsible block.
+
+GitHub refuses comments over 65,536 characters, so the body is cut below ``LIMIT`` with a notice
+saying how much was left out and how to see all of it.
+"""
+
+from __future__ import annotations
+
+from reconciler.render.report import PlanReport
+from reconciler.render.text import render_text
+
+LIMIT = 65_000
+HEADER = "### reconciler {title}\n\n"
+
+
+def render_markdown(report: PlanReport, limit: int = LIMIT) -> str:
+    """A PR-comment body that always fits under ``limit`` characters."""
+    title = report.title.lower()
+    head = HEADER.format(title=title)
+    if not report.changes:
+        body = head + "**No changes.** Live state matches the manifests.\n"
+        if report.unmanaged:
+            body += f"\n{len(report.unmanaged)} unmanaged object(s) found live (never touched).\n"
+        return body
+    head += f"**{report.summary()}**\n\n"
+    opening = f"<details><summary>Show {len(report.changes)} operation(s)</summary>\n\n```diff\n"
+    closing = "```\n\n</details>\n"
+    plan_text = render_text(report, color=False)
+    room = limit - len(head) - len(opening) - len(closing) - 200
+    if len(plan_text) > room:
+        cut = plan_text[:room].rsplit("\n", 1)[0] + "\n"
+        left = len(plan_text) - len(cut)
+        notice = (
+            f"\n> Output truncated: {left} more characters not shown. "
+            "Run `reconciler plan` to see the full plan.\n"
+        )
+        return head + opening + cut + closing + notice
+    return head + opening + plan_text + closing

@@ -1,0 +1,140 @@
+"""The view renderers read: masked, positioned, counted. Built once from a Plan."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from reconciler.diff import FieldRules, masked
+from reconciler.model import Action, Change, Operation, Plan, ResourceId
+from reconciler.state.model import State
+
+SUMMARY_ORDER = (
+    Action.CREATE,
+    Action.UPDATE,
+    Action.ENABLE,
+    Action.DISABLE,
+    Action.UPGRADE,
+    Action.REPLACE,
+    Action.REMOVE,
+    Action.CHECK,
+)
+ALWAYS_COUNTED = {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.REMOVE}
+VERBS = {
+    Action.CREATE: "created",
+    Action.UPDATE: "updated in place",
+    Action.ENABLE: "enabled",
+    Action.DISABLE: "disabled",
+    Action.UPGRADE: "upgraded",
+    Action.REPLACE: "replaced (removed, then created)",
+    Action.REMOVE: "removed",
+    Action.CHECK: "checked (smoke run)",
+}
+SYMBOLS = {
+    Action.CREATE: "+",
+    Action.UPDATE: "~",
+    Action.ENABLE: ">",
+    Action.DISABLE: "<",
+    Action.UPGRADE: "^",
+    Action.REPLACE: "-/+",
+    Action.REMOVE: "-",
+    Action.CHECK: "?",
+}
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    """One operation as shown to people and machines: secrets already masked."""
+
+    id: ResourceId
+    action: Action
+    reason: str
+    file: str
+    line: int
+    changes: tuple[Change, ...]
+    before: Mapping[str, Any] | None
+    after: Mapping[str, Any] | None
+    steps: tuple[str, ...]
+    depends_on: tuple[ResourceId, ...]
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.line}" if self.file else ""
+
+
+@dataclass(frozen=True)
+class PlanReport:
+    """What renderers render: the changes, the unmanaged objects, the plan's fingerprints."""
+
+    changes: tuple[ResourceChange, ...]
+    unmanaged: tuple[tuple[ResourceId, str], ...]
+    plan: Plan
+    title: str = "Plan"
+
+    def counts(self) -> Counter[Action]:
+        return Counter(change.action for change in self.changes)
+
+    def summary(self) -> str:
+        """``Plan: 1 to create, 0 to update, 0 to replace, 0 to remove.``"""
+        counts = self.counts()
+        parts = [
+            f"{counts[action]} to {action.value}"
+            for action in SUMMARY_ORDER
+            if action in ALWAYS_COUNTED or counts[action]
+        ]
+        return f"{self.title}: {', '.join(parts)}."
+
+
+def build_report(
+    plan: Plan,
+    rules_for: Callable[[str, str], FieldRules],
+    state: State | None = None,
+    title: str = "Plan",
+) -> PlanReport:
+    """Mask before/after through each kind's rules and attach where each resource is declared."""
+    changes = tuple(_view(op, rules_for, state) for op in plan.operations)
+    unmanaged = tuple((item.id, item.remote_id) for item in plan.unmanaged)
+    return PlanReport(changes, unmanaged, plan, title)
+
+
+def _view(
+    op: Operation, rules_for: Callable[[str, str], FieldRules], state: State | None
+) -> ResourceChange:
+    entry = state.entries.get(op.id) if state else None
+    if op.resource is not None:
+        provider_type = op.resource.provider_type
+    else:
+        provider_type = entry.provider_type if entry else ""
+    rules = rules_for(provider_type, op.id.kind)
+    if op.resource is not None:
+        file, line = op.resource.source.file, op.resource.source.line
+    elif entry is not None and entry.source:
+        file, _, rest = entry.source.rpartition(":")
+        line = int(rest) if rest.isdigit() else 0
+    else:
+        file, line = "", 0
+    before = masked(op.live.spec, rules) if op.live is not None else None
+    after = None
+    if op.resource is not None and op.action is not Action.REMOVE:
+        after = masked(op.resource.spec, rules)
+    return ResourceChange(
+        id=op.id,
+        action=op.action,
+        reason=op.reason,
+        file=file,
+        line=line,
+        changes=op.changes,
+        before=before,
+        after=after,
+        steps=op.steps,
+        depends_on=op.depends_on,
+    )
+
+
+def show_value(value: Any, limit: int = 120) -> str:
+    """A value on one line: JSON, shortened past ``limit`` characters."""
+    text = json.dumps(value, sort_keys=True, default=str)
+    return text if len(text) <= limit else text[: limit - 1] + "…"

@@ -1,0 +1,61 @@
+"""Terminal output in the manner of ``terraform plan``: a block per operation, a summary line."""
+
+from __future__ import annotations
+
+import click
+
+from reconciler.model import Action
+from reconciler.render.report import SYMBOLS, VERBS, PlanReport, ResourceChange, show_value
+
+COLOURS = {
+    Action.CREATE: "green",
+    Action.UPDATE: "yellow",
+    Action.ENABLE: "green",
+    Action.DISABLE: "yellow",
+    Action.UPGRADE: "cyan",
+    Action.REPLACE: "red",
+    Action.REMOVE: "red",
+    Action.CHECK: "blue",
+}
+
+
+def render_text(report: PlanReport, color: bool = False) -> str:
+    """The plan for a terminal or a CI log; colour only when asked."""
+    lines: list[str] = []
+    if not report.changes:
+        lines.append("No changes. Live state matches the manifests.")
+    else:
+        lines.append("reconciler will perform these operations, in this order:")
+        lines.append("")
+        for change in report.changes:
+            lines.extend(_block(change, color))
+            lines.append("")
+        lines.append(report.summary())
+    if report.unmanaged:
+        lines.append("")
+        lines.append(f"{len(report.unmanaged)} unmanaged object(s) found live (never touched):")
+        for rid, remote_id in report.unmanaged:
+            lines.append(f"  {rid} (remote id {remote_id})")
+    return "\n".join(lines) + "\n"
+
+
+def _block(change: ResourceChange, color: bool) -> list[str]:
+    symbol = SYMBOLS[change.action]
+    why = f" ({change.reason})" if change.reason else ""
+    where = f"  [{change.where}]" if change.where else ""
+    head = f"{symbol} {change.id}"
+    if color:
+        head = click.style(head, fg=COLOURS[change.action], bold=True)
+    lines = [f"  # {change.id} will be {VERBS[change.action]}{why}", f"  {head}{where}"]
+    for field in change.changes:
+        if change.action is Action.CREATE or field.before is None:
+            lines.append(f"      + {field.dotted} = {show_value(field.after)}")
+        elif field.after is None:
+            lines.append(f"      - {field.dotted} = {show_value(field.before)}")
+        else:
+            lines.append(
+                f"      ~ {field.dotted}: {show_value(field.before)} -> {show_value(field.after)}"
+            )
+    if change.steps:
+        lines.append(f"      steps: {' -> '.join(change.steps)}")
+    return lines

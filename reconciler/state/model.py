@@ -1,0 +1,141 @@
+"""The state document and the backend protocol.
+
+A state has a ``lineage`` (a uuid fixed when it is first written, so a plan made against another
+state file is recognised) and a ``serial`` bumped on every write. Entries keep the last applied
+spec with sensitive values replaced by salted hashes; the salt lives here, never a secret.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterator, Mapping
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Protocol
+
+from reconciler.errors import ConfigError, StateError
+from reconciler.model import ResourceId
+
+STATE_FORMAT = 1
+
+
+@dataclass
+class StateEntry:
+    """One managed thing as last applied."""
+
+    remote_id: str
+    provider_type: str
+    spec: Mapping[str, Any]  # sensitive values are salted hashes
+    applied_at: str
+    source: str = ""  # file:line of the manifest it was applied from
+    prevent_destroy: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "remote_id": self.remote_id,
+            "provider_type": self.provider_type,
+            "spec": dict(self.spec),
+            "applied_at": self.applied_at,
+            "source": self.source,
+            "prevent_destroy": self.prevent_destroy,
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> StateEntry:
+        return cls(
+            remote_id=str(data.get("remote_id") or ""),
+            provider_type=str(data.get("provider_type") or ""),
+            spec=dict(data.get("spec") or {}),
+            applied_at=str(data.get("applied_at") or ""),
+            source=str(data.get("source") or ""),
+            prevent_destroy=bool(data.get("prevent_destroy", False)),
+        )
+
+
+@dataclass
+class State:
+    """The whole state document (mutable: apply updates it entry by entry)."""
+
+    lineage: str = ""
+    serial: int = 0
+    salt: str = field(default_factory=lambda: secrets.token_hex(16))
+    entries: dict[ResourceId, StateEntry] = field(default_factory=dict)
+
+    def remote_ids(self, provider: str | None = None) -> dict[ResourceId, str]:
+        """Known remote ids, optionally for one provider instance."""
+        return {
+            rid: entry.remote_id
+            for rid, entry in self.entries.items()
+            if provider is None or rid.provider == provider
+        }
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "format": STATE_FORMAT,
+            "lineage": self.lineage,
+            "serial": self.serial,
+            "salt": self.salt,
+            "resources": {str(rid): self.entries[rid].to_json() for rid in sorted(self.entries)},
+        }
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any], where: str) -> State:
+        if not isinstance(data, Mapping) or data.get("format") != STATE_FORMAT:
+            raise StateError(f"{where}: not a reconciler state file (format {STATE_FORMAT})")
+        entries = {}
+        for key, value in (data.get("resources") or {}).items():
+            try:
+                entries[ResourceId.parse(key)] = StateEntry.from_json(value)
+            except ValueError as exc:
+                raise StateError(f"{where}: bad resource identity {key!r}: {exc}") from None
+        return cls(
+            lineage=str(data.get("lineage") or ""),
+            serial=int(data.get("serial") or 0),
+            salt=str(data.get("salt") or secrets.token_hex(16)),
+            entries=entries,
+        )
+
+    def stamped(self) -> State:
+        """Prepare for a write: a lineage on first write, serial one higher."""
+        if not self.lineage:
+            self.lineage = str(uuid.uuid4())
+        self.serial += 1
+        return self
+
+
+def now() -> str:
+    """Timestamps in state: RFC 3339, UTC, seconds."""
+    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+class StateBackend(Protocol):
+    """Where state lives. ``lock`` is held around any read-modify-write (plan reads need none)."""
+
+    def lock(self, timeout: float) -> AbstractContextManager[None]:
+        """Hold the exclusive lock; StateLockError naming the holder after ``timeout`` seconds."""
+        ...
+
+    def read(self) -> State:
+        """The current state (an empty one when none was written yet)."""
+        ...
+
+    def write(self, state: State) -> None:
+        """Replace the stored state atomically (the caller bumps the serial via ``stamped``)."""
+        ...
+
+
+def open_backend(kind: str, path: Path, settings: Mapping[str, Any] | None = None) -> StateBackend:
+    """The backend named in the project file's ``state.backend``."""
+    if kind == "local":
+        from reconciler.state.local import LocalStateBackend
+
+        return LocalStateBackend(path)
+    raise ConfigError(f"state backend {kind!r} is not available (available: local)")
+
+
+def iter_ids(entries: Mapping[ResourceId, StateEntry], provider: str) -> Iterator[ResourceId]:
+    """Identities of one provider instance in state."""
+    return (rid for rid in entries if rid.provider == provider)
