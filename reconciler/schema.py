@@ -179,6 +179,21 @@ def reference_fields(provider_type: str, kind: str) -> Mapping[str, str]:
 
 
 @cache
+def dependency_fields(provider_type: str, kind: str) -> Mapping[str, tuple[str, str]]:
+    """Top-level list field -> (Kind, spec field) it may name (``x-depends-on``).
+
+    Unlike ``x-reference`` the target need not be declared (it may already exist remotely);
+    when a document of that kind in the same provider has a matching spec field, it must be
+    applied first.
+    """
+    return {
+        n: (sub["x-depends-on"]["kind"], sub["x-depends-on"]["field"])
+        for n, sub in _top(provider_type, kind).items()
+        if "x-depends-on" in sub
+    }
+
+
+@cache
 def desired_only_fields(provider_type: str, kind: str) -> frozenset[str]:
     """Top-level behaviour flags never compared with live (``x-desired-only``)."""
     return frozenset(n for n, sub in _top(provider_type, kind).items() if sub.get("x-desired-only"))

@@ -94,8 +94,8 @@ def _dangling_references(checked: Sequence[Checked]) -> list[Problem]:
                         ("spec", field),
                         f"refers to {kind} {target!r}, which no document of provider "
                         f"{resource.id.provider!r} declares",
-                        expected=f"the metadata.name of a {kind} document "
-                        f"of provider {resource.id.provider!r}",
+                        expected=f"the metadata.name of a document of kind {kind} "
+                        f"in provider {resource.id.provider!r}",
                         suggestion=closest(target, candidates),
                     )
                 )
