@@ -1,0 +1,71 @@
+"""Apply's scheduling and recording against an in-memory provider (the protocol, not a platform)."""
+
+from __future__ import annotations
+
+import pytest
+
+from reconciler.apply import StateRecorder, execute_plan
+from reconciler.plan import make_plan
+from reconciler.state.local import LocalStateBackend
+
+from .worlds import MemoryProvider, automation, schedule, rules_for
+
+pytestmark = pytest.mark.anyio
+
+
+async def plan_and_apply(provider, backend, desired, parallelism=4):
+    state = backend.read()
+    live = await provider.read([r for r in desired if r.id.kind != "Check"], state.remote_ids())
+    plan = make_plan(desired, live, state, rules_for)
+    recorder = StateRecorder(state, backend, rules_for)
+    outcome = await execute_plan(plan, {"studio": provider}, desired, recorder,
+                                 parallelism=parallelism)
+    return plan, outcome
+
+
+async def test_apply_then_plan_again_shows_no_changes(tmp_path):
+    provider, backend = MemoryProvider(), LocalStateBackend(tmp_path / "state.json")
+    desired = [automation("a"), schedule("s", "a"), automation("b")]
+    _, outcome = await plan_and_apply(provider, backend, desired)
+    assert outcome.ok and len(outcome.done) == 3
+    assert backend.read().serial == 3  # written after every success
+    plan, outcome = await plan_and_apply(provider, backend, desired)
+    assert plan.operations == () and outcome.done == []
+    assert len(provider.calls) == 3
+
+
+async def test_failure_skips_dependents_and_independent_work_continues(tmp_path):
+    provider, backend = MemoryProvider(), LocalStateBackend(tmp_path / "state.json")
+    desired = [automation("a"), schedule("s", "a"), automation("b")]
+    provider.fail_on.add(desired[0].id)
+    _, outcome = await plan_and_apply(provider, backend, desired)
+    assert [str(op.id) for op, _ in outcome.failed] == ["studio/Automation/a"]
+    assert [str(op.id) for op, _ in outcome.skipped] == ["studio/Schedule/s"]
+    assert [str(op.id) for op in outcome.done] == ["studio/Automation/b"]
+    assert "0 done" not in outcome.summary() and "1 failed, 1 skipped" in outcome.summary()
+    assert list(map(str, backend.read().entries)) == ["studio/Automation/b"]
+
+    provider.fail_on.clear()  # the cause is fixed: a re-run converges without duplicates
+    _, outcome = await plan_and_apply(provider, backend, desired)
+    assert outcome.ok and sorted(str(op.id) for op in outcome.done) == [
+        "studio/Automation/a", "studio/Schedule/s"]
+    assert len(provider.objects) == 3
+
+
+async def test_dependencies_finish_before_dependents_start_even_in_parallel(tmp_path):
+    provider, backend = MemoryProvider(), LocalStateBackend(tmp_path / "state.json")
+    desired = [schedule(f"s{i}", f"a{i}") for i in range(5)] + [automation(f"a{i}") for i in range(5)]
+    await plan_and_apply(provider, backend, desired, parallelism=8)
+    order = provider.calls
+    for i in range(5):
+        assert order.index(f"create studio/Automation/a{i}") < order.index(
+            f"create studio/Schedule/s{i}")
+
+
+async def test_orphan_is_removed_and_forgotten(tmp_path):
+    provider, backend = MemoryProvider(), LocalStateBackend(tmp_path / "state.json")
+    await plan_and_apply(provider, backend, [automation("a"), automation("gone")])
+    plan, outcome = await plan_and_apply(provider, backend, [automation("a")])
+    assert [(op.action.value, op.id.name) for op in plan.operations] == [("remove", "gone")]
+    assert [rid.name for rid in backend.read().entries] == ["a"]
+    assert len(provider.objects) == 1

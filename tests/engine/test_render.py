@@ -1,0 +1,109 @@
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+
+from reconciler.model import LiveResource, ResourceId
+from reconciler.plan import make_plan
+from reconciler.render import build_report
+from reconciler.render.github import render_github
+from reconciler.render.json import render_json
+from reconciler.render.markdown import render_markdown
+from reconciler.render.text import render_text
+from reconciler.state.model import State, StateEntry
+
+from .golden import assert_golden
+from .worlds import automation, check, live_of, resource, rules_for, schedule
+
+SECRET = "hunter2-do-not-print"
+
+
+def sample_plan():
+    state = State(lineage="00000000-0000-4000-8000-000000000000", serial=7, salt="0" * 32)
+    a_new = automation("welcome", line=3, description="Greets new users", marked_outputs=["b", "a"])
+    a_changed = automation("digest", line=14, description="Daily digest v2")
+    a_off = automation("legacy", line=25, activation="deactivated")
+    a_up = automation("sync", line=36, upgrade_connections=True, connections=["crm"])
+    s = schedule("digest-daily", "digest", line=2, cron="0 7 * * *")
+    t = resource("Trigger", "hook", {"automation": "digest", "trigger_id": "hook-v2",
+                                     "phase": "main", "type": "api", "active": True}, line=5)
+    c = check("digest-smoke", "digest", line=4,
+              webhook={"url": "https://hooks.example", "headers": {"X-Key": SECRET}})
+    gone = automation("old-report")
+    state.entries[gone.id] = StateEntry("id-old", "workspace", dict(gone.spec),
+                                        "2026-01-01T00:00:00Z", "manifests/old.yaml:9")
+    live = [
+        live_of(a_changed, description="Daily digest"),
+        live_of(a_off, activation="active"),
+        LiveResource(a_up.id, "id-sync", live_of(a_up).spec, upgradable=("crm",)),
+        live_of(s, cron="0 6 * * *"),
+        live_of(t, trigger_id="hook"),
+        live_of(gone, "id-old"),
+        LiveResource(ResourceId("studio", "Automation", "hand-made"), "id-hand", {},
+                     managed=False),
+    ]
+    desired = [a_new, a_changed, a_off, a_up, s, t, c]
+    describe = {"studio": lambda op: (f"{op.action.value} call 1", f"{op.action.value} call 2")}
+    plan = make_plan(desired, live, state, rules_for, describe)
+    plan = replace(plan, created_at="2026-11-23T08:00:00Z")
+    return build_report(plan, rules_for, state)
+
+
+def test_text_golden():
+    assert_golden("plan.txt", render_text(sample_plan()))
+
+
+def test_text_colour_only_when_asked():
+    report = sample_plan()
+    assert "\x1b[" not in render_text(report, color=False)
+    assert "\x1b[" in render_text(report, color=True)
+
+
+def test_markdown_golden():
+    assert_golden("plan.md", render_markdown(sample_plan()))
+
+
+def test_json_golden_and_shape():
+    text = render_json(sample_plan())
+    assert_golden("plan.json", text)
+    doc = json.loads(text)
+    assert doc["format_version"] == "1.0"
+    actions = {c["address"]: c["actions"] for c in doc["resource_changes"]}
+    assert actions["studio/Trigger/hook"] == ["replace"]
+    assert actions["studio/Automation/old-report"] == ["remove"]
+
+
+def test_github_golden_annotations_point_at_manifest_lines():
+    text, summary = render_github(sample_plan())
+    assert_golden("plan.github.txt", text)
+    assert "::warning file=manifests/automations.yaml,line=14,title=reconciler update::" in text
+    assert summary == render_markdown(sample_plan())
+
+
+def test_no_secret_in_any_format():
+    report = sample_plan()
+    outputs = [render_text(report), render_markdown(report), render_json(report),
+               *render_github(report)]
+    assert all(SECRET not in out for out in outputs)
+    assert "(sensitive value)" in render_json(report)
+
+
+def test_summary_line_counts_each_action():
+    assert sample_plan().summary() == (
+        "Plan: 1 to create, 2 to update, 1 to disable, 1 to upgrade, 1 to replace, "
+        "1 to remove, 1 to check."
+    )
+
+
+def test_no_changes_text_golden():
+    a = automation("a")
+    report = build_report(make_plan([a], [live_of(a)], State(), rules_for), rules_for)
+    assert_golden("no-changes.txt", render_text(report))
+
+
+def test_markdown_is_truncated_below_the_comment_limit_with_a_notice():
+    many = [automation(f"automation-{i:05d}", description="x" * 200) for i in range(600)]
+    report = build_report(make_plan(many, [], State(), rules_for), rules_for)
+    body = render_markdown(report)
+    assert len(body) < 65_000
+    assert "Output truncated" in body and body.count("<details>") == body.count("</details>") == 1
