@@ -13,5 +13,5 @@ def assert_golden(name: str, text: str) -> None:
     if os.environ.get("UPDATE_GOLDEN") == "1" or not path.exists():
         path.write_text(text, encoding="utf-8")
     assert text == path.read_text(encoding="utf-8"), (
-        f"{name} differs from the golden file; if the change is intended, rerun with UPDATE_GOLDEN=1"
+        f"{name} differs from the golden file; if intended, rerun with UPDATE_GOLDEN=1"
     )

@@ -8,7 +8,7 @@ from reconciler.apply import StateRecorder, execute_plan
 from reconciler.plan import make_plan
 from reconciler.state.local import LocalStateBackend
 
-from .worlds import MemoryProvider, automation, schedule, rules_for
+from .worlds import MemoryProvider, automation, rules_for, schedule
 
 pytestmark = pytest.mark.anyio
 
@@ -18,8 +18,9 @@ async def plan_and_apply(provider, backend, desired, parallelism=4):
     live = await provider.read([r for r in desired if r.id.kind != "Check"], state.remote_ids())
     plan = make_plan(desired, live, state, rules_for)
     recorder = StateRecorder(state, backend, rules_for)
-    outcome = await execute_plan(plan, {"studio": provider}, desired, recorder,
-                                 parallelism=parallelism)
+    outcome = await execute_plan(
+        plan, {"studio": provider}, desired, recorder, parallelism=parallelism
+    )
     return plan, outcome
 
 
@@ -48,18 +49,22 @@ async def test_failure_skips_dependents_and_independent_work_continues(tmp_path)
     provider.fail_on.clear()  # the cause is fixed: a re-run converges without duplicates
     _, outcome = await plan_and_apply(provider, backend, desired)
     assert outcome.ok and sorted(str(op.id) for op in outcome.done) == [
-        "studio/Automation/a", "studio/Schedule/s"]
+        "studio/Automation/a",
+        "studio/Schedule/s",
+    ]
     assert len(provider.objects) == 3
 
 
 async def test_dependencies_finish_before_dependents_start_even_in_parallel(tmp_path):
     provider, backend = MemoryProvider(), LocalStateBackend(tmp_path / "state.json")
-    desired = [schedule(f"s{i}", f"a{i}") for i in range(5)] + [automation(f"a{i}") for i in range(5)]
+    desired = [schedule(f"s{i}", f"a{i}") for i in range(5)]
+    desired += [automation(f"a{i}") for i in range(5)]
     await plan_and_apply(provider, backend, desired, parallelism=8)
     order = provider.calls
     for i in range(5):
         assert order.index(f"create studio/Automation/a{i}") < order.index(
-            f"create studio/Schedule/s{i}")
+            f"create studio/Schedule/s{i}"
+        )
 
 
 async def test_orphan_is_removed_and_forgotten(tmp_path):

@@ -16,8 +16,14 @@ SALT = "s" * 32
 
 
 def spec(**kw):
-    base = {"display_name": "a", "description": "", "marked_outputs": ["x", "y"],
-            "connections": [], "upgrade_connections": False, "activation": "active"}
+    base = {
+        "display_name": "a",
+        "description": "",
+        "marked_outputs": ["x", "y"],
+        "connections": [],
+        "upgrade_connections": False,
+        "activation": "active",
+    }
     base.update(kw)
     return base
 
@@ -80,19 +86,22 @@ def test_sensitive_values_compare_through_salted_hash_and_are_masked():
     result = compare(rotated, live, stored, CHECK, salt=SALT)
     assert [c.dotted for c in result.changes] == ["webhook.headers"]
     assert result.changes[0].sensitive
-    assert "new" not in canonical_json([c.before for c in result.changes] + [c.after for c in result.changes])
+    shown = [c.before for c in result.changes] + [c.after for c in result.changes]
+    assert "new" not in canonical_json(shown)
     assert masked(desired, CHECK)["webhook"]["headers"] == SENSITIVE_MASK
 
 
 def test_rules_are_read_from_schema_annotations():
-    schema = {"properties": {
-        "tags": {"type": "array", "x-unordered": True},
-        "key": {"type": "string", "x-replace-on-change": True},
-        "on": {"type": "boolean", "x-toggle": {"true": "enable", "false": "disable"}},
-        "target": {"type": "string", "x-reference": "Automation"},
-        "flag": {"type": "boolean", "x-desired-only": True},
-        "hook": {"type": "object", "properties": {"headers": {"x-sensitive": True}}},
-    }}
+    schema = {
+        "properties": {
+            "tags": {"type": "array", "x-unordered": True},
+            "key": {"type": "string", "x-replace-on-change": True},
+            "on": {"type": "boolean", "x-toggle": {"true": "enable", "false": "disable"}},
+            "target": {"type": "string", "x-reference": "Automation"},
+            "flag": {"type": "boolean", "x-desired-only": True},
+            "hook": {"type": "object", "properties": {"headers": {"x-sensitive": True}}},
+        }
+    }
     rules = FieldRules.from_schema(schema)
     assert rules.unordered == {("tags",)}
     assert rules.replace_on_change == {"key"}

@@ -16,8 +16,14 @@ def actions(plan):
 
 def entry_for(res, remote_id="x", **kw):
     spec = {k: v for k, v in res.spec.items()}
-    return StateEntry(remote_id, res.provider_type, spec, "2026-01-01T00:00:00Z",
-                      f"{res.source.file}:{res.source.line}", **kw)
+    return StateEntry(
+        remote_id,
+        res.provider_type,
+        spec,
+        "2026-01-01T00:00:00Z",
+        f"{res.source.file}:{res.source.line}",
+        **kw,
+    )
 
 
 def test_new_resources_are_created_in_dependency_order():
@@ -42,10 +48,13 @@ def test_unchanged_world_plans_nothing():
 def test_only_a_toggle_changing_enables_or_disables():
     a = automation("digest", activation="deactivated")
     s = schedule("daily", "digest", enabled=True)
-    plan = make_plan([a, s], [live_of(a, activation="active"), live_of(s, enabled=False)],
-                     State(), rules_for)
-    assert actions(plan) == [("disable", "studio/Automation/digest"),
-                             ("enable", "studio/Schedule/daily")]
+    plan = make_plan(
+        [a, s], [live_of(a, activation="active"), live_of(s, enabled=False)], State(), rules_for
+    )
+    assert actions(plan) == [
+        ("disable", "studio/Automation/digest"),
+        ("enable", "studio/Schedule/daily"),
+    ]
 
 
 def test_toggle_with_other_fields_is_an_update():
@@ -55,8 +64,11 @@ def test_toggle_with_other_fields_is_an_update():
 
 
 def test_replace_on_change_field_forces_replace():
-    t = resource("Trigger", "hook", {"automation": "a", "trigger_id": "new", "phase": "main",
-                                     "type": "api", "active": True})
+    t = resource(
+        "Trigger",
+        "hook",
+        {"automation": "a", "trigger_id": "new", "phase": "main", "type": "api", "active": True},
+    )
     plan = make_plan([t], [live_of(t, trigger_id="old")], State(), rules_for)
     assert actions(plan) == [("replace", "studio/Trigger/hook")]
 
@@ -73,8 +85,9 @@ def test_upgrade_when_asked_and_live_reports_upgradable():
 def test_orphan_in_state_is_removed_and_unmanaged_is_only_reported():
     gone = automation("old")
     state = State(entries={gone.id: entry_for(gone, "id-old")})
-    stranger = LiveResource(ResourceId("studio", "Automation", "hand-made"), "id-x", {},
-                            managed=False)
+    stranger = LiveResource(
+        ResourceId("studio", "Automation", "hand-made"), "id-x", {}, managed=False
+    )
     plan = make_plan([], [live_of(gone, "id-old"), stranger], state, rules_for)
     assert actions(plan) == [("remove", "studio/Automation/old")]
     assert plan.operations[0].reason == "orphan"
@@ -104,8 +117,13 @@ def test_prevent_destroy_refuses_removal_naming_file_and_line():
 
 
 def test_prevent_destroy_refuses_replace():
-    t = resource("Trigger", "t", {"automation": "a", "trigger_id": "new"}, line=3,
-                 lifecycle=Lifecycle(prevent_destroy=True))
+    t = resource(
+        "Trigger",
+        "t",
+        {"automation": "a", "trigger_id": "new"},
+        line=3,
+        lifecycle=Lifecycle(prevent_destroy=True),
+    )
     with pytest.raises(PlanError, match="triggers.yaml:3"):
         make_plan([t], [live_of(t, trigger_id="old")], State(), rules_for)
 
@@ -119,8 +137,13 @@ def test_target_keeps_the_resource_and_its_dependencies_only():
 
 def test_unknown_target_is_an_error():
     with pytest.raises(PlanError, match="no such resource"):
-        make_plan([automation("a")], [], State(), rules_for,
-                  target=ResourceId("studio", "Automation", "nope"))
+        make_plan(
+            [automation("a")],
+            [],
+            State(),
+            rules_for,
+            target=ResourceId("studio", "Automation", "nope"),
+        )
 
 
 def test_check_runs_after_its_automation_changes_and_not_otherwise():

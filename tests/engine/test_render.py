@@ -25,13 +25,28 @@ def sample_plan():
     a_off = automation("legacy", line=25, activation="deactivated")
     a_up = automation("sync", line=36, upgrade_connections=True, connections=["crm"])
     s = schedule("digest-daily", "digest", line=2, cron="0 7 * * *")
-    t = resource("Trigger", "hook", {"automation": "digest", "trigger_id": "hook-v2",
-                                     "phase": "main", "type": "api", "active": True}, line=5)
-    c = check("digest-smoke", "digest", line=4,
-              webhook={"url": "https://hooks.example", "headers": {"X-Key": SECRET}})
+    t = resource(
+        "Trigger",
+        "hook",
+        {
+            "automation": "digest",
+            "trigger_id": "hook-v2",
+            "phase": "main",
+            "type": "api",
+            "active": True,
+        },
+        line=5,
+    )
+    c = check(
+        "digest-smoke",
+        "digest",
+        line=4,
+        webhook={"url": "https://hooks.example", "headers": {"X-Key": SECRET}},
+    )
     gone = automation("old-report")
-    state.entries[gone.id] = StateEntry("id-old", "workspace", dict(gone.spec),
-                                        "2026-01-01T00:00:00Z", "manifests/old.yaml:9")
+    state.entries[gone.id] = StateEntry(
+        "id-old", "workspace", dict(gone.spec), "2026-01-01T00:00:00Z", "manifests/old.yaml:9"
+    )
     live = [
         live_of(a_changed, description="Daily digest"),
         live_of(a_off, activation="active"),
@@ -39,8 +54,7 @@ def sample_plan():
         live_of(s, cron="0 6 * * *"),
         live_of(t, trigger_id="hook"),
         live_of(gone, "id-old"),
-        LiveResource(ResourceId("studio", "Automation", "hand-made"), "id-hand", {},
-                     managed=False),
+        LiveResource(ResourceId("studio", "Automation", "hand-made"), "id-hand", {}, managed=False),
     ]
     desired = [a_new, a_changed, a_off, a_up, s, t, c]
     describe = {"studio": lambda op: (f"{op.action.value} call 1", f"{op.action.value} call 2")}
@@ -82,8 +96,12 @@ def test_github_golden_annotations_point_at_manifest_lines():
 
 def test_no_secret_in_any_format():
     report = sample_plan()
-    outputs = [render_text(report), render_markdown(report), render_json(report),
-               *render_github(report)]
+    outputs = [
+        render_text(report),
+        render_markdown(report),
+        render_json(report),
+        *render_github(report),
+    ]
     assert all(SECRET not in out for out in outputs)
     assert "(sensitive value)" in render_json(report)
 

@@ -49,14 +49,20 @@ def test_corrupt_state_is_a_clear_error(tmp_path):
 def test_second_lock_holder_fails_naming_pid_host_and_since(tmp_path):
     path = tmp_path / "state.json"
     holder = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(f"""
+        [
+            sys.executable,
+            "-c",
+            textwrap.dedent(f"""
             import sys, time
             from reconciler.state.local import LocalStateBackend
             with LocalStateBackend({str(path)!r}).lock(5):
                 print("locked", flush=True)
                 sys.stdin.readline()
-        """)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+        """),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
     )
     try:
         assert holder.stdout.readline().strip() == "locked"

@@ -73,8 +73,14 @@ def automation(name: str, line: int = 1, **spec: Any) -> Resource:
 
 
 def schedule(name: str, automation_name: str, line: int = 1, **spec: Any) -> Resource:
-    base = {"automation": automation_name, "cron": "0 6 * * *", "timezone": "UTC", "inputs": {},
-            "end": {"never": True}, "enabled": True}
+    base = {
+        "automation": automation_name,
+        "cron": "0 6 * * *",
+        "timezone": "UTC",
+        "inputs": {},
+        "end": {"never": True},
+        "enabled": True,
+    }
     base.update(spec)
     return resource("Schedule", name, base, line)
 
@@ -124,8 +130,9 @@ class MemoryProvider:
         for remote_id, obj in self.objects.items():
             rid = by_remote.get(remote_id) or wanted.get((obj["id"].kind, obj["id"].name))
             managed = rid is not None
-            found.append(LiveResource(rid or obj["id"], remote_id, dict(obj["spec"]),
-                                      managed=managed))
+            found.append(
+                LiveResource(rid or obj["id"], remote_id, dict(obj["spec"]), managed=managed)
+            )
         return found
 
     def describe(self, operation: Operation) -> tuple[str, ...]:
