@@ -20,6 +20,7 @@ def format_problem(fmt: str, value: str) -> Finding | None:
     return check(value) if check else None
 
 
+@cache  # croniter's check is slow and projects repeat the same few expressions
 def _cron(value: str) -> Finding | None:
     fields = value.split()
     expected = "five fields: minute hour day-of-month month day-of-week, e.g. '0 6 * * 1-5'"

@@ -9,6 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
+from reconciler.manifest.fast_check import Check, compile_check
 from reconciler.manifest.problems import Problem, closest, dotted
 from reconciler.manifest.yaml_source import Path_, YAMLDocument
 
@@ -33,8 +34,21 @@ def schema_problems(
     prefix: Path_ = (),
 ) -> Iterator[Problem]:
     """Every schema violation of ``instance`` (found at ``prefix`` inside ``doc``)."""
+    if _quick_check(validator)(instance):
+        return
     for error in validator.iter_errors(instance):
         yield from _translate(error, doc, file, identity, prefix)
+
+
+_QUICK: dict[int, Check] = {}
+
+
+def _quick_check(validator: Draft202012Validator) -> Check:
+    """The compiled yes/no check for a validator's schema (validators live for the process)."""
+    check = _QUICK.get(id(validator))
+    if check is None:
+        check = _QUICK[id(validator)] = compile_check(validator.schema, validator)
+    return check
 
 
 def _translate(

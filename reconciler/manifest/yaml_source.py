@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import yaml
@@ -41,29 +42,64 @@ class YAMLProblem(Exception):
 
 @dataclass
 class YAMLDocument:
-    """One document of a stream: its value and where each node sits.
+    """One document of a stream: its value, and its node graph for positions.
 
-    ``positions`` maps a JSON path (tuple of keys and indices) to its value's mark;
-    ``key_positions`` maps a mapping entry's path to the mark of its key.
+    Positions are looked up only when a problem is reported, by composing the document again
+    and walking its node graph along a JSON path. The common case (a valid document) pays
+    nothing for them, and no node graph stays in memory.
     """
 
     value: Any
     line: int
     column: int
-    positions: dict[Path_, Mark] = field(default_factory=dict)
-    key_positions: dict[Path_, Mark] = field(default_factory=dict)
+    text: str = field(default="", repr=False, compare=False)  # the whole stream
+    index: int = 0  # 0-based position of this document in the stream
 
     def mark(self, path: Path_, *, key: bool = False) -> Mark:
-        """The closest known position for ``path`` (falling back to an ancestor's)."""
-        table = self.key_positions if key else self.positions
-        probe = tuple(path)
-        while probe:
-            if probe in table:
-                return table[probe]
-            if probe in self.positions:
-                return self.positions[probe]
-            probe = probe[:-1]
-        return self.positions.get((), (self.line, self.column))
+        """Where ``path`` sits (its key's position with ``key=True``); the closest ancestor's
+        position when the path goes beyond what the document holds."""
+        roots = _compose_all(self.text)
+        if self.index >= len(roots):
+            return (self.line, self.column)
+        node = roots[self.index]
+        found = node.start_mark
+        for part in path:
+            child, key_node = _child(node, part)
+            if child is None:
+                break
+            node = child
+            found = key_node.start_mark if key and key_node is not None else child.start_mark
+        return (found.line + 1, found.column + 1)
+
+
+@lru_cache(maxsize=4)
+def _compose_all(text: str) -> list[yaml.Node]:
+    """The node graphs of a stream (only called for streams known to read cleanly)."""
+    loader = _Loader(text)
+    try:
+        roots = []
+        while loader.check_node():
+            roots.append(loader.get_node())
+        return roots
+    except yaml.YAMLError:  # cannot happen for a stream that was read; positions degrade
+        return []
+    finally:
+        loader.dispose()
+
+
+def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Node | None]:
+    """(value node, key node) of ``part`` under ``node``; the last duplicate wins like the data."""
+    if isinstance(node, yaml.MappingNode):
+        for key_node, value_node in reversed(node.value):
+            if isinstance(key_node, yaml.ScalarNode) and key_node.value == part:
+                return value_node, key_node
+    elif (
+        isinstance(node, yaml.SequenceNode)
+        and isinstance(part, int)
+        and 0 <= part < len(node.value)
+    ):
+        return node.value[part], None
+    return None, None
 
 
 class _StrictResolver(yaml.resolver.Resolver):
@@ -87,10 +123,28 @@ _StrictResolver.add_implicit_resolver(
 class _Loader(_BaseLoader, _StrictResolver):  # type: ignore[misc, valid-type]
     """The fast parser with our resolver; construction is done by ``_Builder``."""
 
+    def resolve(self, kind: type, value: Any, implicit: Any) -> str:
+        # Implicit tags of plain scalars depend on the text alone; manifests repeat the same
+        # words thousands of times, and the resolver is pure Python, so remember the answers.
+        if kind is yaml.ScalarNode and implicit[0]:
+            tag = _PLAIN_TAGS.get(value)
+            if tag is None:
+                tag = super().resolve(kind, value, implicit)
+                if len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
+                    _PLAIN_TAGS[value] = tag
+            return tag
+        resolved: str = super().resolve(kind, value, implicit)
+        return resolved
+
+
+_PLAIN_TAGS: dict[str, str] = {}
+_PLAIN_TAGS_MAX = 50_000
+
 
 def read_documents(text: str) -> Iterator[YAMLDocument]:
     """Parse a YAML stream into documents; raises YAMLProblem at the first unreadable spot."""
     loader = _Loader(text)
+    index = 0
     try:
         while True:
             try:
@@ -104,70 +158,86 @@ def read_documents(text: str) -> Iterator[YAMLDocument]:
                 raise YAMLProblem(f"invalid YAML: {exc}") from None
             if node is None:
                 return
-            yield _Builder(loader).document(node)
+            yield _Builder(loader).document(node, text, index)
+            index += 1
     finally:
         loader.dispose()
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class _Builder:
-    """Turns a composed node graph into plain values, recording positions on the way."""
+    """Turns a composed node graph into plain values, refusing duplicates and alias bombs."""
 
     def __init__(self, loader: _Loader) -> None:
         self._loader = loader
+        self._constructors = loader.yaml_constructors
         self._seen: set[int] = set()
         self._alias_budget = MAX_ALIAS_NODES
 
-    def document(self, node: yaml.Node) -> YAMLDocument:
+    def document(self, node: yaml.Node, text: str, index: int) -> YAMLDocument:
         start = node.start_mark
-        doc = YAMLDocument(value=None, line=start.line + 1, column=start.column + 1)
-        doc.value = self._build(node, (), doc)
-        return doc
+        value = self._build(node)
+        return YAMLDocument(value, start.line + 1, start.column + 1, text, index)
 
-    def _build(self, node: yaml.Node, path: Path_, doc: YAMLDocument) -> Any:
-        mark = node.start_mark
-        doc.positions[path] = (mark.line + 1, mark.column + 1)
-        if id(node) in self._seen and not isinstance(node, yaml.ScalarNode):
+    def _build(self, node: yaml.Node) -> Any:
+        if type(node) is yaml.ScalarNode:
+            if node.tag == _STR:
+                return node.value
+            return self._scalar(node)
+        if id(node) in self._seen:
             # The composer hands back the same node object for each alias: count what expands.
             self._alias_budget -= _count_nodes(node, self._alias_budget + 1)
             if self._alias_budget < 0:
                 raise YAMLProblem(
                     f"alias expansion exceeds {MAX_ALIAS_NODES} nodes (recursive or runaway "
                     "aliases are refused)",
-                    mark.line + 1,
-                    mark.column + 1,
+                    *_where(node),
                 )
         self._seen.add(id(node))
-        if isinstance(node, yaml.MappingNode):
-            return self._mapping(node, path, doc)
-        if isinstance(node, yaml.SequenceNode):
-            return [self._build(item, (*path, i), doc) for i, item in enumerate(node.value)]
-        try:
-            return self._loader.construct_object(node)
-        except yaml.MarkedYAMLError as exc:
-            problem = exc.problem or "cannot read this value"
-            raise YAMLProblem(f"invalid value: {problem}", mark.line + 1, mark.column + 1) from None
+        if type(node) is yaml.MappingNode and node.tag == _MAP:
+            return self._mapping(node)
+        if type(node) is yaml.SequenceNode and node.tag == _SEQ:
+            return [self._build(item) for item in node.value]
+        raise YAMLProblem(f"unsupported tag {node.tag}", *_where(node))
 
-    def _mapping(self, node: yaml.MappingNode, path: Path_, doc: YAMLDocument) -> dict[str, Any]:
+    def _scalar(self, node: yaml.ScalarNode) -> Any:
+        constructor = self._constructors.get(node.tag)
+        if constructor is None:
+            raise YAMLProblem(f"unsupported tag {node.tag}", *_where(node))
+        try:
+            return constructor(self._loader, node)
+        except (yaml.YAMLError, ValueError) as exc:
+            problem = getattr(exc, "problem", None) or "cannot read this value"
+            raise YAMLProblem(f"invalid value: {problem}", *_where(node)) from None
+
+    def _mapping(self, node: yaml.MappingNode) -> dict[str, Any]:
         result: dict[str, Any] = {}
-        if node.tag != "tag:yaml.org,2002:map":
-            mark = node.start_mark
-            raise YAMLProblem(f"unsupported tag {node.tag}", mark.line + 1, mark.column + 1)
         for key_node, value_node in node.value:
-            kmark = key_node.start_mark
-            where = (kmark.line + 1, kmark.column + 1)
-            if key_node.tag == "tag:yaml.org,2002:merge":
-                raise YAMLProblem("merge keys (<<) are not supported; write the fields out", *where)
-            if not isinstance(key_node, yaml.ScalarNode):
-                raise YAMLProblem("mapping keys must be plain strings", *where)
+            if type(key_node) is not yaml.ScalarNode or key_node.tag == _MERGE:
+                if key_node.tag == _MERGE:
+                    raise YAMLProblem(
+                        "merge keys (<<) are not supported; write the fields out",
+                        *_where(key_node),
+                    )
+                raise YAMLProblem("mapping keys must be plain strings", *_where(key_node))
             key = key_node.value
             if key in result:
-                first = doc.key_positions.get((*path, key), where)
+                first = next(k for k, _v in node.value if k.value == key)
                 raise YAMLProblem(
-                    f"duplicate key {key!r} (first defined at line {first[0]})", *where
+                    f"duplicate key {key!r} (first defined at line {first.start_mark.line + 1})",
+                    *_where(key_node),
                 )
-            doc.key_positions[(*path, key)] = where
-            result[key] = self._build(value_node, (*path, key), doc)
+            result[key] = self._build(value_node)
         return result
+
+
+def _where(node: yaml.Node) -> Mark:
+    return (node.start_mark.line + 1, node.start_mark.column + 1)
 
 
 def _count_nodes(node: yaml.Node, limit: int) -> int:
