@@ -153,12 +153,12 @@ def _keyword(  # noqa: C901 - one branch per keyword reads best as a flat table
         inner = compile_check(value, full)
         return lambda v: not inner(v)
     if key in ("oneOf", "anyOf", "allOf"):
-        subs = [compile_check(s, full) for s in value]
+        branches = [compile_check(s, full) for s in value]
         if key == "oneOf":
-            return lambda v: sum(1 for s in subs if s(v)) == 1
+            return lambda v: sum(1 for b in branches if b(v)) == 1
         if key == "anyOf":
-            return lambda v: any(s(v) for s in subs)
-        return lambda v: all(s(v) for s in subs)
+            return lambda v: any(b(v) for b in branches)
+        return lambda v: all(b(v) for b in branches)
     if key == "if":
         condition = compile_check(value, full)
         then = compile_check(schema.get("then", True), full)

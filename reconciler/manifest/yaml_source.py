@@ -77,9 +77,9 @@ def _compose_all(text: str) -> list[yaml.Node]:
     """The node graphs of a stream (only called for streams known to read cleanly)."""
     loader = _Loader(text)
     try:
-        roots = []
+        roots: list[yaml.Node] = []
         while loader.check_node():
-            roots.append(loader.get_node())
+            roots.append(loader.get_node())  # type: ignore[arg-type]
         return roots
     except yaml.YAMLError:  # cannot happen for a stream that was read; positions degrade
         return []
