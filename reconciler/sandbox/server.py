@@ -1,0 +1,124 @@
+"""Serve the sandbox on 127.0.0.1 with uvicorn: in the foreground (``sandbox serve``) or in a
+background thread (tests and benchmarks), plus a small client for the admin routes.
+"""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import httpx
+import uvicorn
+
+from reconciler.sandbox.app import create_app
+from reconciler.sandbox.faults import Faults
+
+
+class LoggedRequest(NamedTuple):
+    """One entry of the request log."""
+
+    method: str
+    path: str  # the route template, e.g. /api/v1/.../automations/{automation_id}:publish
+    status: int  # 0 when the connection was dropped by an injected reset
+
+
+def bind_loopback(port: int = 0) -> socket.socket:
+    """A listening socket on 127.0.0.1 (port 0 picks a free one, without a race)."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", port))
+    sock.listen(2048)
+    return sock
+
+
+def serve_forever(db_path: Path, port: int, faults: Faults | None = None,
+                  log_level: str = "warning") -> None:
+    """Serve until interrupted (the ``sandbox serve`` command)."""
+    sock = bind_loopback(port)
+    app = create_app(db_path, faults=faults)
+    config = uvicorn.Config(app, log_level=log_level, lifespan="off",
+                            timeout_graceful_shutdown=2)
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+class SandboxServer:
+    """The sandbox on a free loopback port in a background thread, with admin helpers."""
+
+    def __init__(self, db_path: Path, faults: Faults | None = None) -> None:
+        self.db_path = Path(db_path)
+        self.app = create_app(self.db_path, faults=faults)
+        self._socket = bind_loopback()
+        self.port = self._socket.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(self.app, log_level="critical", lifespan="off",
+                                timeout_graceful_shutdown=1)
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
+                                        name=f"sandbox-{self.port}", daemon=True)
+        self._admin = httpx.Client(base_url=self.url, timeout=10.0)
+
+    def start(self) -> SandboxServer:
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("sandbox server did not start")
+            time.sleep(0.005)
+        return self
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(timeout=5)
+        self._admin.close()
+        self._socket.close()
+        self.app.state.store.close()
+
+    def __enter__(self) -> SandboxServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # admin helpers -------------------------------------------------------------------------
+
+    def admin(self, method: str, path: str, json: Any = None) -> httpx.Response:
+        """Call an admin route (``path`` below ``/_sandbox``); raises on an error answer."""
+        response = self._admin.request(method, f"/_sandbox/{path.lstrip('/')}", json=json)
+        if response.status_code >= 400:
+            raise ValueError(response.json().get("error", response.text))
+        return response
+
+    def requests(self) -> list[LoggedRequest]:
+        """Every platform request served so far: (method, path template, status)."""
+        entries = self.admin("GET", "requests").json()["requests"]
+        return [LoggedRequest(e["method"], e["path"], e["status"]) for e in entries]
+
+    def clear_requests(self) -> None:
+        self.admin("DELETE", "requests")
+
+    def set_faults(self, **settings: Any) -> dict[str, Any]:
+        """Replace the faults (see reconciler.sandbox.faults.Faults for the names)."""
+        return self.admin("PUT", "faults", json=settings).json()["faults"]
+
+    def clear_faults(self) -> None:
+        self.admin("DELETE", "faults")
+
+    def edit(self, target: str, key: str, *, delete: bool = False, bump_version: bool = False,
+             **fields: Any) -> dict[str, Any]:
+        """An out-of-band edit, e.g. ``edit("workspace.schedule", "nightly", enabled=False)``."""
+        body = {"target": target, "key": key, "set": fields, "delete": delete,
+                "bump_version": bump_version}
+        return self.admin("POST", "edit", json=body).json()["edited"]
+
+    def seed(self, world: dict[str, Any]) -> dict[str, int]:
+        """Add a world document's objects (see reconciler.sandbox.world)."""
+        return self.admin("POST", "seed", json=world).json()["added"]
+
+    def reset(self) -> None:
+        """Default world, no faults, empty request log."""
+        self.admin("POST", "reset")
+        self.clear_faults()
+        self.clear_requests()
