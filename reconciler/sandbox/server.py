@@ -34,10 +34,9 @@ def bind_loopback(port: int = 0) -> socket.socket:
     return sock
 
 
-def serve_forever(db_path: Path, port: int, faults: Faults | None = None,
-                  log_level: str = "warning") -> None:
-    """Serve until interrupted (the ``sandbox serve`` command)."""
-    sock = bind_loopback(port)
+def run_server(sock: socket.socket, db_path: Path, faults: Faults | None = None,
+               log_level: str = "warning") -> None:
+    """Serve on an already bound socket until interrupted (the ``sandbox serve`` command)."""
     app = create_app(db_path, faults=faults)
     config = uvicorn.Config(app, log_level=log_level, lifespan="off",
                             timeout_graceful_shutdown=2)
