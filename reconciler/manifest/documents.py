@@ -221,7 +221,7 @@ def _ignore_changes_problems(
                     document,
                     ("metadata", "lifecycle", "ignore_changes", index),
                     identity,
-                    f"{path!r} names no field of a {kind} spec",
+                    f"{path!r} names no field of the {kind} spec",
                     expected="spec.<field>",
                     suggestion=("spec." + closest(field, fields)) if closest(field, fields) else "",
                 )

@@ -63,7 +63,16 @@ def _translate(
         line, column = doc.mark(where, key=key)
         return Problem(file, line, column, message, identity, dotted(where), **extra)
 
-    if keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(value, Mapping):
+    if "propertyNames" in error.absolute_schema_path:
+        yield problem(
+            f"name {_show(value)} is not valid",
+            (*path, value),
+            key=True,
+            expected=schema.get("x-expected") or _pattern_text(error),
+        )
+    elif keyword in ("additionalProperties", "unevaluatedProperties") and isinstance(
+        value, Mapping
+    ):
         known = list(schema.get("properties", {}))
         patterns = [re.compile(p) for p in schema.get("patternProperties", {})]
         for name in value:
@@ -79,7 +88,7 @@ def _translate(
     elif keyword == "required" and isinstance(value, Mapping):
         for name in list(error.validator_value):  # type: ignore[arg-type]
             if name not in value:
-                yield problem(f"missing required field {name!r}")
+                yield problem(f"missing required field {name!r}", key=True)
     elif keyword == "enum":
         options = list(error.validator_value)  # type: ignore[arg-type]
         yield problem(
@@ -93,13 +102,9 @@ def _translate(
         wanted = error.validator_value
         wanted_text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
         wanted_text = wanted_text.replace("object", "mapping").replace("array", "list")
-        yield problem(f"{_show(value)} is a {_type_name(value)}", expected=wanted_text)
-    elif keyword == "propertyNames":
-        yield problem(
-            f"name {_show(value)} is not valid",
-            key=True,
-            expected=schema.get("x-expected") or _pattern_text(error),
-        )
+        name = _type_name(value)
+        article = "an" if name[0] in "aeiou" else "a"
+        yield problem(f"{_show(value)} is {article} {name}", expected=wanted_text)
     elif keyword == "pattern":
         yield problem(
             f"{_show(value)} does not match the required format",
@@ -122,9 +127,7 @@ def _translate(
 
 
 def _pattern_text(error: SchemaError) -> str:
-    pattern = (
-        error.validator_value.get("pattern") if isinstance(error.validator_value, Mapping) else None
-    )
+    pattern = error.validator_value if error.validator == "pattern" else None
     return f"text matching {pattern}" if pattern else "a valid name"
 
 
