@@ -1,0 +1,174 @@
+"""Benchmark: a full no-change plan of N workspace automations over loopback at latency L.
+
+The sandbox runs in a separate process (``reconciler sandbox serve``) so this process's CPU time
+is the reconciler's own: loading, HTTP client work, projection, diff and planning. Prints per N:
+requests made, wall time, the API-bound limit (ceil(requests / parallelism) x latency: every
+request taking exactly L with the provider's parallelism always busy), the ratio of wall time to
+it, local CPU seconds, and peak memory (max RSS of this process).
+
+    python bench/plan_scale.py                      # N = 1,000 and 10,000 at 5 ms
+    python bench/plan_scale.py --sizes 1000 --latency-ms 20 --parallelism 16
+
+Aims: ratio <= 1.2; CPU for 10,000 unchanged <= 2 s; peak memory <= 300 MB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import anyio
+import httpx
+
+CODE = "def run(inputs, tools):\n    return {'ok': True}\n"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
+    parser.add_argument("--latency-ms", type=float, default=5.0)
+    parser.add_argument("--parallelism", type=int, default=16)
+    args = parser.parse_args()
+    print(
+        f"{'N':>7} {'requests':>9} {'wall s':>8} {'limit s':>8} {'ratio':>6} "
+        f"{'cpu s':>6} {'load s':>7} {'peak MB':>8}"
+    )
+    for size in args.sizes:
+        row = measure(size, args.latency_ms, args.parallelism)
+        print(
+            f"{size:>7} {row['requests']:>9} {row['wall']:>8.2f} {row['limit']:>8.2f} "
+            f"{row['ratio']:>6.2f} {row['cpu']:>6.2f} {row['load']:>7.2f} "
+            f"{row['peak_mb']:>8.0f}",
+            flush=True,
+        )
+
+
+def measure(size: int, latency_ms: float, parallelism: int) -> dict[str, float]:
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        port = free_port()
+        server = subprocess.Popen(
+            [
+                sys.executable,
+                "-c",
+                "from reconciler.cli import main; main()",
+                "sandbox",
+                "serve",
+                "--port",
+                str(port),
+                "--db",
+                str(root / "sandbox.db"),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            admin = httpx.Client(base_url=url, timeout=600)
+            wait_until_up(admin)
+            admin.post("/_sandbox/seed", json=world(size)).raise_for_status()
+            project = write_project(root, url, size, parallelism)
+            admin.put("/_sandbox/faults", json={"latency_ms": latency_ms}).raise_for_status()
+            admin.delete("/_sandbox/requests").raise_for_status()
+            result = plan_once(project)
+            requests = len(admin.get("/_sandbox/requests").json()["requests"])
+        finally:
+            server.terminate()
+            server.wait(timeout=10)
+    limit = math.ceil(requests / parallelism) * latency_ms / 1000
+    result.update(
+        requests=requests, limit=limit, ratio=result["wall"] / limit if limit else float("nan")
+    )
+    return result
+
+
+def plan_once(project: Path) -> dict[str, float]:
+    from reconciler.config import load_project
+    from reconciler.engine import Engine, load_desired, state_backend
+
+    started_cpu = time.process_time()
+    started = time.perf_counter()
+    loaded = load_project(project)
+    desired = load_desired(loaded)
+    load = time.perf_counter() - started
+
+    async def plan() -> int:
+        async with Engine(loaded) as engine:
+            assessment = await engine.assess(state_backend(loaded).read(), desired=desired)
+            return len(assessment.plan.operations)
+
+    operations = anyio.run(plan)
+    wall = time.perf_counter() - started - load
+    cpu = time.process_time() - started_cpu
+    if operations:
+        raise SystemExit(f"expected a no-change plan, got {operations} operations")
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"wall": wall, "cpu": cpu, "load": load, "peak_mb": peak_mb}
+
+
+def world(size: int) -> dict:
+    return {
+        "workspace": {
+            "automations": [
+                {
+                    "display_name": name(i),
+                    "description": f"benchmark automation {i}",
+                    "code": CODE,
+                    "marked_outputs": ["ok"],
+                }
+                for i in range(size)
+            ]
+        }
+    }
+
+
+def write_project(root: Path, url: str, size: int, parallelism: int) -> Path:
+    project = root / "project"
+    (project / "manifests").mkdir(parents=True)
+    (project / "reconciler.yaml").write_text(
+        "version: 1\nmanifests: [manifests/]\nproviders:\n  studio:\n    type: workspace\n"
+        f"    base_url: {url}\n    organization_id: org_bench\n    workspace_id: ws_bench\n"
+        f"    token: bench\n    parallelism: {parallelism}\n"
+    )
+    documents = []
+    for i in range(size):
+        documents.append(
+            "apiVersion: reconciler/v1\nkind: Automation\n"
+            f"metadata: {{name: {name(i)}, provider: studio}}\n"
+            f"spec:\n  description: benchmark automation {i}\n  marked_outputs: [ok]\n"
+            "  code: |\n" + "".join(f"    {line}\n" for line in CODE.splitlines())
+        )
+    (project / "manifests" / "automations.yaml").write_text("---\n".join(documents))
+    return project
+
+
+def name(i: int) -> str:
+    return f"bench-{i:05d}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def wait_until_up(client: httpx.Client) -> None:
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            if client.get("/_sandbox/health").status_code == 200:
+                return
+        except httpx.TransportError:
+            time.sleep(0.05)
+    raise SystemExit("the sandbox did not start")
+
+
+if __name__ == "__main__":
+    main()
