@@ -23,11 +23,12 @@ if TYPE_CHECKING:
     from reconciler.render.report import PlanReport
 
 T = TypeVar("T")
+FC = TypeVar("FC", bound=Callable[..., Any])
 FORMATS = ["text", "json", "markdown", "github"]
 DEFAULT_LOCK_TIMEOUT = 0.0
 
 
-def format_option(choices: list[str]) -> Callable[[T], T]:
+def format_option(choices: list[str]) -> Callable[[FC], FC]:
     """``--format`` with the given choices, text by default."""
     return click.option(
         "--format",
@@ -190,12 +191,11 @@ def apply_command(
     saved = _read_saved_plan(plan_file) if plan_file else None
     backend = state_backend(project)
     with backend.lock(lock_timeout):
-        outcome = _run(
-            lambda report: _apply(
+        outcome = anyio.run(
+            lambda: _apply(
                 project,
                 backend,
                 app,
-                report,
                 saved,
                 plan_file,
                 auto_approve or saved is not None,
@@ -231,7 +231,6 @@ async def _apply(
     project: Project,
     backend: Any,
     app: AppContext,
-    report: Callable[[str], None],
     saved: dict | None,
     plan_file: Path | None,
     approved: bool,
@@ -242,8 +241,10 @@ async def _apply(
     from reconciler.engine import Engine, rules_for, verify_saved_plan
     from reconciler.render.text import render_text
 
-    async with Engine(project, progress=report) as engine:
-        assessment = await engine.assess(backend.read(), target=target)
+    async with Engine(project) as engine:
+        with _progress() as report:  # progress lines end before the prompt
+            engine.progress = report
+            assessment = await engine.assess(backend.read(), target=target)
         if saved is not None:
             verify_saved_plan(saved, assessment, str(plan_file))
         recorder = StateRecorder(assessment.state, backend, rules_for)
@@ -254,14 +255,16 @@ async def _apply(
             return None
         if not approved:
             _ask()
-        return await execute_plan(
-            plan,
-            {name: engine.provider(name) for name in {op.id.provider for op in plan.operations}},
-            assessment.desired,
-            recorder,
-            parallelism=parallelism,
-            progress=report,
-        )
+        providers = {op.id.provider: engine.provider(op.id.provider) for op in plan.operations}
+        with _progress() as report:
+            return await execute_plan(
+                plan,
+                providers,
+                assessment.desired,
+                recorder,
+                parallelism=parallelism,
+                progress=report,
+            )
 
 
 def _ask() -> None:
