@@ -151,7 +151,10 @@ async def execute_plan(
                     desired=desired_by_provider.get(op.id.provider, {}),
                 )
                 provider = providers[op.id.provider]
-                error = await _perform(op, provider, context, recorder, outcome, report)
+                try:
+                    error = await _perform(op, provider, context, recorder, outcome, report)
+                except ReconcilerError as exc:  # e.g. the state could not be written
+                    error = exc.message
             if error:
                 status[i] = "failed"
                 outcome.failed.append((op, error))
@@ -180,7 +183,10 @@ async def _perform(
     report(f"{op.action} {op.id}…")
     if op.action is Action.CHECK:
         assert op.resource is not None
-        result = await run_check(provider, op.resource, context, report)
+        try:
+            result = await run_check(provider, op.resource, context, report)
+        except ReconcilerError as exc:
+            return f"the changes were applied but the check could not run: {exc.message}"
         if not result.passed:
             return "the changes were applied but the check failed: " + explain(result)
         report(explain(result))

@@ -112,8 +112,15 @@ class Engine:
             | {rid.provider for rid in state.entries if rid.kind != CHECK_KIND}
         )
         results: dict[str, list[LiveResource]] = {}
+        failures: list[BaseException] = []
 
         async def read_one(name: str) -> None:
+            try:
+                await read_provider(name)
+            except Exception as exc:  # reported after the others finished, not as a group
+                failures.append(exc)
+
+        async def read_provider(name: str) -> None:
             provider = self.provider(name)
             readable = provider.kinds - {CHECK_KIND}
             if not readable:
@@ -134,6 +141,8 @@ class Engine:
         async with anyio.create_task_group() as group:
             for name in names:
                 group.start_soon(read_one, name)
+        if failures:
+            raise failures[0]
         return [item for name in names for item in results[name]]
 
     async def assess(

@@ -74,8 +74,13 @@ class LocalStateBackend:
 
     def write(self, state: State) -> None:
         """Write atomically: temp file, fsync, rename, fsync the folder."""
+        try:
+            self._write(json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n")
+        except OSError as exc:
+            raise StateError(f"cannot write state {self.path}: {exc.strerror or exc}") from None
+
+    def _write(self, text: str) -> None:
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        text = json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n"
         fd, temp = tempfile.mkstemp(prefix=f".{self.path.name}.", dir=self.path.parent)
         try:
             with os.fdopen(fd, "w") as handle:
