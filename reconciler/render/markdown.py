@@ -25,7 +25,7 @@ def render_markdown(report: PlanReport, limit: int = LIMIT) -> str:
     head += f"**{report.summary()}**\n\n"
     opening = f"<details><summary>Show {len(report.changes)} operation(s)</summary>\n\n```diff\n"
     closing = "```\n\n</details>\n"
-    plan_text = render_text(report, color=False)
+    plan_text = _diff_coloured(render_text(report, color=False))
     room = limit - len(head) - len(opening) - len(closing) - 200
     if len(plan_text) > room:
         cut = plan_text[:room].rsplit("\n", 1)[0] + "\n"
@@ -36,3 +36,26 @@ def render_markdown(report: PlanReport, limit: int = LIMIT) -> str:
         )
         return head + opening + cut + closing + notice
     return head + opening + plan_text + closing
+
+
+# GitHub colours a ```diff block by each line's first character: + green, - red, ! orange.
+_MARKS = (
+    ("-/+ ", "!"),
+    ("+ ", "+"),
+    ("- ", "-"),
+    ("~ ", "!"),
+    ("> ", "!"),
+    ("< ", "!"),
+    ("^ ", "!"),
+)
+
+
+def _diff_coloured(text: str) -> str:
+    """Move each line's change symbol to column 0 so a ```diff block colours it."""
+    lines = []
+    for line in text.splitlines():
+        body = line.lstrip(" ")
+        indent = line[: len(line) - len(body)]
+        mark = next((m for prefix, m in _MARKS if body.startswith(prefix)), None)
+        lines.append(f"{mark}{indent[1:]}{body}" if mark and indent else line)
+    return "\n".join(lines) + "\n"
