@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import httpx
 
-W = "/api/v1/organizations/org-1/workspaces/ws-1"
+BASE = "organizations/org-1/workspaces/ws-1"
+W = f"/api/v1/{BASE}"
 
 
 def create(ws: httpx.Client, name: str = "Nightly report", **fields: object) -> dict:

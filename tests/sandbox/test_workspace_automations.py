@@ -45,7 +45,8 @@ def test_get_returns_latest_version_and_unknown_id_is_not_found(ws):
 
 def test_publish_fork_patch_publish_follows_the_version_scheme(ws):
     ident = automation_id(create(ws))
-    patched = ws.patch(f"{W}/automations/{ident}?update_mask=description", json={"description": "b"})
+    url = f"{W}/automations/{ident}"
+    patched = ws.patch(f"{url}?update_mask=description", json={"description": "b"})
     assert patched.json()["version"] == "0.2"
     first = ws.post(f"{W}/automations/{ident}:publish", json={}).json()
     assert (first["version"], first["latest_published_version"]) == ("1.0", "1.0")
@@ -60,7 +61,8 @@ def test_publish_fork_patch_publish_follows_the_version_scheme(ws):
 
 def test_patch_of_published_is_failed_precondition(ws):
     ident = published(ws)
-    response = ws.patch(f"{W}/automations/{ident}?update_mask=description", json={"description": "x"})
+    url = f"{W}/automations/{ident}"
+    response = ws.patch(f"{url}?update_mask=description", json={"description": "x"})
     assert "forkPublished" in aip_error(response, "FAILED_PRECONDITION")["message"]
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .helpers import W, aip_error, automation_id, create
+from .helpers import BASE, W, aip_error, automation_id, create
 
 
 def make_connection(ws, connection_id: str, connector: str = "gmail") -> dict:
@@ -131,7 +131,7 @@ def test_delete_blocked_by_published_usage_names_the_blockers(ws):
     error = aip_error(response, "FAILED_PRECONDITION")
     assert error["details"] == [{
         "@type": "type.googleapis.com/DeleteConnectionBlockedError",
-        "blocking_automations": [{"name": f"organizations/org-1/workspaces/ws-1/automations/{ident}",
+        "blocking_automations": [{"name": f"{BASE}/automations/{ident}",
                                   "display_name": "live"}],
     }]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from .helpers import W, aip_error, automation_id, create
+from .helpers import BASE, W, aip_error, automation_id, create
 
 CONFIG = {"cron": "30 9 * * 1-5", "timezone": "Europe/Berlin", "inputs": {"k": 1},
           "end": {"end_type": "SCHEDULE_END_TYPE_NEVER"}}
@@ -91,7 +91,7 @@ def test_trigger_create_list_update_delete(ws):
     ident = automation_id(create(ws))
     url = f"{W}/automations/{ident}/triggers"
     created = ws.post(url, json=TRIGGER).json()
-    assert created == {**TRIGGER, "automation": f"organizations/org-1/workspaces/ws-1/automations/{ident}"}
+    assert created == {**TRIGGER, "automation": f"{BASE}/automations/{ident}"}
     assert ws.get(url).json()["triggers"] == [created]
     updated = ws.patch(f"{url}/mail-in?update_mask=is_active", json={"is_active": False}).json()
     assert updated["is_active"] is False
