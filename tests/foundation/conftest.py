@@ -1,47 +1,12 @@
-"""Small projects written into a temporary folder, and the CLI run on them in-process."""
+"""Small projects written into a temporary folder."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner, Result
 
-from reconciler.cli import cli
-
-PROJECT_FILE = """\
-version: 1
-manifests: [manifests/]
-providers:
-  studio:
-    type: workspace
-    base_url: sandbox
-    organization_id: org_test
-    workspace_id: ws_test
-  growth:
-    type: outlit
-    base_url: sandbox
-  lab:
-    type: datallog
-    base_url: sandbox
-  history:
-    type: automation-runs
-    base_url: sandbox
-"""
-
-AUTOMATION = """\
-apiVersion: reconciler/v1
-kind: Automation
-metadata:
-  name: nightly
-  provider: studio
-spec:
-  description: Runs every night.
-  code: print("hello")
-"""
-
-ProjectMaker = Callable[..., Path]
+from .helpers import AUTOMATION, PROJECT_FILE, ProjectMaker
 
 
 @pytest.fixture
@@ -68,8 +33,3 @@ def make_project(tmp_path: Path) -> ProjectMaker:
         return tmp_path
 
     return make
-
-
-def run_cli(*args: str) -> Result:
-    """Run the CLI in-process; stdout and stderr kept apart."""
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.foundation.conftest import PROJECT_FILE, ProjectMaker, run_cli
+from .helpers import PROJECT_FILE, ProjectMaker, run_cli
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,62 @@
+"""Whatever bytes a manifest holds, validation answers with problems, never a crash."""
+
+from __future__ import annotations
+
+import string
+from pathlib import Path
+
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from reconciler.config import load_project
+from reconciler.manifest import validate_project
+from reconciler.manifest.yaml_source import YAMLProblem, read_documents
+
+from .helpers import AUTOMATION, PROJECT_FILE
+
+YAML_ALPHABET = string.ascii_letters + string.digits + " \n\t:-[]{},&*!|>'\"#%@`?~.=<\\/$"
+
+# Text built from YAML's own punctuation, and structured values dumped as YAML then mutated.
+yaml_like_text = st.text(alphabet=YAML_ALPHABET, max_size=300)
+values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=10),
+    lambda inner: (
+        st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4)
+    ),
+    max_leaves=15,
+)
+
+
+@st.composite
+def mutated_manifests(draw: st.DrawFn) -> str:
+    base = draw(st.sampled_from([AUTOMATION, yaml.safe_dump(draw(values))]))
+    cut = draw(st.integers(0, len(base)))
+    insert = draw(st.text(alphabet=YAML_ALPHABET, max_size=20))
+    return base[:cut] + insert + base[cut + draw(st.integers(0, 10)) :]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(yaml_like_text, st.text(max_size=200), mutated_manifests()))
+def test_reader_raises_only_yaml_problems(text: str) -> None:
+    try:
+        for document in read_documents(text):
+            document.mark(("a", 0, "b"), key=True)
+    except YAMLProblem as problem:
+        assert problem.line >= 1 and problem.column >= 1
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(content=st.one_of(mutated_manifests(), yaml_like_text, st.binary(max_size=100)))
+def test_validation_of_random_manifests_never_crashes(tmp_path: Path, content: str | bytes) -> None:
+    (tmp_path / "reconciler.yaml").write_text(PROJECT_FILE)
+    manifests = tmp_path / "manifests"
+    manifests.mkdir(exist_ok=True)
+    data = content if isinstance(content, bytes) else content.encode("utf-8", "surrogatepass")
+    (manifests / "random.yaml").write_bytes(data)
+    report = validate_project(load_project(tmp_path))
+    for problem in report.problems:
+        assert problem.file == "manifests/random.yaml"
+        assert problem.line >= 1 and problem.message

@@ -1,0 +1,164 @@
+"""The schemas: valid Draft 2020-12, the spec field names of the manifest contract, annotations."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from jsonschema import Draft202012Validator
+
+from reconciler import schema
+from reconciler.manifest.fast_check import compile_check
+
+# The contract of MANIFESTS.md: these names must exist exactly (more may be added).
+CONTRACT = {
+    ("workspace", "Automation"): {
+        "display_name",
+        "description",
+        "code",
+        "code_file",
+        "english_code",
+        "marked_outputs",
+        "connections",
+        "upgrade_connections",
+        "stage",
+        "activation",
+    },
+    ("workspace", "Schedule"): {"automation", "cron", "timezone", "inputs", "end", "enabled"},
+    ("workspace", "Trigger"): {"automation", "trigger_id", "phase", "type", "active"},
+    ("workspace", "Connection"): {"connection_id", "connector"},
+    ("outlit", "Automation"): {
+        "key",
+        "name",
+        "description",
+        "trigger",
+        "audience_filter",
+        "signals",
+        "destinations",
+        "enabled",
+    },
+    ("workspace", "Check"): {"automation", "inputs", "timeout", "expect"},
+    ("datallog", "Check"): {"project", "automation", "seed", "webhook", "timeout"},
+}
+
+
+def test_every_schema_is_valid_draft_2020_12() -> None:
+    for relative in [*schema.all_schema_files(), "manifest.schema.json"]:
+        Draft202012Validator.check_schema(schema.load_schema(relative))
+
+
+@pytest.mark.parametrize(("ptype", "kind"), sorted(CONTRACT))
+def test_spec_fields_follow_the_manifest_contract(ptype: str, kind: str) -> None:
+    assert CONTRACT[(ptype, kind)] <= set(schema.spec_schema(ptype, kind)["properties"])
+
+
+def test_supported_kinds_by_provider_type() -> None:
+    assert schema.supported_kinds("workspace") == {
+        "Automation",
+        "Schedule",
+        "Trigger",
+        "Connection",
+        "Check",
+    }
+    assert schema.supported_kinds("outlit") == {"Automation"}
+    assert schema.supported_kinds("datallog") == {"Check"}
+    assert schema.supported_kinds("automation-runs") == set()
+
+
+def test_annotations_the_engine_reads() -> None:
+    assert schema.unordered_paths("workspace", "Automation") == {
+        ("marked_outputs",),
+        ("connections",),
+    }
+    assert schema.unordered_paths("outlit", "Automation") == {("signals",), ("destinations",)}
+    assert schema.sensitive_paths("datallog", "Check") == {("webhook", "headers")}
+    assert schema.toggle_fields("workspace", "Automation") == {
+        "activation": {"active": "enable", "deactivated": "disable"}
+    }
+    assert schema.toggle_action("workspace", "Schedule", "enabled", False) == "disable"
+    assert schema.toggle_action("outlit", "Automation", "enabled", True) == "enable"
+    assert schema.toggle_action("workspace", "Automation", "stage", "draft") is None
+    assert schema.replace_fields("workspace", "Connection") == {"connection_id", "connector"}
+    assert "trigger_id" in schema.replace_fields("workspace", "Trigger")
+    assert "key" in schema.replace_fields("outlit", "Automation")
+    assert schema.reference_fields("workspace", "Schedule") == {"automation": "Automation"}
+    assert schema.reference_fields("datallog", "Check") == {}
+    assert schema.desired_only_fields("workspace", "Automation") == {"upgrade_connections"}
+    assert schema.dependency_fields("workspace", "Automation") == {
+        "connections": ("Connection", "connection_id")
+    }
+    assert schema.natural_key_field("workspace", "Automation") == "display_name"
+    assert schema.natural_key_field("workspace", "Schedule") == "automation"
+
+
+def test_committed_editor_schema_is_current() -> None:
+    assert schema.load_schema("manifest.schema.json") == schema.editor_schema()
+
+
+JSON = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-3, 3)
+    | st.floats(-2, 2, allow_nan=False)
+    | st.sampled_from(
+        [
+            "",
+            "x",
+            "main",
+            "slack",
+            "0 6 * * *",
+            "5m",
+            "UTC",
+            "https://a.b/c",
+            "2026-01-01T00:00:00Z",
+            "sandbox",
+            "${env:X}",
+            "draft",
+        ]
+    ),
+    lambda inner: (
+        st.lists(inner, max_size=3)
+        | st.dictionaries(
+            st.sampled_from(
+                [
+                    "automation",
+                    "cron",
+                    "never",
+                    "after_occurrences",
+                    "on_date",
+                    "url",
+                    "headers",
+                    "code",
+                    "code_file",
+                    "phase",
+                    "type",
+                    "stage",
+                    "name",
+                    "timeout",
+                    "end",
+                    "webhook",
+                    "connections",
+                    "signals",
+                    "x",
+                ]
+            ),
+            inner,
+            max_size=4,
+        )
+    ),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.sampled_from(sorted(CONTRACT)), JSON)
+def test_quick_check_never_accepts_what_jsonschema_rejects(
+    key: tuple[str, str], value: Any
+) -> None:
+    full = schema.spec_validator(*key)
+    quick = compile_check(full.schema, full)
+    if quick(value):
+        assert full.is_valid(value), json.dumps(value)
