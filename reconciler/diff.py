@@ -258,7 +258,7 @@ def compare(
 
 def _field_changes(before: Mapping[str, Any], after: Mapping[str, Any]) -> list[Change]:
     """deepdiff between two normalised specs, as one Change per differing leaf or subtree."""
-    tree = DeepDiff(before, after, view="tree", verbose_level=2)
+    tree = DeepDiff(before, after, view="tree", verbose_level=2, threshold_to_diff_deeper=0)
     found: dict[tuple[str | int, ...], Change] = {}
     for items in tree.values():
         for item in items:

@@ -23,6 +23,7 @@ from reconciler.model import (
     ResourceId,
     SourcePosition,
 )
+from reconciler.providers.base import RunStatus
 
 AUTOMATION = FieldRules(
     unordered=frozenset({("marked_outputs",), ("connections",)}),
@@ -161,4 +162,19 @@ class MemoryProvider:
         return {}
 
     async def aclose(self) -> None:
+        return None
+
+
+class MemoryCheckProvider(MemoryProvider):
+    """Also runs checks: every run succeeds at once unless its inputs say ``fail``."""
+
+    async def start_check(self, check: Resource, context: ExecutionContext) -> RunStatus:
+        self.calls.append(f"check {check.id}")
+        failed = bool(check.spec.get("inputs", {}).get("fail"))
+        return RunStatus("run-1", "FAILED" if failed else "FINISHED", True, not failed)
+
+    async def poll_check(self, check: Resource, run_id: str, context: ExecutionContext):
+        raise AssertionError("terminal runs are not polled")
+
+    async def cancel_check(self, check: Resource, run_id: str, context: ExecutionContext) -> None:
         return None

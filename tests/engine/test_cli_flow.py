@@ -1,0 +1,142 @@
+"""plan / apply / drift / import wiring through the CLI, with the quickstart project and one
+in-memory provider class standing in for every platform (the real adapters are exercised in
+test_end_to_end.py)."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import cli
+from reconciler.providers import registry
+
+from .worlds import MemoryCheckProvider
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class World:
+    """One store shared by every provider instance the CLI opens during a test."""
+
+    def __init__(self) -> None:
+        self.stores: dict[str, dict] = {}  # provider instance name -> its objects
+        self.calls: list[str] = []
+        self.ids = itertools.count(1)
+
+    def objects(self):
+        return [obj for store in self.stores.values() for obj in store.values()]
+
+    def provider_class(self):
+        world = self
+
+        class Shared(MemoryCheckProvider):
+            def __init__(self, config=None, *, transport=None):
+                super().__init__(config, transport=transport)
+                self.objects = world.stores.setdefault(config.name, {})
+                self.calls = world.calls
+                self._ids = world.ids
+
+        return Shared
+
+
+@pytest.fixture
+def world(monkeypatch):
+    shared = World()
+    cls = shared.provider_class()
+    monkeypatch.setattr(registry, "provider_types", lambda: {"workspace": cls, "outlit": cls})
+    return shared
+
+
+@pytest.fixture
+def project(tmp_path):
+    target = tmp_path / "quickstart"
+    shutil.copytree(
+        ROOT / "examples" / "quickstart", target, ignore=shutil.ignore_patterns(".reconciler")
+    )
+    return target
+
+
+def run(project: Path, *args: str):
+    return CliRunner().invoke(cli, ["-C", str(project), *args])
+
+
+def test_plan_apply_plan_converges_with_exit_codes(world, project):
+    first = run(project, "plan", "--detailed-exitcode")
+    assert first.exit_code == 2, first.output
+    assert "to create" in first.stdout
+    applied = run(project, "apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "Apply complete" in applied.stdout
+    assert any(call.startswith("check ") for call in world.calls)
+    again = run(project, "plan", "--detailed-exitcode")
+    assert again.exit_code == 0 and "No changes." in again.stdout
+    calls = len(world.calls)
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    assert len(world.calls) == calls
+
+
+def test_drift_names_resource_and_field_and_exits_2(world, project):
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    assert run(project, "drift").exit_code == 0
+    for obj in world.objects():
+        if obj["id"].name == "trial-nudge":
+            obj["spec"]["description"] = "edited by hand"
+    drift = run(project, "drift")
+    assert drift.exit_code == 2
+    assert "growth/Automation/trial-nudge" in drift.stdout and "description" in drift.stdout
+    assert "(drift)" in drift.stdout
+
+
+def test_stale_saved_plan_is_refused(world, project):
+    saved = project / "plan.json"
+    assert run(project, "plan", "--out", str(saved)).exit_code == 0
+    assert (
+        run(
+            project, "apply", "--auto-approve", "--target", "studio/Connection/slack-alerts"
+        ).exit_code
+        == 0
+    )
+    stale = run(project, "apply", str(saved))
+    assert stale.exit_code == 1 and "saved plan is stale" in stale.stderr
+
+
+def test_apply_without_approval_off_a_terminal_changes_nothing(world, project):
+    result = run(project, "apply")
+    assert result.exit_code == 1 and "stdin is not a terminal" in result.stderr
+    assert world.calls == []
+
+
+def test_failure_is_summarised_and_exits_1_then_rerun_converges(world, project, monkeypatch):
+    from reconciler.model import ResourceId
+
+    failing = ResourceId("studio", "Connection", "slack-alerts")
+    original = MemoryCheckProvider.execute
+
+    async def flaky(self, operation, context):
+        if operation.id == failing and not getattr(flaky, "healed", False):
+            self.calls.append(f"failed {operation.id}")
+            from reconciler.errors import ProviderError
+
+            raise ProviderError("slack connector unavailable")
+        return await original(self, operation, context)
+
+    monkeypatch.setattr(MemoryCheckProvider, "execute", flaky)
+    result = run(project, "apply", "--auto-approve")
+    assert result.exit_code == 1
+    assert "failed  create studio/Connection/slack-alerts" in result.stdout
+    assert "skipped create studio/Automation/nightly-digest" in result.stdout
+    assert "growth/Automation/trial-nudge" not in result.stdout.split("Apply incomplete")[1]
+    flaky.healed = True
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    assert run(project, "plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_plan_json_on_stdout_only(world, project):
+    result = run(project, "plan", "--format", "json")
+    document = json.loads(result.stdout)
+    assert document["format_version"] == "1.0" and document["has_changes"] is True
