@@ -1,0 +1,482 @@
+"""The one HTTP layer every provider adapter speaks through.
+
+API (everything an adapter needs)::
+
+    from reconciler.providers.http import (
+        ApiClient, RetryPolicy, OutcomeUnknown, bearer_auth, datallog_auth, api_key_auth,
+        aip_error, outlit_error, datallog_error, detail_error, create_once,
+    )
+
+    client = ApiClient(
+        config,                         # ProviderConfig: base_url, timeout, parallelism, max_retries
+        platform="workspace",           # named in every error
+        auth=bearer_auth(config),       # headers; "sandbox" placeholder when base_url is sandbox
+        error_parser=aip_error,         # the platform's error shape -> ParsedError
+        transport=transport,            # optional httpx.AsyncBaseTransport (in-process sandbox, tests)
+        default_base_url=None,          # used when the project file sets no base_url
+        path_params={"organization_id": "o1"},  # filled into every template
+        retry=RetryPolicy(),            # backoff base/cap; tests pass RetryPolicy(base=0.01)
+    )
+    body = await client.call("GET", "/api/automations/{id}", id="a1", params={...})
+    body = await client.call("POST", "/api/automations", json={...}, idempotent=False)
+    response = await client.send("GET", template, ...)   # the httpx.Response, not parsed
+    items = await client.list_by_token(template, items_key="automations", page_size=1000)
+    items = await client.list_by_cursor(template, items=lambda b: ..., next_cursor=lambda b: ...)
+    items = await client.list_by_offset(template, items_key="items", limit=1000)
+    with client.recording() as calls: ...  # calls made in this task (and its children)
+    client.request_counts()                # {"GET /api/automations/{id}": 3, ...}
+    await client.aclose()
+
+* Templates are paths with ``{name}`` placeholders; values come from ``path_params`` of the
+  client and keyword arguments of the call, are percent-encoded, and requests are accounted
+  by ``METHOD template`` (never by the expanded path), so counts do not leak ids.
+* Concurrency per client is bounded by ``config.parallelism`` (a CapacityLimiter held only
+  while a request is on the wire, not while backing off).
+* Retries: 429, 502, 503, 504 and transport errors, with exponential backoff and full jitter,
+  honouring ``Retry-After`` (seconds or an HTTP date), at most ``config.max_retries`` times;
+  then a ProviderError saying how many attempts were made and what the last answer was.
+* A call marked ``idempotent=False`` (a create) is retried only when the request certainly
+  did not take effect: a connect error, or a 429/503 answer. A read timeout, a dropped
+  connection after sending, or a 502/504 raises ``OutcomeUnknown``: the adapter must re-read by
+  natural key before sending again. ``create_once(send, find)`` does exactly that.
+* Every error answer becomes one ``ProviderError`` carrying platform, call (``METHOD
+  template``), status, the platform's own message, its code and details, and the correlation
+  id (from the body or an ``x-request-id`` / ``x-correlation-id`` header).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import email.utils
+import random
+import time
+from collections import Counter
+from collections.abc import Awaitable, Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import quote
+
+import anyio
+import httpx
+
+from reconciler.errors import ProviderError
+
+if TYPE_CHECKING:
+    from reconciler.config import ProviderConfig
+
+RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+# answers that prove the server did not act on the request, so even a create may be re-sent
+NOT_PROCESSED_STATUSES = frozenset({429, 503})
+SANDBOX_BASE_URL = "sandbox"
+SANDBOX_CREDENTIAL = "sandbox"
+SANDBOX_ORIGIN = "http://sandbox"
+CORRELATION_HEADERS = ("x-correlation-id", "x-request-id", "request-id", "x-amzn-requestid")
+
+T = TypeVar("T")
+
+
+class OutcomeUnknown(ProviderError):
+    """A non-idempotent call was sent but no answer came back: it may or may not have happened."""
+
+
+@dataclass(frozen=True)
+class ParsedError:
+    """What a platform's error body says, in its own words."""
+
+    message: str
+    code: str | None = None
+    details: Any = None
+    correlation_id: str | None = None
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Backoff between attempts: ``base * 2**attempt`` with full jitter, capped."""
+
+    base: float = 0.5  # seconds before the first retry (upper bound of the jittered wait)
+    cap: float = 30.0  # no single wait is longer, Retry-After included
+    jitter: bool = True
+
+    def backoff(self, attempt: int) -> float:
+        """Seconds to wait before retry number ``attempt`` (0-based) without a Retry-After."""
+        ceiling = min(self.cap, self.base * (2**attempt))
+        return random.uniform(ceiling / 2, ceiling) if self.jitter else ceiling
+
+
+# --- authentication ------------------------------------------------------------------------
+
+
+Auth = Mapping[str, str]
+
+
+def _credential(config: ProviderConfig, key: str) -> str:
+    value = config.secret(key)
+    if value:
+        return value
+    if config.base_url == SANDBOX_BASE_URL:
+        return SANDBOX_CREDENTIAL
+    from reconciler.errors import ConfigError
+
+    raise ConfigError(f"{config.position}: providers.{config.name}.{key} is required")
+
+
+def bearer_auth(config: ProviderConfig, key: str = "token") -> Auth:
+    """``Authorization: Bearer <token>`` (workspace, outlit)."""
+    return {"Authorization": f"Bearer {_credential(config, key)}"}
+
+
+def datallog_auth(config: ProviderConfig) -> Auth:
+    """``Authorization: Token <token>`` plus ``x-api-key: <api_key>`` (seed 003)."""
+    return {
+        "Authorization": f"Token {_credential(config, 'token')}",
+        "x-api-key": _credential(config, "api_key"),
+    }
+
+
+def api_key_auth(config: ProviderConfig, key: str = "api_key") -> Auth:
+    """``X-API-Key: <key>`` (automation-runs)."""
+    return {"X-API-Key": _credential(config, key)}
+
+
+# --- error shapes ----------------------------------------------------------------------------
+
+
+def _json_or_none(response: httpx.Response) -> Any:
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+def _fallback_message(response: httpx.Response) -> str:
+    text = response.text.strip()
+    return text[:300] if text else response.reason_phrase or f"HTTP {response.status_code}"
+
+
+def aip_error(response: httpx.Response) -> ParsedError:
+    """AIP-193: ``{"error": {"code", "message", "status", "details"}}`` (workspace)."""
+    body = _json_or_none(response)
+    error = body.get("error") if isinstance(body, dict) else None
+    if not isinstance(error, dict):
+        return ParsedError(_fallback_message(response))
+    return ParsedError(str(error.get("message", "")), error.get("status"), error.get("details"))
+
+
+def outlit_error(response: httpx.Response) -> ParsedError:
+    """``{"ok": false, "error": {"code", "message", "details"}, "correlationId"}``."""
+    body = _json_or_none(response)
+    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
+        return ParsedError(_fallback_message(response))
+    error = body["error"]
+    return ParsedError(
+        str(error.get("message", "")), error.get("code"), error.get("details"),
+        body.get("correlationId"),
+    )
+
+
+def datallog_error(response: httpx.Response) -> ParsedError:
+    """``{"status": "error", "message"}`` or ``{"message"}`` (seed 003)."""
+    body = _json_or_none(response)
+    if isinstance(body, dict) and "message" in body:
+        return ParsedError(str(body["message"]), body.get("status"))
+    return ParsedError(_fallback_message(response))
+
+
+def detail_error(response: httpx.Response) -> ParsedError:
+    """``{"detail": str}`` or a 422 ``{"detail": [{"loc", "msg", "type"}]}`` (automation-runs)."""
+    body = _json_or_none(response)
+    detail = body.get("detail") if isinstance(body, dict) else None
+    if isinstance(detail, str):
+        return ParsedError(detail)
+    if isinstance(detail, list):
+        parts = []
+        for item in detail:
+            if isinstance(item, dict):
+                where = ".".join(str(p) for p in item.get("loc", []))
+                parts.append(f"{where}: {item.get('msg', '')}" if where else str(item.get("msg")))
+        return ParsedError("; ".join(parts) or "validation error", "validation_error", detail)
+    return ParsedError(_fallback_message(response))
+
+
+ErrorParser = Callable[[httpx.Response], ParsedError]
+
+
+# --- the client ------------------------------------------------------------------------------
+
+_recording: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
+    "reconciler_http_recording", default=None
+)
+
+
+def expand(template: str, values: Mapping[str, Any]) -> str:
+    """``template`` with each ``{name}`` replaced by its percent-encoded value."""
+    try:
+        return template.format_map({k: quote(str(v), safe="") for k, v in values.items()})
+    except KeyError as missing:
+        raise ValueError(f"no value for {missing} in {template}") from None
+
+
+def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
+    """``Retry-After`` as seconds from now: delta-seconds or an HTTP date; None if absent/bad."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, moment.timestamp() - (time.time() if now is None else now))
+
+
+class ApiClient:
+    """One platform's HTTP client: auth, timeouts, bounded concurrency, retries, errors."""
+
+    def __init__(
+        self,
+        config: ProviderConfig,
+        *,
+        platform: str,
+        auth: Auth,
+        error_parser: ErrorParser,
+        transport: httpx.AsyncBaseTransport | None = None,
+        default_base_url: str | None = None,
+        path_params: Mapping[str, Any] | None = None,
+        retry: RetryPolicy | None = None,
+    ) -> None:
+        self.platform = platform
+        self.max_retries = max(0, int(config.max_retries))
+        self.retry = retry or RetryPolicy()
+        self.path_params = dict(path_params or {})
+        self._parse_error = error_parser
+        self._counts: Counter[str] = Counter()
+        self._limiter = anyio.CapacityLimiter(max(1, int(config.parallelism)))
+        base_url = config.base_url or default_base_url
+        if not base_url:
+            from reconciler.errors import ConfigError
+
+            raise ConfigError(f"{config.position}: providers.{config.name}.base_url is required")
+        if base_url == SANDBOX_BASE_URL:
+            if transport is None:
+                from reconciler.sandbox import in_process_transport
+
+                transport = in_process_transport(config.sandbox_db)
+            base_url = SANDBOX_ORIGIN
+        timeout = float(config.timeout)
+        parallel = max(1, int(config.parallelism))
+        self._client = httpx.AsyncClient(
+            base_url=base_url.rstrip("/"),
+            headers={**auth, "Accept": "application/json"},
+            timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
+            limits=httpx.Limits(max_connections=parallel, max_keepalive_connections=parallel),
+            transport=transport,
+        )
+
+    # accounting ----------------------------------------------------------------------------
+
+    def request_counts(self) -> dict[str, int]:
+        """Requests sent so far (every attempt), keyed by ``METHOD /path/template``."""
+        return dict(self._counts)
+
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[str]]:
+        """Collect the distinct calls (``METHOD template``) made inside the block, in order."""
+        calls: list[str] = []
+        token = _recording.set(calls)
+        try:
+            yield calls
+        finally:
+            _recording.reset(token)
+
+    # requests ------------------------------------------------------------------------------
+
+    async def call(self, method: str, template: str, *, params: Mapping[str, Any] | None = None,
+                   json: Any = None, idempotent: bool | None = None,
+                   **path_values: Any) -> Any:
+        """Send with retries and return the parsed JSON body ({} for an empty body)."""
+        response = await self.send(method, template, params=params, json=json,
+                                   idempotent=idempotent, **path_values)
+        if not response.content:
+            return {}
+        try:
+            return response.json()
+        except ValueError:
+            raise ProviderError(
+                f"{self.platform}: {method} {template} answered {response.status_code} "
+                "with a body that is not JSON",
+                platform=self.platform, call=f"{method} {template}",
+                status=response.status_code, platform_message=_fallback_message(response),
+            ) from None
+
+    async def send(self, method: str, template: str, *, params: Mapping[str, Any] | None = None,
+                   json: Any = None, idempotent: bool | None = None,
+                   **path_values: Any) -> httpx.Response:
+        """Send with retries; the successful (2xx) response or a ProviderError."""
+        method = method.upper()
+        if idempotent is None:
+            idempotent = method != "POST"
+        call = f"{method} {template}"
+        path = expand(template, {**self.path_params, **path_values})
+        clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        recorded = _recording.get()
+        if recorded is not None:
+            recorded.append(call)
+        attempt = 0
+        while True:
+            wait: float | None = None
+            try:
+                async with self._limiter:
+                    self._counts[call] += 1
+                    response = await self._client.request(
+                        method, path, params=clean_params or None, json=json
+                    )
+            except httpx.TransportError as exc:
+                sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                if sent and not idempotent:
+                    raise OutcomeUnknown(
+                        f"{self.platform}: {call}: no answer after the request was sent "
+                        f"({type(exc).__name__}); it may or may not have taken effect",
+                        platform=self.platform, call=call, platform_message=str(exc),
+                    ) from exc
+                if attempt >= self.max_retries:
+                    raise ProviderError(
+                        f"{self.platform}: {call} failed after {attempt + 1} attempt(s): "
+                        f"{type(exc).__name__} {exc}".rstrip(),
+                        platform=self.platform, call=call, platform_message=str(exc),
+                    ) from exc
+            else:
+                if response.is_success:
+                    return response
+                status = response.status_code
+                retryable = status in RETRYABLE_STATUSES
+                if retryable and not idempotent and status not in NOT_PROCESSED_STATUSES:
+                    raise self._error(response, call, OutcomeUnknown,
+                                      note="; it may or may not have taken effect")
+                if not retryable:
+                    raise self._error(response, call)
+                if attempt >= self.max_retries:
+                    raise self._error(
+                        response, call, note=f" (gave up after {attempt + 1} attempt(s))"
+                    )
+                wait = retry_after_seconds(response.headers.get("Retry-After"))
+            if wait is None:
+                wait = self.retry.backoff(attempt)
+            await anyio.sleep(min(wait, self.retry.cap))
+            attempt += 1
+
+    def _error(self, response: httpx.Response, call: str,
+               cls: type[ProviderError] = ProviderError, note: str = "") -> ProviderError:
+        parsed = self._parse_error(response)
+        correlation = parsed.correlation_id or next(
+            (response.headers[h] for h in CORRELATION_HEADERS if h in response.headers), None
+        )
+        words = f"{parsed.code}: {parsed.message}" if parsed.code else parsed.message
+        message = f"{self.platform}: {call} answered {response.status_code} {words}{note}"
+        if correlation:
+            message += f" [correlation id {correlation}]"
+        return cls(message, platform=self.platform, call=call, status=response.status_code,
+                   platform_message=parsed.message, correlation_id=correlation,
+                   code=parsed.code, details=parsed.details)
+
+    # pagination ----------------------------------------------------------------------------
+
+    async def list_by_token(self, template: str, *, items_key: str, page_size: int,
+                            params: Mapping[str, Any] | None = None,
+                            **path_values: Any) -> list[Any]:
+        """Every item of an AIP-158 list (``page_size``/``page_token``/``next_page_token``)."""
+        items: list[Any] = []
+        token: str | None = None
+        while True:
+            query = {**(params or {}), "page_size": page_size, "page_token": token}
+            body = await self.call("GET", template, params=query, **path_values)
+            items.extend(body.get(items_key) or [])
+            token = body.get("next_page_token") or None
+            if not token:
+                return items
+
+    async def list_by_cursor(self, template: str, *, items: Callable[[Any], list[Any]],
+                             next_cursor: Callable[[Any], str | None], limit: int,
+                             params: Mapping[str, Any] | None = None,
+                             **path_values: Any) -> list[Any]:
+        """Every item of a ``limit``/``cursor`` list; ``next_cursor(body)`` is None at the end."""
+        found: list[Any] = []
+        cursor: str | None = None
+        while True:
+            query = {**(params or {}), "limit": limit, "cursor": cursor}
+            body = await self.call("GET", template, params=query, **path_values)
+            found.extend(items(body) or [])
+            cursor = next_cursor(body)
+            if not cursor:
+                return found
+
+    async def list_by_offset(self, template: str, *, items_key: str, limit: int,
+                             params: Mapping[str, Any] | None = None, total_key: str = "total",
+                             max_items: int | None = None, **path_values: Any) -> list[Any]:
+        """Every item of a ``limit``/``offset`` list answering ``{items_key: [...], total}``."""
+        found: list[Any] = []
+        while True:
+            query = {**(params or {}), "limit": limit, "offset": len(found)}
+            body = await self.call("GET", template, params=query, **path_values)
+            page = body.get(items_key) or []
+            found.extend(page)
+            total = body.get(total_key)
+            done = not page or len(page) < limit or (total is not None and len(found) >= total)
+            if max_items is not None and len(found) >= max_items:
+                return found[:max_items]
+            if done:
+                return found
+
+    async def aclose(self) -> None:
+        """Close the connection pool."""
+        await self._client.aclose()
+
+
+async def create_once(
+    send: Callable[[], Awaitable[T]],
+    find: Callable[[], Awaitable[T | None]],
+    *,
+    attempts: int = 3,
+) -> T:
+    """Send a create; if its outcome is unknown, look for the object by natural key first.
+
+    ``find`` returns the object if it exists (the create took effect) or None (safe to send
+    again). No object is ever created twice by this function.
+    """
+    last: OutcomeUnknown | None = None
+    for _ in range(max(1, attempts)):
+        if last is not None:
+            existing = await find()
+            if existing is not None:
+                return existing
+        try:
+            return await send()
+        except OutcomeUnknown as exc:
+            last = exc
+    existing = await find()
+    if existing is not None:
+        return existing
+    assert last is not None
+    raise last
+
+
+__all__ = [
+    "ApiClient",
+    "Auth",
+    "ErrorParser",
+    "OutcomeUnknown",
+    "ParsedError",
+    "RetryPolicy",
+    "aip_error",
+    "api_key_auth",
+    "bearer_auth",
+    "create_once",
+    "datallog_auth",
+    "detail_error",
+    "expand",
+    "outlit_error",
+    "retry_after_seconds",
+]

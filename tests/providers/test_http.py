@@ -1,0 +1,198 @@
+"""The shared HTTP layer on its own: retries, Retry-After, give-up, outcome-unknown, errors."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from reconciler.config import ProviderConfig
+from reconciler.errors import ProviderError
+from reconciler.model import SourcePosition
+from reconciler.providers.http import (
+    ApiClient,
+    OutcomeUnknown,
+    RetryPolicy,
+    aip_error,
+    bearer_auth,
+    create_once,
+    datallog_auth,
+    detail_error,
+    outlit_error,
+    retry_after_seconds,
+)
+
+FAST = RetryPolicy(base=0.001, cap=2.0)
+
+
+def config(**overrides) -> ProviderConfig:
+    values = {"name": "studio", "type": "workspace", "base_url": "https://api.example.test",
+              "settings": {"token": "t0ken"}, "position": SourcePosition("reconciler.yaml", 3, 5),
+              "max_retries": 3}
+    values.update(overrides)
+    return ProviderConfig(**values)
+
+
+def client(handler, *, parser=aip_error, **overrides) -> ApiClient:
+    cfg = config(**overrides)
+    return ApiClient(cfg, platform="workspace", auth=bearer_auth(cfg), error_parser=parser,
+                     transport=httpx.MockTransport(handler), retry=FAST)
+
+
+@pytest.mark.anyio
+async def test_429_waits_for_retry_after_then_succeeds():
+    answers = [httpx.Response(429, headers={"Retry-After": "1"}, json={}),
+               httpx.Response(200, json={"ok": 1})]
+    api = client(lambda request: answers.pop(0))
+    started = time.monotonic()
+    assert await api.call("GET", "/things/{id}", id="a b") == {"ok": 1}
+    assert time.monotonic() - started >= 0.95
+    assert api.request_counts() == {"GET /things/{id}": 2}
+
+
+def test_retry_after_accepts_an_http_date():
+    later = email.utils.formatdate(time.time() + 30, usegmt=True)
+    assert 28 <= retry_after_seconds(later) <= 31
+    assert retry_after_seconds("7") == 7.0
+    assert retry_after_seconds("soon") is None
+
+
+@pytest.mark.anyio
+async def test_503_and_resets_are_retried_for_reads():
+    answers = [httpx.ReadError("reset"), httpx.Response(503, json={}),
+               httpx.Response(200, json={"v": 2})]
+
+    def handler(request):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    api = client(handler)
+    assert await api.call("GET", "/x") == {"v": 2}
+    assert api.request_counts() == {"GET /x": 3}
+
+
+@pytest.mark.anyio
+async def test_gives_up_after_max_retries_with_a_clear_error():
+    body = {"error": {"code": 503, "message": "down for maintenance", "status": "UNAVAILABLE"}}
+    api = client(lambda request: httpx.Response(503, json=body, headers={"x-request-id": "r-9"}),
+                 max_retries=2)
+    with pytest.raises(ProviderError) as caught:
+        await api.call("GET", "/x")
+    error = caught.value
+    assert error.status == 503 and error.platform_message == "down for maintenance"
+    assert error.correlation_id == "r-9" and error.call == "GET /x"
+    assert "gave up after 3 attempt(s)" in str(error)
+    assert api.request_counts() == {"GET /x": 3}
+
+
+@pytest.mark.anyio
+async def test_a_create_is_not_resent_when_the_answer_was_lost():
+    seen = []
+
+    def handler(request):
+        seen.append(request)
+        raise httpx.ReadTimeout("no answer")
+
+    api = client(handler)
+    with pytest.raises(OutcomeUnknown):
+        await api.call("POST", "/things", json={"k": 1}, idempotent=False)
+    assert len(seen) == 1
+
+
+@pytest.mark.anyio
+async def test_a_create_is_retried_when_it_certainly_did_not_happen():
+    answers = [httpx.ConnectError("refused"), httpx.Response(429, json={}),
+               httpx.Response(200, json={"id": "1"})]
+
+    def handler(request):
+        answer = answers.pop(0)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    api = client(handler)
+    assert await api.call("POST", "/things", json={}, idempotent=False) == {"id": "1"}
+
+
+@pytest.mark.anyio
+async def test_create_once_looks_up_the_natural_key_before_sending_again():
+    made: list[str] = []
+
+    async def send():
+        made.append("x")
+        raise OutcomeUnknown("lost")
+
+    async def find():
+        return {"id": "x"} if made else None
+
+    assert await create_once(send, find) == {"id": "x"}
+    assert made == ["x"]
+
+
+@pytest.mark.anyio
+async def test_errors_carry_each_platforms_own_message():
+    outlit = {"ok": False, "error": {"code": "CONFLICT", "message": "key taken"},
+              "correlationId": "c-1"}
+    api = client(lambda request: httpx.Response(409, json=outlit), parser=outlit_error)
+    with pytest.raises(ProviderError) as caught:
+        await api.call("POST", "/api/automations", json={})
+    assert (caught.value.code, caught.value.platform_message, caught.value.correlation_id) == (
+        "CONFLICT", "key taken", "c-1")
+    runs = {"detail": [{"loc": ["query", "limit"], "msg": "too big", "type": "x"}]}
+    api = client(lambda request: httpx.Response(422, json=runs), parser=detail_error)
+    with pytest.raises(ProviderError, match="query.limit: too big"):
+        await api.call("GET", "/api/v1/automation-runs")
+
+
+@pytest.mark.anyio
+async def test_auth_headers_per_platform_and_sandbox_placeholder():
+    seen = []
+
+    def handler(request):
+        seen.append(dict(request.headers))
+        return httpx.Response(200, json={})
+
+    api = client(handler)
+    await api.call("GET", "/x")
+    assert seen[-1]["authorization"] == "Bearer t0ken"
+    cfg = config(base_url="sandbox", settings={}, sandbox_db=Path("unused.db"))
+    headers = datallog_auth(cfg)
+    assert headers == {"Authorization": "Token sandbox", "x-api-key": "sandbox"}
+
+
+@pytest.mark.anyio
+async def test_token_pagination_follows_next_page_token_and_accounts_by_template():
+    pages = {None: {"items": [1, 2], "next_page_token": "p2"}, "p2": {"items": [3]}}
+
+    def handler(request):
+        assert request.url.params["page_size"] == "1000"
+        return httpx.Response(200, json=pages[request.url.params.get("page_token")])
+
+    api = client(handler)
+    assert await api.list_by_token("/o/{org}/items", items_key="items", page_size=1000,
+                                   org="o1") == [1, 2, 3]
+    assert api.request_counts() == {"GET /o/{org}/items": 2}
+
+
+@pytest.mark.anyio
+async def test_offset_and_cursor_pagination():
+    data = list(range(5))
+
+    def handler(request):
+        params = request.url.params
+        if "offset" in params:
+            start, size = int(params["offset"]), int(params["limit"])
+            return httpx.Response(200, json={"items": data[start:start + size], "total": 5})
+        start = int(params.get("cursor") or 0)
+        nxt = str(start + 2) if start + 2 < 5 else None
+        return httpx.Response(200, json={"data": {"rows": data[start:start + 2], "next": nxt}})
+
+    api = client(handler)
+    assert await api.list_by_offset("/runs", items_key="items", limit=2) == data
+    assert await api.list_by_cursor("/c", items=lambda b: b["data"]["rows"],
+                                    next_cursor=lambda b: b["data"]["next"], limit=2) == data
