@@ -8,11 +8,11 @@ API (everything an adapter needs)::
     )
 
     client = ApiClient(
-        config,                         # ProviderConfig: base_url, timeout, parallelism, max_retries
+        config,                   # ProviderConfig: base_url, timeout, parallelism, max_retries
         platform="workspace",           # named in every error
         auth=bearer_auth(config),       # headers; "sandbox" placeholder when base_url is sandbox
         error_parser=aip_error,         # the platform's error shape -> ParsedError
-        transport=transport,            # optional httpx.AsyncBaseTransport (in-process sandbox, tests)
+        transport=transport,      # optional httpx.AsyncBaseTransport (in-process sandbox)
         default_base_url=None,          # used when the project file sets no base_url
         path_params={"organization_id": "o1"},  # filled into every template
         retry=RetryPolicy(),            # backoff base/cap; tests pass RetryPolicy(base=0.01)
