@@ -100,3 +100,10 @@ def test_defaults_of_the_project_file(make_project: ProjectMaker) -> None:
     lab = project.providers["lab"]
     assert lab.base_url == "https://api-mwm.datallog.com"
     assert lab.sandbox_db is None
+
+
+def test_a_locally_served_sandbox_needs_no_credentials(make_project: ProjectMaker) -> None:
+    text = PROJECT_FILE.replace("base_url: sandbox", "base_url: http://127.0.0.1:8123", 1)
+    project = load_project(make_project({"reconciler.yaml": text}))
+    assert project.providers["studio"].base_url == "http://127.0.0.1:8123"
+    assert project.providers["studio"].sandbox_db is None
