@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from reconciler.diff import (
     SENSITIVE_MASK,
     FieldRules,
@@ -109,3 +112,24 @@ def test_rules_are_read_from_schema_annotations():
     assert rules.references == {"target": "Automation"}
     assert rules.desired_only == {"flag"}
     assert rules.sensitive == {("hook", "headers")}
+
+
+@given(st.lists(st.text(max_size=5), unique=True, max_size=8), st.randoms())
+def test_any_order_of_an_unordered_list_compares_equal(items, rnd):
+    shuffled = list(items)
+    rnd.shuffle(shuffled)
+    assert not compare(
+        spec(marked_outputs=items), spec(marked_outputs=shuffled), None, AUTOMATION
+    ).changed
+
+
+@given(
+    st.dictionaries(
+        st.sampled_from(["description", "display_name", "activation"]), st.text(max_size=4)
+    )
+)
+def test_compare_finds_exactly_the_fields_that_differ(edits):
+    live = spec(**edits)
+    result = compare(spec(), live, None, AUTOMATION)
+    differing = {k for k, v in edits.items() if spec()[k] != v}
+    assert {c.dotted for c in result.changes} == differing
