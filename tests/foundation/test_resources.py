@@ -193,3 +193,31 @@ def test_hidden_folders_and_the_project_file_are_not_manifests(make_project: Pro
         }
     )
     assert set(by_id(root)) == {ResourceId("studio", "Automation", "nightly")}
+
+
+def test_reference_cycles_are_reported(
+    make_project: ProjectMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # No shipped kind can form a cycle yet; give Automation a reference to Check to make one.
+    from reconciler.manifest import rules
+
+    real = rules.reference_fields
+
+    def with_back_edge(provider_type: str, kind: str) -> dict[str, str]:
+        fields = dict(real(provider_type, kind))
+        if kind == "Automation":
+            fields["description"] = "Check"
+        return fields
+
+    monkeypatch.setattr(rules, "reference_fields", with_back_edge)
+    text = (
+        "apiVersion: reconciler/v1\nkind: Check\nmetadata: {name: smoke, provider: studio}\n"
+        "spec: {automation: looped}\n---\n"
+        "apiVersion: reconciler/v1\nkind: Automation\nmetadata: {name: looped, provider: studio}\n"
+        "spec: {description: smoke}\n"
+    )
+    with pytest.raises(ValidationError) as caught:
+        load_resources(load_project(make_project({"manifests/loop.yaml": text})))
+    (problem,) = [p for p in caught.value.problems if "cycle" in p.message]
+    assert problem.message.startswith("reference cycle: ")
+    assert "studio/Check/smoke" in problem.message and "studio/Automation/looped" in problem.message
