@@ -136,8 +136,9 @@ def _workspace_connection(store: Store, key: str, values: dict, delete: bool, bu
 
 
 def _outlit_automation(store: Store, key: str, values: dict, delete: bool, bump: bool) -> None:
-    found = [d for d in store.all(outlit.AUTOMATION) if d["key"] == key]
-    doc = _need(found[0] if found else None, f"outlit automation with key {key!r}")
+    found = [d["id"] for d in store.all(outlit.AUTOMATION) if d["key"] == key]
+    doc = _need(store.get(outlit.AUTOMATION, found[0]) if found else None,
+                f"outlit automation with key {key!r}")
     if delete:
         store.delete(outlit.AUTOMATION, doc["id"])
         return

@@ -58,6 +58,9 @@ class Store:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
         self._depth = 0
+        # parsed documents per kind, valid while nobody (this or another process) has written;
+        # listing thousands of automations page by page would otherwise re-parse them each time
+        self._cache: dict[str, tuple[int, dict[str, dict[str, Any]]]] = {}
 
     def close(self) -> None:
         """Release the file."""
@@ -81,6 +84,7 @@ class Store:
                 yield self
             except BaseException:
                 self._db.execute("ROLLBACK")
+                self._cache.clear()
                 raise
             else:
                 self._db.execute("COMMIT")
@@ -96,27 +100,52 @@ class Store:
         return json.loads(row[0]) if row else None
 
     def all(self, kind: str) -> list[dict[str, Any]]:
-        """Every document of a kind, in insertion order."""
+        """Every document of a kind, in insertion order.
+
+        The documents are shared with later calls: read them, and ``get`` one to change it.
+        """
         with self._lock:
-            rows = self._db.execute(
-                "SELECT doc FROM objects WHERE kind = ? ORDER BY seq", (kind,)
-            ).fetchall()
-        return [json.loads(r[0]) for r in rows]
+            version = self._data_version()
+            cached = self._cache.get(kind)
+            if cached is None or cached[0] != version:
+                rows = self._db.execute(
+                    "SELECT key, doc FROM objects WHERE kind = ? ORDER BY seq", (kind,)
+                ).fetchall()
+                cached = (version, {key: json.loads(doc) for key, doc in rows})
+                self._cache[kind] = cached
+            return list(cached[1].values())
+
+    def _data_version(self) -> int:
+        """Changes whenever another connection (another process) commits."""
+        return self._db.execute("PRAGMA data_version").fetchone()[0]
+
+    def _wrote(self, kind: str, key: str, text: str | None) -> None:
+        """Keep this kind's cache in step with our own write (others' writes reset it)."""
+        cached = self._cache.get(kind)
+        if cached is None:
+            return
+        if text is None:
+            cached[1].pop(key, None)
+        else:
+            cached[1][key] = json.loads(text)  # detached from the caller's object
 
     def put(self, kind: str, key: str, doc: dict[str, Any]) -> None:
         """Insert or replace, keeping the original insertion order."""
+        text = json.dumps(doc, separators=(",", ":"))
         with self._lock:
             self._db.execute(
                 "INSERT INTO objects (kind, key, seq, doc) VALUES (?, ?, "
                 "(SELECT COALESCE(MAX(seq), 0) + 1 FROM objects), ?) "
                 "ON CONFLICT (kind, key) DO UPDATE SET doc = excluded.doc",
-                (kind, key, json.dumps(doc, separators=(",", ":"))),
+                (kind, key, text),
             )
+            self._wrote(kind, key, text)
 
     def delete(self, kind: str, key: str) -> bool:
         """Remove a document; True if it existed."""
         with self._lock:
             cursor = self._db.execute("DELETE FROM objects WHERE kind = ? AND key = ?", (kind, key))
+            self._wrote(kind, key, None)
         return cursor.rowcount > 0
 
     def clear(self) -> None:
@@ -124,6 +153,7 @@ class Store:
         with self._lock:
             self._db.execute("DELETE FROM objects")
             self._db.execute("DELETE FROM meta")
+            self._cache.clear()
 
     def meta(self, name: str) -> str | None:
         with self._lock:

@@ -201,9 +201,10 @@ def live_automations(store: Store) -> list[dict[str, Any]]:
 
 
 def find_by_display_name(store: Store, display_name: str) -> dict[str, Any] | None:
+    """A fresh copy (safe to change and put back) of the live automation with that name."""
     for doc in live_automations(store):
         if latest(doc)["fields"]["display_name"] == display_name:
-            return doc
+            return store.get(AUTOMATION, doc["id"])
     return None
 
 
