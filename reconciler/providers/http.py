@@ -23,6 +23,7 @@ API (everything an adapter needs)::
     items = await client.list_by_token(template, items_key="automations", page_size=1000)
     items = await client.list_by_cursor(template, items=lambda b: ..., next_cursor=lambda b: ...)
     items = await client.list_by_offset(template, items_key="items", limit=1000)
+    async with client.stream_lines("GET", template, ...) as lines: ...  # a streamed answer
     with client.recording() as calls: ...  # calls made in this task (and its children)
     client.request_counts()                # {"GET /api/automations/{id}": 3, ...}
     await client.aclose()
@@ -52,7 +53,7 @@ import email.utils
 import random
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -368,6 +369,40 @@ class ApiClient:
             await anyio.sleep(min(wait, self.retry.cap))
             attempt += 1
 
+    @contextlib.asynccontextmanager
+    async def stream_lines(self, method: str, template: str, *,
+                           params: Mapping[str, Any] | None = None,
+                           **path_values: Any) -> AsyncIterator[AsyncIterator[str]]:
+        """Open a streamed answer (e.g. ``text/event-stream``) and yield its lines as they come.
+
+        Not retried (a stream is followed once); no read timeout, since a stream may be quiet
+        for a long time; an error answer raises the same ProviderError as ``send``.
+        """
+        method = method.upper()
+        call = f"{method} {template}"
+        path = expand(template, {**self.path_params, **path_values})
+        clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        self._counts[call] += 1
+        recorded = _recording.get()
+        if recorded is not None:
+            recorded.append(call)
+        timeout = self._client.timeout
+        try:
+            async with self._client.stream(
+                method, path, params=clean_params or None,
+                headers={"Accept": "text/event-stream"},
+                timeout=httpx.Timeout(timeout.connect, connect=timeout.connect, read=None),
+            ) as response:
+                if not response.is_success:
+                    await response.aread()
+                    raise self._error(response, call)
+                yield response.aiter_lines()
+        except httpx.TransportError as exc:
+            raise ProviderError(
+                f"{self.platform}: {call}: the stream broke off ({type(exc).__name__} {exc})",
+                platform=self.platform, call=call, platform_message=str(exc),
+            ) from exc
+
     def _error(self, response: httpx.Response, call: str,
                cls: type[ProviderError] = ProviderError, note: str = "") -> ProviderError:
         parsed = self._parse_error(response)
@@ -435,6 +470,20 @@ class ApiClient:
         await self._client.aclose()
 
 
+class UsesApiClient:
+    """The two Provider methods every adapter answers from its ``ApiClient`` alone."""
+
+    client: ApiClient
+
+    def request_counts(self) -> Mapping[str, int]:
+        """Requests made so far, keyed by ``METHOD /path/template``."""
+        return self.client.request_counts()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self.client.aclose()
+
+
 async def create_once(
     send: Callable[[], Awaitable[T]],
     find: Callable[[], Awaitable[T | None]],
@@ -470,6 +519,7 @@ __all__ = [
     "OutcomeUnknown",
     "ParsedError",
     "RetryPolicy",
+    "UsesApiClient",
     "aip_error",
     "api_key_auth",
     "bearer_auth",

@@ -1,0 +1,210 @@
+"""The ``outlit`` provider: Outlit automations (seed 000 for enable and the command envelope).
+
+Only ``POST /api/automations/{id}/enable`` is documented by the platform; list, get, create,
+update, disable and archive follow its conventions (see docs/providers/outlit.md). Every
+mutation answers a command envelope whose ``result.warnings`` are passed on to the user as
+they are. Removing an automation archives it (Outlit keeps archived automations).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from reconciler.model import (
+    Action,
+    ExecutionContext,
+    LiveResource,
+    Operation,
+    OperationResult,
+    Resource,
+    ResourceId,
+)
+from reconciler.providers.http import (
+    ApiClient,
+    RetryPolicy,
+    UsesApiClient,
+    bearer_auth,
+    create_once,
+    outlit_error,
+)
+from reconciler.providers.matching import Matcher
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reconciler.config import ProviderConfig
+
+DEFAULT_BASE_URL = "https://app.outlit.ai"
+PATHS = {
+    "list": "/api/automations",  # assumed
+    "create": "/api/automations",  # assumed
+    "get": "/api/automations/{id}",  # assumed
+    "update": "/api/automations/{id}",  # assumed PATCH
+    "enable": "/api/automations/{id}/enable",  # documented (seed 000)
+    "disable": "/api/automations/{id}/disable",  # assumed
+    "archive": "/api/automations/{id}/archive",  # assumed
+}
+MAX_LIMIT = 200
+# spec field -> request/response field
+WIRE = {"name": "name", "description": "description", "trigger": "triggerJson",
+        "audience_filter": "audienceFilterJson", "signals": "signalKeys",
+        "destinations": "destinationKeys"}
+
+
+def automation_body(spec: Mapping[str, Any], fields: Sequence[str] = tuple(WIRE)) -> dict:
+    """What a create (with ``key``) or an update sends for the given spec fields."""
+    body: dict[str, Any] = {}
+    for name in fields:
+        value = spec.get(name)
+        if name in ("signals", "destinations"):
+            value = sorted(value or [])
+        elif name in ("trigger", "audience_filter"):
+            value = dict(value or {})
+        body[WIRE[name]] = value if value is not None else ""
+    return body
+
+
+def project_automation(automation: Mapping[str, Any]) -> dict[str, Any]:
+    """Spec shape of an automation: the inverse of ``automation_body`` plus ``key``/``enabled``."""
+
+    def as_object(value: Any) -> dict[str, Any]:
+        return dict(value) if isinstance(value, Mapping) else {}
+
+    return {
+        "key": automation["key"],
+        "name": automation.get("name") or "",
+        "description": automation.get("description") or "",
+        "trigger": as_object(automation.get("triggerJson")),
+        "audience_filter": as_object(automation.get("audienceFilterJson")),
+        "signals": sorted(s["key"] for s in automation.get("signals") or []),
+        "destinations": sorted(d["key"] for d in automation.get("destinations") or []),
+        "enabled": bool(automation.get("enabled")),
+    }
+
+
+Step = tuple[str, Callable[["_Run"], Awaitable[None]]]
+
+
+class _Run:
+    def __init__(self, op: Operation) -> None:
+        self.op = op
+        self.remote_id = op.live.remote_id if op.live else None
+        self.warnings: list[str] = []
+
+
+class OutlitProvider(UsesApiClient):
+    """Automations of one Outlit account."""
+
+    type_name: ClassVar[str] = "outlit"
+    kinds: ClassVar[frozenset[str]] = frozenset({"Automation"})
+
+    def __init__(self, config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None,
+                 retry: RetryPolicy | None = None) -> None:
+        self.config = config
+        self.client = ApiClient(config, platform="outlit", auth=bearer_auth(config),
+                                error_parser=outlit_error, transport=transport,
+                                default_base_url=DEFAULT_BASE_URL, retry=retry)
+
+    async def list_automations(self) -> list[dict[str, Any]]:
+        """Every automation that is not archived."""
+        return await self.client.list_by_cursor(
+            PATHS["list"], limit=MAX_LIMIT, params={"includeArchived": "false"},
+            items=lambda body: (body.get("data") or {}).get("automations") or [],
+            next_cursor=lambda body: (body.get("data") or {}).get("nextCursor"),
+        )
+
+    async def read(
+        self, desired: Sequence[Resource], known: Mapping[ResourceId, str]
+    ) -> list[LiveResource]:
+        """Every non-archived automation, matched by id from state, then by ``key``."""
+        automations = await self.list_automations()
+        matcher = Matcher(self.config.name, "Automation", desired, known, "key")
+        matches = matcher.match_all([(a["id"], a["key"]) for a in automations])
+        return [LiveResource(rid, a["id"], project_automation(a), a, managed)
+                for a, (rid, managed, _) in zip(automations, matches, strict=True)]
+
+    def describe(self, operation: Operation) -> tuple[str, ...]:
+        """The API steps ``execute`` will take (no I/O)."""
+        return tuple(label for label, _ in self._steps(operation))
+
+    async def execute(self, operation: Operation, context: ExecutionContext) -> OperationResult:
+        """Run the steps; every warning the platform returns is passed on."""
+        run = _Run(operation)
+        with self.client.recording() as made:
+            for _, step in self._steps(operation):
+                await step(run)
+        return OperationResult(remote_id=run.remote_id, calls=tuple(made),
+                               warnings=tuple(run.warnings))
+
+    # steps ---------------------------------------------------------------------------------
+
+    def _steps(self, op: Operation) -> list[Step]:
+        spec = dict(op.resource.spec) if op.resource else {}
+        live = dict(op.live.spec) if op.live else {}
+        wants_enabled = bool(spec.get("enabled", True))
+        if op.action is Action.REMOVE:
+            return [("POST archive", self._command("archive"))]
+        if op.action is Action.REPLACE:
+            return [("POST archive (old key)", self._command("archive")),
+                    *self._create_steps(wants_enabled)]
+        if op.action is Action.CREATE:
+            return self._create_steps(wants_enabled)
+        if op.action in (Action.ENABLE, Action.DISABLE):
+            return [(f"POST {op.action.value}", self._command(op.action.value))]
+        changed = [f for f in WIRE if automation_body(spec, [f]) != automation_body(live, [f])]
+        steps: list[Step] = []
+        if changed:
+            steps.append((f"PATCH automation ({', '.join(WIRE[f] for f in changed)})",
+                          self._update(changed)))
+        if wants_enabled != bool(live.get("enabled")):
+            word = "enable" if wants_enabled else "disable"
+            steps.append((f"POST {word}", self._command(word)))
+        return steps
+
+    def _create_steps(self, enable: bool) -> list[Step]:
+        steps: list[Step] = [("POST automations (created disabled)", self._create)]
+        if enable:
+            steps.append(("POST enable", self._command("enable")))
+        return steps
+
+    def _keep(self, run: _Run, envelope: Mapping[str, Any]) -> dict[str, Any]:
+        """Collect the envelope's warnings and return its automation."""
+        result = envelope.get("result") or {}
+        run.warnings.extend(str(w) for w in result.get("warnings") or [])
+        return ((result.get("data") or {}).get("automation")) or {}
+
+    async def _create(self, run: _Run) -> None:
+        assert run.op.resource is not None
+        spec = run.op.resource.spec
+        body = {"key": spec["key"], **automation_body(spec)}
+
+        async def send() -> dict[str, Any]:
+            envelope = await self.client.call("POST", PATHS["create"], json=body,
+                                              idempotent=False)
+            return self._keep(run, envelope)
+
+        async def find() -> dict[str, Any] | None:
+            return next((a for a in await self.list_automations() if a["key"] == body["key"]),
+                        None)
+
+        created = await create_once(send, find)
+        run.remote_id = created["id"]
+
+    def _update(self, fields: list[str]) -> Callable[[_Run], Awaitable[None]]:
+        async def step(run: _Run) -> None:
+            assert run.op.resource is not None
+            envelope = await self.client.call("PATCH", PATHS["update"], id=run.remote_id,
+                                              json=automation_body(run.op.resource.spec, fields))
+            self._keep(run, envelope)
+
+        return step
+
+    def _command(self, command: str) -> Callable[[_Run], Awaitable[None]]:
+        async def step(run: _Run) -> None:
+            # the archive of a replace targets the old object; later steps the new one
+            envelope = await self.client.call("POST", PATHS[command], id=run.remote_id,
+                                              idempotent=True)
+            self._keep(run, envelope)
+
+        return step

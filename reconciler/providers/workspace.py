@@ -1,0 +1,147 @@
+"""The ``workspace`` provider: automations, schedules, triggers and connections (seed 002).
+
+Each operation is planned as a list of named steps (``describe`` shows them, ``execute`` runs
+them), so what a plan shows is what apply does. The order the platform needs:
+
+* create automation: create draft -> addConnections -> publish -> activation (if deactivated)
+* update: forkPublished (when the latest version is published) -> PATCH update_mask ->
+  remove/switch/add connections -> publish -> activation
+* activation alone: PATCH update_mask=activation_state
+* schedule ``enabled`` only through :enable/:disableAutomationSchedule
+* connection delete only after traceConnectionUsage shows no published automation using it
+
+A create whose answer was lost is never blindly re-sent: the object is looked up by its natural
+key first (``create_once``). Checks invoke the published stage and poll the run (seed 001).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from reconciler.errors import ConfigError, ProviderError
+from reconciler.model import (
+    Action,
+    ExecutionContext,
+    LiveResource,
+    Operation,
+    OperationResult,
+    Resource,
+    ResourceId,
+)
+from reconciler.providers import workspace_calls as calls
+from reconciler.providers.base import RunStatus, RunStep
+from reconciler.providers.http import (
+    ApiClient,
+    RetryPolicy,
+    UsesApiClient,
+    aip_error,
+    bearer_auth,
+)
+from reconciler.providers.workspace_read import find_automation, project, read_details
+from reconciler.providers.workspace_steps import Run, plan_steps
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reconciler.config import ProviderConfig
+
+RUN_SUCCEEDED = "FINISHED"
+RUN_FAILED = "FAILED"
+
+
+class WorkspaceProvider(UsesApiClient):
+    """Automations, schedules, triggers and connections of one workspace."""
+
+    type_name: ClassVar[str] = "workspace"
+    kinds: ClassVar[frozenset[str]] = frozenset(
+        {"Automation", "Schedule", "Trigger", "Connection", "Check"}
+    )
+
+    def __init__(self, config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None,
+                 retry: RetryPolicy | None = None) -> None:
+        self.config = config
+        ids = {key: config.get(key) for key in ("organization_id", "workspace_id")}
+        for key, value in ids.items():
+            if not value:
+                raise ConfigError(f"{config.position}: providers.{config.name}.{key} is required")
+        self.client = ApiClient(config, platform="workspace", auth=bearer_auth(config),
+                                error_parser=aip_error, transport=transport, path_params=ids,
+                                retry=retry)
+        self._check_runs: dict[str, str] = {}  # run id -> automation id
+
+    async def read(
+        self, desired: Sequence[Resource], known: Mapping[ResourceId, str]
+    ) -> list[LiveResource]:
+        """Every automation, schedule, trigger and connection, matched and in spec shape."""
+        details, connections = await read_details(self.client)
+        return project(self.config.name, details, connections, desired, known)
+
+    def describe(self, operation: Operation) -> tuple[str, ...]:
+        """The API steps ``execute`` will take, in order (no I/O)."""
+        return tuple(label for label, _ in plan_steps(operation))
+
+    async def execute(self, operation: Operation, context: ExecutionContext) -> OperationResult:
+        """Run the operation's steps; report the calls made and the remote id behind it."""
+        run = Run(self.client, operation, context, self.config.name)
+        with self.client.recording() as made:
+            for _, step in plan_steps(operation):
+                await step(run)
+        return OperationResult(remote_id=run.remote_id, calls=tuple(made),
+                               warnings=tuple(run.warnings))
+
+    # CheckRunner ------------------------------------------------------------------------------
+
+    async def start_check(self, check: Resource, context: ExecutionContext) -> RunStatus:
+        """Invoke the published stage of the check's automation with the check's inputs."""
+        automation_id = await self._automation_for(check, context)
+        body = await self.client.call(
+            "POST", calls.path("invoke"), idempotent=False, automation_id=automation_id,
+            json={"stage": calls.STAGE_PUBLISHED, "inputs": dict(check.spec.get("inputs", {}))},
+        )
+        run_id = str(body.get("run_id", ""))
+        if not run_id:
+            raise ProviderError(
+                f"workspace: invoke of {check.spec['automation']} returned no run_id",
+                platform="workspace", call=f"POST {calls.path('invoke')}")
+        self._check_runs[run_id] = automation_id
+        return RunStatus(run_id=run_id, status="NEW", terminal=False, succeeded=None)
+
+    async def poll_check(
+        self, check: Resource, run_id: str, context: ExecutionContext
+    ) -> RunStatus:
+        """The run's status (seed 001): FINISHED succeeded, FAILED failed, others still going."""
+        automation_id = self._check_runs.get(run_id) or await self._automation_for(check, context)
+        run = await self.client.call("GET", calls.path("run"), automation_id=automation_id,
+                                     run_id=run_id)
+        status = str(run.get("status", ""))
+        terminal = status in (RUN_SUCCEEDED, RUN_FAILED)
+        steps = tuple(
+            RunStep(name=str((s.get("step") or {}).get("name") or (s.get("step") or {}).get(
+                "step_type") or s.get("id", "")), status=str(s.get("status", "")),
+                error=s.get("error") or None)
+            for s in run.get("steps") or []
+        )
+        return RunStatus(run_id=run_id, status=status, terminal=terminal,
+                         succeeded=(status == RUN_SUCCEEDED) if terminal else None,
+                         steps=steps, error=run.get("error") or None)
+
+    async def cancel_check(self, check: Resource, run_id: str, context: ExecutionContext) -> None:
+        """The workspace API has no way to cancel a run: nothing to do."""
+        return None
+
+    async def _automation_for(self, check: Resource, context: ExecutionContext) -> str:
+        target = ResourceId(check.id.provider, "Automation", str(check.spec["automation"]))
+        remote = context.remote_ids.get(target)
+        if remote:
+            return remote
+        resource = context.desired.get(target)
+        display_name = resource.spec.get("display_name", target.name) if resource else target.name
+        found = await find_automation(self.client, display_name)
+        if found is None:
+            raise ProviderError(f"workspace: check {check.id}: automation {target.name} does not "
+                                "exist (apply it first)", platform="workspace")
+        return calls.automation_id_of(found["name"])
+
+
+__all__ = ["WorkspaceProvider", "Action"]
