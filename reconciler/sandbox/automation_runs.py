@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from reconciler.sandbox import runs
-from reconciler.sandbox.http import runs_error, runs_validation_error
+from reconciler.sandbox.http import decode_object, runs_error, runs_validation_error
 from reconciler.sandbox.store import Store, timestamp
 
 STATUSES = ("pending", "queued", "running", "succeeded", "failed", "cancelled")
@@ -105,16 +105,10 @@ async def cancel_run(request: Request) -> Response:
 
 async def retry_run(request: Request) -> Response:
     store = context(request)
-    raw = await request.body()
-    body: Any = {}
-    if raw.strip():
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise runs_validation_error(["body"], "JSON decode error", "json_invalid") from None
-        if not isinstance(body, dict):
-            raise runs_validation_error(["body"], "Input should be a valid dictionary",
-                                        "dict_type")
+    body = decode_object(
+        await request.body(),
+        lambda exc: runs_validation_error(["body"], "JSON decode error", "json_invalid"),
+        lambda: runs_validation_error(["body"], "Input should be a valid dictionary", "dict_type"))
     for extra in sorted(set(body) - {"mode", "stepKey"}):
         raise runs_validation_error(["body", extra], "Extra inputs are not permitted",
                                     "extra_forbidden")

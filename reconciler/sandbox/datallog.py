@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconciler.sandbox import runs
-from reconciler.sandbox.http import datallog_error
+from reconciler.sandbox.http import datallog_error, decode_object
 from reconciler.sandbox.store import Store
 
 PROJECT = "datallog_project"
@@ -45,15 +45,9 @@ def check_credentials(request: Request) -> None:
 async def start_automation(request: Request) -> Response:
     check_credentials(request)
     store: Store = request.app.state.store
-    raw = await request.body()
-    body: Any = {}
-    if raw.strip():
-        try:
-            body = json.loads(raw)
-        except ValueError:
-            raise datallog_error(400, "Request body is not valid JSON") from None
-        if not isinstance(body, dict):
-            raise datallog_error(400, "Request body must be a JSON object")
+    body = decode_object(await request.body(),
+                         lambda exc: datallog_error(400, "Request body is not valid JSON"),
+                         lambda: datallog_error(400, "Request body must be a JSON object"))
     unknown = sorted(set(body) - {"webhook", "seed"})
     if unknown:
         raise datallog_error(400, f"Unknown field(s): {', '.join(unknown)}")

@@ -122,16 +122,24 @@ def bearer_token(request: Request, scheme: str = "Bearer") -> str | None:
 async def json_body(request: Request, invalid: Any, *, optional: bool = False) -> dict[str, Any]:
     """The request body as a JSON object; ``invalid(message)`` builds the platform's error."""
     raw = await request.body()
-    if not raw.strip():
-        if optional:
-            return {}
+    if not raw.strip() and not optional:
         raise invalid("request body is required (a JSON object)")
+    return decode_object(
+        raw, lambda exc: invalid(f"request body is not valid JSON: {exc}"),
+        lambda: invalid("request body must be a JSON object"))
+
+
+def decode_object(raw: bytes, not_json: Any, not_object: Any) -> dict[str, Any]:
+    """An optional JSON-object body ({} when empty); the callables build the platform's errors
+    (``not_json`` receives the decoding error)."""
+    if not raw.strip():
+        return {}
     try:
         body = json.loads(raw)
     except ValueError as exc:
-        raise invalid(f"request body is not valid JSON: {exc}") from None
+        raise not_json(exc) from None
     if not isinstance(body, dict):
-        raise invalid("request body must be a JSON object")
+        raise not_object()
     return body
 
 
@@ -161,6 +169,15 @@ def decode_page_token(token: str) -> int | None:
     except (ValueError, KeyError, TypeError, binascii.Error):
         return None
     return offset if offset >= 0 else None
+
+
+def page_body(name: str, items: list, offset: int, size: int, render: Any = None) -> dict:
+    """An AIP list response: ``{name: [...], "next_page_token"}``, the token absent at the end."""
+    page, token = paginate(items, offset, size)
+    body: dict[str, Any] = {name: [render(i) for i in page] if render else page}
+    if token:
+        body["next_page_token"] = token
+    return body
 
 
 def paginate(items: list, offset: int, size: int) -> tuple[list, str | None]:

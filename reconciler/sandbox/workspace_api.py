@@ -15,7 +15,7 @@ from reconciler.sandbox.http import (
     check_fields,
     decode_page_token,
     json_body,
-    paginate,
+    page_body,
     workspace_error,
 )
 from reconciler.sandbox.store import Store
@@ -108,11 +108,8 @@ async def list_automations(request: Request) -> Response:
     if wanted:
         docs = [d for d in docs if m.latest(d)["stage"] == wanted]
     docs.sort(key=lambda d: (d["update_time"], d["id"]), reverse=True)
-    page, token = paginate(docs, offset, size)
-    body: dict[str, Any] = {"automations": [m.render(d, base) for d in page]}
-    if token:
-        body["next_page_token"] = token
-    return JSONResponse(body)
+    return JSONResponse(page_body("automations", docs, offset, size,
+                                  lambda d: m.render(d, base)))
 
 
 async def create_automation(request: Request) -> Response:
@@ -238,11 +235,8 @@ async def list_revisions(request: Request) -> Response:
     wanted = stage_filter(request)
     doc = load(store, request.path_params["automation_id"])
     revisions = [r for r in reversed(doc["revisions"]) if not wanted or r["stage"] == wanted]
-    page, token = paginate(revisions, offset, size)
-    body: dict[str, Any] = {"revisions": [render_revision(doc, base, r) for r in page]}
-    if token:
-        body["next_page_token"] = token
-    return JSONResponse(body)
+    return JSONResponse(page_body("revisions", revisions, offset, size,
+                                  lambda r: render_revision(doc, base, r)))
 
 
 async def get_revision(request: Request) -> Response:
@@ -264,11 +258,7 @@ async def list_inputs_history(request: Request, automation_id: str) -> Response:
     doc = load(store, automation_id)
     entries = [e for e in reversed(doc["inputs_history"])
                if not wanted or e["stage"] == f"AUTOMATION_STAGE_{wanted}"]
-    page, token = paginate(entries, offset, size)
-    body: dict[str, Any] = {"entries": page}
-    if token:
-        body["next_page_token"] = token
-    return JSONResponse(body)
+    return JSONResponse(page_body("entries", entries, offset, size))
 
 
 async def get_visualization(request: Request) -> Response:

@@ -10,7 +10,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconciler.sandbox import workspace_model as m
-from reconciler.sandbox.http import check_fields, json_body, paginate, workspace_error
+from reconciler.sandbox.http import check_fields, json_body, page_body, workspace_error
 from reconciler.sandbox.store import Store, timestamp
 from reconciler.sandbox.workspace_api import context, invalid, load, page_params, stage_filter
 
@@ -30,11 +30,8 @@ async def connections_endpoint(request: Request) -> Response:
     store, _ = context(request)
     if request.method == "GET":
         size, offset = page_params(request, default=50)
-        page, token = paginate(store.all(m.CONNECTION), offset, size)
-        body: dict[str, Any] = {"connections": [render_connection(d) for d in page]}
-        if token:
-            body["next_page_token"] = token
-        return JSONResponse(body)
+        return JSONResponse(page_body("connections", store.all(m.CONNECTION), offset, size,
+                                      render_connection))
     body = await json_body(request, invalid)
     check_fields(body, {"connection_id", "connector"}, {"connection_id", "connector"}, invalid)
     for key in ("connection_id", "connector"):

@@ -10,7 +10,7 @@ from croniter import croniter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
-from reconciler.sandbox.http import check_fields, json_body, paginate, workspace_error
+from reconciler.sandbox.http import check_fields, json_body, page_body, workspace_error
 from reconciler.sandbox.store import Store, now, parse_timestamp, timestamp
 from reconciler.sandbox.workspace_api import context, invalid, load, page_params
 
@@ -185,11 +185,8 @@ async def triggers_endpoint(request: Request) -> Response:
         size, offset = page_params(request, default=50)
         load(store, automation_id)
         docs = [d for d in store.all(TRIGGER) if d["automation_id"] == automation_id]
-        page, token = paginate(docs, offset, size)
-        body: dict[str, Any] = {"triggers": [render_trigger(d, base) for d in page]}
-        if token:
-            body["next_page_token"] = token
-        return JSONResponse(body)
+        return JSONResponse(page_body("triggers", docs, offset, size,
+                                      lambda d: render_trigger(d, base)))
     body = await json_body(request, invalid)
     check_fields(body, TRIGGER_FIELDS, {"trigger_id", "phase_type"}, invalid)
     if not isinstance(body["trigger_id"], str) or not body["trigger_id"]:
