@@ -253,6 +253,8 @@ class ApiClient:
         self.max_retries = max(0, int(config.max_retries))
         self.retry = retry or RetryPolicy()
         self.path_params = dict(path_params or {})
+        # lowers every list's page size (tests use it to cross page boundaries with few objects)
+        self.page_size_cap: int | None = None
         self._parse_error = error_parser
         self._counts: Counter[str] = Counter()
         self._limiter = anyio.CapacityLimiter(max(1, int(config.parallelism)))
@@ -426,7 +428,7 @@ class ApiClient:
         items: list[Any] = []
         token: str | None = None
         while True:
-            query = {**(params or {}), "page_size": page_size, "page_token": token}
+            query = {**(params or {}), "page_size": self._capped(page_size), "page_token": token}
             body = await self.call("GET", template, params=query, **path_values)
             items.extend(body.get(items_key) or [])
             token = body.get("next_page_token") or None
@@ -441,7 +443,7 @@ class ApiClient:
         found: list[Any] = []
         cursor: str | None = None
         while True:
-            query = {**(params or {}), "limit": limit, "cursor": cursor}
+            query = {**(params or {}), "limit": self._capped(limit), "cursor": cursor}
             body = await self.call("GET", template, params=query, **path_values)
             found.extend(items(body) or [])
             cursor = next_cursor(body)
@@ -453,6 +455,7 @@ class ApiClient:
                              max_items: int | None = None, **path_values: Any) -> list[Any]:
         """Every item of a ``limit``/``offset`` list answering ``{items_key: [...], total}``."""
         found: list[Any] = []
+        limit = self._capped(limit)
         while True:
             query = {**(params or {}), "limit": limit, "offset": len(found)}
             body = await self.call("GET", template, params=query, **path_values)
@@ -464,6 +467,9 @@ class ApiClient:
                 return found[:max_items]
             if done:
                 return found
+
+    def _capped(self, size: int) -> int:
+        return min(size, self.page_size_cap) if self.page_size_cap else size
 
     async def aclose(self) -> None:
         """Close the connection pool."""

@@ -1,0 +1,197 @@
+"""Every workspace operation against the sandbox: the calls made, in order, and what reads back."""
+
+from __future__ import annotations
+
+import anyio
+import pytest
+
+from reconciler.errors import ProviderError
+from reconciler.model import Action, Resource
+from tests.providers.conftest import context, find, operation, resource
+
+pytestmark = pytest.mark.anyio
+
+W = "/api/v1/organizations/{organization_id}/workspaces/{workspace_id}"
+A = W + "/automations/{automation_id}"
+
+
+UNORDERED = {"marked_outputs", "connections"}
+
+
+def spec_of(item: Resource) -> dict:
+    """The desired spec as the diff sees it: desired-only flags out, unordered lists sorted."""
+    return {k: sorted(v) if k in UNORDERED else v for k, v in item.spec.items()
+            if k != "upgrade_connections"}
+
+
+async def apply(provider, action: Action, desired: Resource | None, ids: dict, everything=()):
+    live = None
+    if action is not Action.CREATE:
+        rid = desired.id if desired else None
+        current = await provider.read(list(everything), ids)
+        live = next(i for i in current if i.id == rid or i.remote_id == ids.get(rid))
+    result = await provider.execute(operation(action, desired, live), context(ids, everything))
+    if desired is not None and result.remote_id:
+        ids[desired.id] = result.remote_id
+    return result
+
+
+async def create_all(provider, desired: list[Resource]) -> dict:
+    ids: dict = {}
+    for item in desired:
+        await apply(provider, Action.CREATE, item, ids, desired)
+    return ids
+
+
+CONNECTIONS = [resource("Connection", "slack-main", connector="slack"),
+               resource("Connection", "pg-main", connector="postgres")]
+
+
+async def test_create_makes_each_kind_in_order_and_reads_back_equal(workspace):
+    automation = resource("Automation", "nightly", code="run()", marked_outputs=["b", "a"],
+                          connections=["slack-main", "pg-main"], activation="deactivated")
+    schedule = resource("Schedule", "nightly-schedule", automation="nightly", cron="0 3 * * *",
+                        inputs={"depth": 2}, end={"on_date": "2030-01-01T00:00:00Z"},
+                        enabled=False)
+    trigger = resource("Trigger", "hook", automation="nightly", phase="post", type="api")
+    desired = [*CONNECTIONS, automation, schedule, trigger]
+    ids = {}
+    results = []
+    for item in desired:
+        results.append(await apply(workspace, Action.CREATE, item, ids, desired))
+    assert [c.rsplit("/", 1)[-1] for c in results[2].calls] == [
+        "automations", "{automation_id}:addConnections", "{automation_id}:publish",
+        "{automation_id}"]
+    assert results[2].calls[-1] == f"PATCH {A}"
+    assert results[3].calls == (f"POST {A}/schedule", f"POST {A}:disableAutomationSchedule")
+
+    live = await workspace.read(desired, ids)
+    for item in desired:
+        got = find(live, item.id.kind, item.id.name)
+        assert got.managed and got.remote_id == ids[item.id]
+        assert got.spec == spec_of(item), item.id
+
+
+async def test_update_of_a_published_automation_forks_patches_connections_and_publishes(
+    sandbox_server, workspace
+):
+    before = resource("Automation", "nightly", code="v1", connections=["slack-main"])
+    ids = await create_all(workspace, [*CONNECTIONS, before])
+    after = resource("Automation", "nightly", code="v2", description="now with postgres",
+                     connections=["pg-main"])
+    desired = [*CONNECTIONS, after]
+    shown = workspace.describe(operation(Action.UPDATE, after,
+                                         find(await workspace.read(desired, ids), "Automation",
+                                              "nightly")))
+    assert shown[1:] == ("forkPublished", "PATCH update_mask=description,code",
+                         "removeConnections slack-main", "addConnections pg-main", "publish")
+    result = await apply(workspace, Action.UPDATE, after, ids, desired)
+    assert result.calls == (f"POST {A}:forkPublished", f"PATCH {A}", f"POST {A}:removeConnections",
+                            f"POST {A}:addConnections", f"POST {A}:publish")
+    live = find(await workspace.read(desired, ids), "Automation", "nightly")
+    assert live.spec == spec_of(after)
+    assert live.raw["version"] == "2.0"
+
+
+async def test_a_draft_stays_a_draft_and_activation_changes_alone(workspace):
+    draft = resource("Automation", "idea", code="x", stage="draft")
+    ids = await create_all(workspace, [draft])
+    live = find(await workspace.read([draft], ids), "Automation", "idea")
+    assert live.spec == spec_of(draft)
+    published = resource("Automation", "idea", code="x")
+    result = await apply(workspace, Action.UPDATE, published, ids, [published])
+    assert result.calls == (f"POST {A}:publish", f"PATCH {A}")
+    paused = resource("Automation", "idea", code="x", activation="deactivated")
+    result = await apply(workspace, Action.DISABLE, paused, ids, [paused])
+    assert result.calls == (f"PATCH {A}",)
+    assert find(await workspace.read([paused], ids), "Automation", "idea").spec == spec_of(paused)
+
+
+async def test_schedule_update_toggles_and_delete(workspace):
+    automation = resource("Automation", "nightly")
+    schedule = resource("Schedule", "nightly-schedule", automation="nightly", cron="0 3 * * *")
+    desired = [automation, schedule]
+    ids = await create_all(workspace, desired)
+    changed = resource("Schedule", "nightly-schedule", automation="nightly", cron="30 4 * * 1",
+                       end={"after_occurrences": 3}, enabled=False)
+    result = await apply(workspace, Action.UPDATE, changed, ids, [automation, changed])
+    assert result.calls == (f"PATCH {A}/schedule", f"POST {A}:disableAutomationSchedule")
+    live = await workspace.read([automation, changed], ids)
+    assert find(live, "Schedule", "nightly-schedule").spec == spec_of(changed)
+    enabled = resource("Schedule", "nightly-schedule", automation="nightly", cron="30 4 * * 1",
+                       end={"after_occurrences": 3})
+    result = await apply(workspace, Action.ENABLE, enabled, ids, [automation, enabled])
+    assert result.calls == (f"POST {A}:enableAutomationSchedule",)
+    live_schedule = find(await workspace.read([automation], ids), "Schedule", "nightly-schedule")
+    await workspace.execute(operation(Action.REMOVE, None, live_schedule), context(ids))
+    assert not [i for i in await workspace.read([automation], ids) if i.id.kind == "Schedule"]
+
+
+async def test_trigger_update_and_replace_when_its_id_changes(workspace):
+    automation = resource("Automation", "nightly")
+    trigger = resource("Trigger", "hook", automation="nightly", phase="main", type="webhook")
+    ids = await create_all(workspace, [automation, trigger])
+    quiet = resource("Trigger", "hook", automation="nightly", phase="main", type="webhook",
+                     active=False)
+    result = await apply(workspace, Action.DISABLE, quiet, ids, [automation, quiet])
+    assert result.calls == (f"PATCH {A}/triggers/{{trigger_id}}",)
+    renamed = resource("Trigger", "hook", automation="nightly", trigger_id="hook-v2",
+                       phase="pre", type="api")
+    result = await apply(workspace, Action.REPLACE, renamed, ids, [automation, renamed])
+    assert result.calls == (f"DELETE {A}/triggers/{{trigger_id}}", f"POST {A}/triggers")
+    triggers = [i for i in await workspace.read([automation, renamed], ids)
+                if i.id.kind == "Trigger"]
+    assert [(t.id.name, t.spec) for t in triggers] == [("hook", spec_of(renamed))]
+
+
+async def test_connection_delete_is_refused_naming_published_users(sandbox_server, workspace):
+    automation = resource("Automation", "nightly", connections=["slack-main"])
+    drafty = resource("Automation", "drafty", connections=["slack-main"], stage="draft")
+    ids = await create_all(workspace, [CONNECTIONS[0], automation, drafty])
+    live = find(await workspace.read([], ids), "Connection", "slack-main")
+    with pytest.raises(ProviderError, match="used by published automation.*nightly"):
+        await workspace.execute(operation(Action.REMOVE, None, live), context(ids))
+    assert workspace.describe(operation(Action.REMOVE, None, live))[0].startswith(
+        "traceConnectionUsage")
+    stripped = resource("Automation", "nightly")
+    await apply(workspace, Action.UPDATE, stripped, ids, [stripped])
+    result = await workspace.execute(operation(Action.REMOVE, None, live), context(ids))
+    assert result.warnings == ("connection slack-main deleted; draft automation(s) drafty now "
+                               "have an unresolved reference to it",)
+    assert not [i for i in await workspace.read([], ids) if i.id.kind == "Connection"]
+
+
+async def test_remove_soft_deletes_and_upgrade_moves_connections_to_latest(
+    sandbox_server, workspace
+):
+    automation = resource("Automation", "nightly", connections=["pg-main"],
+                          upgrade_connections=True)
+    ids = await create_all(workspace, [*CONNECTIONS, automation])
+    sandbox_server.edit("workspace.connection", "pg-main", bump_version=True)
+    live = find(await workspace.read([automation], ids), "Automation", "nightly")
+    assert live.upgradable == ("pg-main",)
+    result = await workspace.execute(operation(Action.UPGRADE, automation, live), context(ids))
+    assert result.calls == (f"POST {A}:forkPublished", f"POST {A}:upgradeConnections",
+                            f"POST {A}:publish")
+    live = find(await workspace.read([automation], ids), "Automation", "nightly")
+    assert live.upgradable == () and live.spec["stage"] == "published"
+    result = await workspace.execute(operation(Action.REMOVE, None, live), context(ids))
+    assert result.calls == (f"DELETE {A}",)
+    assert not [i for i in await workspace.read([], ids) if i.id.kind == "Automation"]
+
+
+async def test_check_invokes_the_published_stage_and_polls_until_terminal(workspace):
+    automation = resource("Automation", "nightly", code="run()")
+    ids = await create_all(workspace, [automation])
+    outcomes = {}
+    for expect, inputs in (("ok", {"size": 1}), ("broken", {"fail": True})):
+        check = resource("Check", f"smoke-{expect}", automation="nightly", inputs=inputs)
+        status = await workspace.start_check(check, context(ids, [automation]))
+        assert not status.terminal
+        with anyio.fail_after(5):
+            while not status.terminal:
+                await anyio.sleep(0.1)
+                status = await workspace.poll_check(check, status.run_id, context(ids))
+        outcomes[expect] = (status.status, status.succeeded, len(status.steps))
+        await workspace.cancel_check(check, status.run_id, context(ids))
+    assert outcomes == {"ok": ("FINISHED", True, 3), "broken": ("FAILED", False, 3)}
