@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
@@ -20,12 +21,19 @@ def format_problem(fmt: str, value: str) -> Finding | None:
     return check(value) if check else None
 
 
+# (low, high) per field: minute, hour, day of month, month, day of week
+_CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+_CRON_ITEM = re.compile(r"(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?")
+
+
 @cache  # croniter's check is slow and projects repeat the same few expressions
 def _cron(value: str) -> Finding | None:
     fields = value.split()
     expected = "five fields: minute hour day-of-month month day-of-week, e.g. '0 6 * * 1-5'"
     if len(fields) != 5:
         return f"cron expression {value!r} has {len(fields)} fields", expected, ""
+    if _plainly_valid(fields):
+        return None
     if not croniter.is_valid(value):
         return (
             f"cron expression {value!r} is not valid (a field is malformed or out of range)",
@@ -33,6 +41,30 @@ def _cron(value: str) -> Finding | None:
             "",
         )
     return None
+
+
+def _plainly_valid(fields: list[str]) -> bool:
+    """True for the everyday numeric forms (``*``, ``*/15``, ``1-5``, ``0,30``) within range.
+
+    Anything else (names, ``L``, ``#``, out-of-range values) is left to croniter, which is
+    exact but slow; this shortcut accepts only what croniter accepts too.
+    """
+    for field, (low, high) in zip(fields, _CRON_RANGES, strict=True):
+        for item in field.split(","):
+            match = _CRON_ITEM.fullmatch(item)
+            if match is None:
+                return False
+            _all, start, end, step = match.groups()
+            if step is not None and not 1 <= int(step) <= high:
+                return False
+            if start is None:
+                continue
+            if step is not None and end is None:
+                return False  # "5/15": valid for some cron dialects only; let croniter judge
+            first, last = int(start), int(end if end is not None else start)
+            if not low <= first <= last <= high:
+                return False
+    return True
 
 
 def _timezone(value: str) -> Finding | None:

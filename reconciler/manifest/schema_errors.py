@@ -66,7 +66,7 @@ def _translate(
     if "propertyNames" in error.absolute_schema_path:
         yield problem(
             f"name {_show(value)} is not valid",
-            (*path, value),
+            (*path, str(value)),
             key=True,
             expected=schema.get("x-expected") or _pattern_text(error),
         )

@@ -102,6 +102,12 @@ def _child(node: yaml.Node, part: str | int) -> tuple[yaml.Node | None, yaml.Nod
     return None, None
 
 
+_STR = "tag:yaml.org,2002:str"
+_MAP = "tag:yaml.org,2002:map"
+_SEQ = "tag:yaml.org,2002:seq"
+_MERGE = "tag:yaml.org,2002:merge"
+
+
 class _StrictResolver(yaml.resolver.Resolver):
     """YAML 1.2 booleans (``yes``/``no``/``on``/``off`` stay strings); timestamps stay strings."""
 
@@ -124,17 +130,27 @@ class _Loader(_BaseLoader, _StrictResolver):  # type: ignore[misc, valid-type]
     """The fast parser with our resolver; construction is done by ``_Builder``."""
 
     def resolve(self, kind: type, value: Any, implicit: Any) -> str:
-        # Implicit tags of plain scalars depend on the text alone; manifests repeat the same
-        # words thousands of times, and the resolver is pure Python, so remember the answers.
-        if kind is yaml.ScalarNode and implicit[0]:
+        # Called by the parser for every node. No path resolvers are registered, so only a
+        # plain scalar's text decides its tag; manifests repeat the same words thousands of
+        # times and PyYAML's resolver is pure Python, so remember the answers.
+        if kind is yaml.ScalarNode:
+            if not implicit[0]:
+                return _STR
             tag = _PLAIN_TAGS.get(value)
             if tag is None:
-                tag = super().resolve(kind, value, implicit)
+                tag = _plain_tag(value)
                 if len(_PLAIN_TAGS) < _PLAIN_TAGS_MAX:
                     _PLAIN_TAGS[value] = tag
             return tag
-        resolved: str = super().resolve(kind, value, implicit)
-        return resolved
+        return _SEQ if kind is yaml.SequenceNode else _MAP
+
+
+def _plain_tag(value: str) -> str:
+    resolvers = _StrictResolver.yaml_implicit_resolvers
+    for tag, regexp in resolvers.get(value[:1], []) + resolvers.get(None, []):
+        if regexp.match(value):
+            return str(tag)
+    return _STR
 
 
 _PLAIN_TAGS: dict[str, str] = {}
@@ -162,12 +178,6 @@ def read_documents(text: str) -> Iterator[YAMLDocument]:
             index += 1
     finally:
         loader.dispose()
-
-
-_STR = "tag:yaml.org,2002:str"
-_MAP = "tag:yaml.org,2002:map"
-_SEQ = "tag:yaml.org,2002:seq"
-_MERGE = "tag:yaml.org,2002:merge"
 
 
 class _Builder:

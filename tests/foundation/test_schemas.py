@@ -162,3 +162,27 @@ def test_quick_check_never_accepts_what_jsonschema_rejects(
     quick = compile_check(full.schema, full)
     if quick(value):
         assert full.is_valid(value), json.dumps(value)
+
+
+CRON_PART = st.one_of(
+    st.just("*"),
+    st.integers(0, 70).map(str),
+    st.tuples(st.integers(0, 70), st.integers(0, 70)).map(lambda t: f"{t[0]}-{t[1]}"),
+    st.tuples(st.sampled_from(["*", "1-5", "0-59", "3"]), st.integers(0, 99)).map(
+        lambda t: f"{t[0]}/{t[1]}"
+    ),
+)
+CRON = st.lists(
+    st.lists(CRON_PART, min_size=1, max_size=3).map(",".join), min_size=5, max_size=5
+).map(" ".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(CRON)
+def test_cron_shortcut_accepts_only_what_croniter_accepts(expression: str) -> None:
+    from croniter import croniter
+
+    from reconciler.manifest.formats import _plainly_valid
+
+    if _plainly_valid(expression.split()):
+        assert croniter.is_valid(expression), expression
