@@ -18,6 +18,7 @@ from reconciler.sandbox.store import Store, timestamp
 STATUSES = ("pending", "queued", "running", "succeeded", "failed", "cancelled")
 RETRY_MODES = ("from_failed", "from_step", "full")
 EVENT_POLL_SECONDS = 0.05
+EVENT_STREAM_LIMIT_SECONDS = 120.0  # a seeded run stuck in "running" must not hold a stream forever
 
 
 def context(request: Request) -> Store:
@@ -146,7 +147,8 @@ async def run_events(request: Request) -> Response:
 
     async def stream() -> AsyncIterator[str]:
         seen: dict[str, str] = {}
-        while True:
+        deadline = asyncio.get_running_loop().time() + EVENT_STREAM_LIMIT_SECONDS
+        while asyncio.get_running_loop().time() < deadline:
             doc = store.get(runs.RUN, run_id)
             if doc is None:
                 return

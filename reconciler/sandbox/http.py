@@ -95,7 +95,7 @@ def platform_error(platform: str, status_code: int, message: str) -> JSONRespons
     """A generic error (throttling, outage, unknown route) in the platform's own shape."""
     if platform == "workspace":
         status = {429: "RESOURCE_EXHAUSTED", 503: "UNAVAILABLE", 404: "NOT_FOUND",
-                  405: "INVALID_ARGUMENT"}.get(status_code, "INTERNAL")
+                  405: "UNIMPLEMENTED"}.get(status_code, "INTERNAL")
         body: Any = {"error": {"code": status_code, "message": message, "status": status,
                                "details": []}}
     elif platform == "outlit":

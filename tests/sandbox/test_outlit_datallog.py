@@ -161,3 +161,9 @@ def test_start_needs_token_scheme_and_api_key(server):
     bearer = {"Authorization": "Bearer x", "x-api-key": "k"}
     assert httpx.post(url, headers=bearer).status_code == 401
     assert httpx.post(url, headers={"Authorization": "Token x"}).status_code == 401
+
+
+def test_disable_of_unknown_automation_and_unauthenticated_destinations_fail(server, outlit):
+    outlit_error(outlit.post("/api/automations/nope/disable"), "NOT_FOUND")
+    outlit_error(httpx.get(f"{server.url}/api/destinations"), "UNAUTHORIZED")
+    outlit_error(outlit.post("/api/automations/nope/explode"), "NOT_FOUND")

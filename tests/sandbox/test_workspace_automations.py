@@ -204,3 +204,10 @@ def test_visualization_follows_the_published_version(ws):
 def test_unknown_custom_method_is_not_found(ws):
     ident = automation_id(create(ws))
     aip_error(ws.post(f"{W}/automations/{ident}:explode", json={}), "NOT_FOUND")
+
+
+def test_unknown_route_and_method_answer_in_the_platform_shape(ws):
+    aip_error(ws.get(f"{W}/gadgets"), "NOT_FOUND")
+    response = ws.put(f"{W}/automations")
+    assert response.status_code == 405
+    aip_error(response, "UNIMPLEMENTED")

@@ -149,3 +149,7 @@ def test_delete_used_only_by_drafts_reports_them_and_blocks_their_publish(ws):
 def test_extract_needs_a_stage_filter(ws):
     ident = automation_id(create(ws))
     aip_error(ws.get(f"{W}/automations/{ident}:extractCodeConnections"), "INVALID_ARGUMENT")
+
+
+def test_connection_list_with_bad_page_size_is_invalid(ws):
+    aip_error(ws.get(f"{W}/connections?page_size=lots"), "INVALID_ARGUMENT")

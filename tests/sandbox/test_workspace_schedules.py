@@ -120,3 +120,16 @@ def test_trigger_list_pages(ws):
     assert len(first["triggers"]) == 2
     rest = ws.get(url, params={"page_token": first["next_page_token"]}).json()
     assert [t["trigger_id"] for t in rest["triggers"]] == ["t2"]
+
+
+def test_triggers_of_unknown_automation_or_trigger_are_not_found(ws):
+    aip_error(ws.get(f"{W}/automations/nope/triggers"), "NOT_FOUND")
+    ident = automation_id(create(ws))
+    aip_error(ws.get(f"{W}/automations/{ident}/triggers/nope"), "NOT_FOUND")
+
+
+def test_disable_without_schedule_is_not_found_and_rejects_a_body(ws):
+    ident = automation_id(create(ws))
+    url = f"{W}/automations/{ident}:disableAutomationSchedule"
+    aip_error(ws.post(url, json={}), "NOT_FOUND")
+    aip_error(ws.post(url, json={"enabled": False}), "INVALID_ARGUMENT")
