@@ -25,7 +25,11 @@ async def invoke(request: Request, automation_id: str) -> Response:
         raise invalid("inputs must be an object")
     with store.transaction():
         doc = load(store, automation_id)
-        revision = m.stage_revision(doc, stage)
+        revision = m.latest_draft(doc) if stage == m.DRAFT else m.latest_published(doc)
+        if revision is None:
+            label = "draft" if stage == m.DRAFT else "published version"
+            raise workspace_error("FAILED_PRECONDITION",
+                                  f"automation {automation_id} has no {label} to run")
         if stage == m.PUBLISHED and doc["activation_state"] != m.ACTIVE:
             raise workspace_error(
                 "FAILED_PRECONDITION",

@@ -67,7 +67,7 @@ def test_invoke_of_inactive_published_or_missing_stage_is_failed_precondition(ws
                       json={"stage": "AUTOMATION_STAGE_PUBLISHED"}), "FAILED_PRECONDITION")
     draft = automation_id(create(ws, "draft"))
     aip_error(ws.post(f"{W}/automations/{draft}:invoke",
-                      json={"stage": "AUTOMATION_STAGE_PUBLISHED"}), "NOT_FOUND")
+                      json={"stage": "AUTOMATION_STAGE_PUBLISHED"}), "FAILED_PRECONDITION")
     aip_error(ws.post(f"{W}/automations/{draft}:invoke", json={"inputs": {}}), "INVALID_ARGUMENT")
 
 
