@@ -1,7 +1,300 @@
-"""CLI commands of this area (filled in by its issue)."""
+"""``reconciler check``, ``reconciler runs ...`` and ``reconciler status``.
+
+Commands parse options, call one function, render. Data goes to stdout (``--format json`` for
+machines); progress to stderr.
+"""
 
 from __future__ import annotations
 
+import sys
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import anyio
 import click
 
-COMMANDS: list[click.Command] = []
+from reconciler.errors import CheckFailedError, ConfigError
+from reconciler.providers.automation_runs import RETRY_MODES
+
+if TYPE_CHECKING:
+    from reconciler.cli import AppContext
+    from reconciler.config import Project
+    from reconciler.health import RunManager
+
+from reconciler.cli import pass_app
+
+T = TypeVar("T")
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json"]),
+    default="text",
+    show_default=True,
+    help="Output for people (text) or machines (json).",
+)
+provider_option = click.option(
+    "--provider",
+    "provider_name",
+    metavar="NAME",
+    help="The automation-runs provider instance to use (needed when the project has several).",
+)
+
+
+def _run(work: Callable[[], Awaitable[T]]) -> T:
+    """Run the async part of a command."""
+    return anyio.run(work)
+
+
+@asynccontextmanager
+async def _run_manager(
+    app: AppContext, name: str | None
+) -> AsyncIterator[tuple[Project, RunManager]]:
+    """Open the project's automation-runs provider instance, closing it afterwards."""
+    from reconciler.config import load_project
+    from reconciler.health import RUNS_PROVIDER_TYPE, RunManager, runs_provider_config
+    from reconciler.providers.registry import open_provider
+
+    project = load_project(app.directory)
+    config = runs_provider_config(project, name)
+    if config is None:
+        raise ConfigError(
+            f"{project.file}: no provider of type {RUNS_PROVIDER_TYPE!r}; add one under "
+            f"providers (type: {RUNS_PROVIDER_TYPE}, base_url, api_key)"
+        )
+    provider = open_provider(config)
+    try:
+        if not isinstance(provider, RunManager):
+            raise ConfigError(f"{config.position}: provider {config.name!r} cannot list runs")
+        yield project, provider
+    finally:
+        await provider.aclose()
+
+
+def _out(app: AppContext):  # noqa: ANN202 - a rich Console
+    from reconciler.runs_view import console
+
+    return console(sys.stdout, app.color)
+
+
+# -- reconciler runs ---------------------------------------------------------------------------
+
+
+@click.group("runs")
+def runs_group() -> None:
+    """List, inspect, cancel, retry and follow automation runs.
+
+    Talks to the project's automation-runs provider instance (--provider NAME when it has
+    several). Exit 1 when the platform refuses (unknown run, run already ended, bad value).
+    """
+
+
+@runs_group.command("list")
+@click.option("--status", metavar="S", help="Only runs with this status (e.g. failed, running).")
+@click.option(
+    "--automation",
+    metavar="A",
+    help="Only runs of this automation: its remote id, or the name of a managed Automation.",
+)
+@click.option("--limit", type=int, help="At most N runs (the platform's default is 100, max 1000).")
+@click.option("--offset", type=int, help="Skip the first N runs.")
+@provider_option
+@format_option
+@pass_app
+def runs_list(
+    app: AppContext,
+    status: str | None,
+    automation: str | None,
+    limit: int | None,
+    offset: int | None,
+    provider_name: str | None,
+    fmt: str,
+) -> None:
+    """List runs, newest first as the platform orders them."""
+    from reconciler import runs_view
+    from reconciler.project_runs import automation_filter, list_project_runs
+
+    async def work() -> tuple[list[Any], int | None]:
+        async with _run_manager(app, provider_name) as (project, manager):
+            automation_id = None
+            if automation is not None:
+                from reconciler.engine import state_backend
+
+                state = state_backend(project).read()
+                automation_id = automation_filter(project, state, automation)
+            return await list_project_runs(manager, status, automation_id, limit, offset)
+
+    runs, total = _run(work)
+    if fmt == "json":
+        runs_view.emit_json(sys.stdout, {"items": runs, "total": total})
+    else:
+        runs_view.runs_table(_out(app), runs, total)
+
+
+@runs_group.command("show")
+@click.argument("run_id", metavar="ID")
+@provider_option
+@format_option
+@pass_app
+def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
+    """Show one run and its steps."""
+    from reconciler import runs_view
+
+    async def work() -> tuple[Any, Any]:
+        async with _run_manager(app, provider_name) as (_project, manager):
+            run = await manager.get_run(run_id)
+            return run, await manager.run_steps(run_id)
+
+    run, steps = _run(work)
+    if fmt == "json":
+        runs_view.emit_json(sys.stdout, {"run": run, "steps": steps})
+    else:
+        runs_view.run_detail(_out(app), run, steps)
+
+
+@runs_group.command("cancel")
+@click.argument("run_id", metavar="ID")
+@provider_option
+@format_option
+@pass_app
+def runs_cancel(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
+    """Cancel a run that has not ended yet."""
+    _single_run_action(app, provider_name, fmt, lambda m: m.cancel_run(run_id))
+
+
+@runs_group.command("retry")
+@click.argument("run_id", metavar="ID")
+@click.option(
+    "--mode",
+    type=click.Choice(RETRY_MODES),
+    default="from_failed",
+    show_default=True,
+    help="Start again from the failed step, from --step, or from the beginning.",
+)
+@click.option(
+    "--step", "step_key", metavar="KEY", help="The step to start from (--mode from_step)."
+)
+@provider_option
+@format_option
+@pass_app
+def runs_retry(
+    app: AppContext,
+    run_id: str,
+    mode: str,
+    step_key: str | None,
+    provider_name: str | None,
+    fmt: str,
+) -> None:
+    """Retry a failed run."""
+    if mode == "from_step" and not step_key:
+        raise click.UsageError("--mode from_step needs --step KEY")
+    if step_key and mode != "from_step":
+        raise click.UsageError("--step is only used with --mode from_step")
+    _single_run_action(app, provider_name, fmt, lambda m: m.retry_run(run_id, mode, step_key))
+
+
+def _single_run_action(
+    app: AppContext,
+    provider_name: str | None,
+    fmt: str,
+    action: Callable[[Any], Awaitable[Any]],
+) -> None:
+    from reconciler import runs_view
+
+    async def work() -> Any:
+        async with _run_manager(app, provider_name) as (_project, manager):
+            return await action(manager)
+
+    run = _run(work)
+    if fmt == "json":
+        runs_view.emit_json(sys.stdout, run)
+    else:
+        click.echo(runs_view.run_line(run))
+
+
+@runs_group.command("events")
+@click.argument("run_id", metavar="ID")
+@provider_option
+@format_option
+@pass_app
+def runs_events(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
+    """Follow a run's events until it ends (json: one object per line)."""
+    import json
+
+    from reconciler import runs_view
+
+    async def work() -> None:
+        async with _run_manager(app, provider_name) as (_project, manager):
+            async for event in manager.stream_events(run_id):
+                line = (
+                    json.dumps(event, sort_keys=True, default=str)
+                    if fmt == "json"
+                    else runs_view.event_line(event)
+                )
+                click.echo(line)
+
+    _run(work)
+
+
+# -- reconciler check --------------------------------------------------------------------------
+
+
+@click.command("check")
+@click.argument("names", nargs=-1, metavar="[NAME]...")
+@format_option
+@pass_app
+def check_command(app: AppContext, names: tuple[str, ...], fmt: str) -> None:
+    """Run smoke checks now (all, or those named); exit 1 if any fails.
+
+    NAME is a Check's metadata.name or its full PROVIDER/Check/NAME identity. Progress goes to
+    stderr; results to stdout.
+    """
+    from reconciler import runs_view
+    from reconciler.config import load_project
+    from reconciler.progress import progress_line
+    from reconciler.project_runs import run_project_checks
+
+    project = load_project(app.directory)
+    with progress_line() as report:
+        results = _run(lambda: run_project_checks(project, names, report))
+    if fmt == "json":
+        runs_view.emit_json(sys.stdout, [runs_view.check_json(r) for r in results])
+    elif not results:
+        click.echo("No Check documents in this project.", err=True)
+    else:
+        runs_view.check_results(_out(app), results)
+    failed = [r for r in results if not r.passed]
+    if failed:
+        raise CheckFailedError(f"{len(failed)} of {len(results)} check(s) failed")
+
+
+# -- reconciler status -------------------------------------------------------------------------
+
+
+@click.command("status")
+@provider_option
+@format_option
+@pass_app
+def status_command(app: AppContext, provider_name: str | None, fmt: str) -> None:
+    """Each managed resource's sync state beside its health (last run status).
+
+    Sync state: in sync, drifted (live moved since the last apply) or pending change (the
+    manifests differ from what is live). Health comes from the project's automation-runs
+    provider instance, for workspace automations.
+    """
+    from reconciler import runs_view
+    from reconciler.config import load_project
+    from reconciler.progress import progress_line
+    from reconciler.project_runs import project_status
+
+    project = load_project(app.directory)
+    with progress_line() as report:
+        rows = _run(lambda: project_status(project, provider_name, report))
+    if fmt == "json":
+        runs_view.emit_json(sys.stdout, [row.to_json() for row in rows])
+    else:
+        runs_view.status_table(_out(app), [row.to_json() for row in rows])
+
+
+COMMANDS: list[click.Command] = [check_command, runs_group, status_command]

@@ -1,0 +1,226 @@
+"""Runs seen from a project: checks on demand, run health beside sync state, filtered run lists.
+
+These join what the engine knows (desired resources, state, a fresh plan) with what the runs
+APIs report. The engine's own modules stay unaware of runs; the commands call in here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from reconciler.checks import CheckResult, run_check
+from reconciler.config import Project
+from reconciler.errors import ConfigError
+from reconciler.health import (
+    DEFAULT_SINCE,
+    FailedRun,
+    RunManager,
+    failed_runs_since,
+    last_runs,
+    runs_provider_config,
+)
+from reconciler.model import MUTATING_ACTIONS, ExecutionContext, Operation, Plan, ResourceId
+from reconciler.state.model import State
+
+Progress = Callable[[str], None]
+CHECK_KIND = "Check"
+AUTOMATION_KIND = "Automation"
+WORKSPACE = "workspace"
+IN_SYNC, DRIFTED, PENDING = "in sync", "drifted", "pending change"
+DRIFT_REASONS = frozenset({"drift", "conflict", "change in git and drift", "deleted out of band"})
+
+
+@dataclass(frozen=True)
+class StatusRow:
+    """One managed resource in ``reconciler status``."""
+
+    id: ResourceId
+    sync: str  # in sync | drifted | pending change
+    health: str | None  # the last run's status; None where no runs are reported
+    last_run_id: str | None = None
+    last_run_at: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The JSON form of ``status --format json``."""
+        return {
+            "id": str(self.id),
+            "sync": self.sync,
+            "health": self.health,
+            "last_run_id": self.last_run_id,
+            "last_run_at": self.last_run_at,
+        }
+
+
+async def run_project_checks(
+    project: Project, names: Sequence[str], progress: Progress | None = None
+) -> list[CheckResult]:
+    """Run the project's checks (all, or those named) one after another."""
+    from reconciler.engine import Engine, load_desired, state_backend
+
+    desired = load_desired(project)
+    checks = _select_checks([r for r in desired if r.id.kind == CHECK_KIND], names, project)
+    state = state_backend(project).read()
+    results = []
+    async with Engine(project) as engine:
+        for check in checks:
+            provider = engine.provider(check.id.provider)
+            context = ExecutionContext(
+                remote_ids=state.remote_ids(check.id.provider),
+                desired={r.id: r for r in desired if r.id.provider == check.id.provider},
+            )
+            results.append(await run_check(provider, check, context, progress))
+    return results
+
+
+async def project_status(
+    project: Project, runs_provider: str | None = None, progress: Progress | None = None
+) -> list[StatusRow]:
+    """Each managed resource's sync state (from a fresh plan) and last run status."""
+    from reconciler.engine import Engine, state_backend
+
+    state = state_backend(project).read()
+    async with Engine(project, progress=progress) as engine:
+        assessment = await engine.assess(state)
+        sync = sync_states(assessment.plan, [r.id for r in assessment.desired], state)
+        automations = managed_automations(project, state)
+        runs: Mapping[ResourceId, Mapping[str, Any]] = {}
+        manager = _runs_manager(engine, project, runs_provider)
+        if manager is not None and automations:
+            if progress:
+                progress(f"reading the last runs of {len(automations)} automations")
+            runs = await last_runs(manager, automations)
+    rows = []
+    for rid, state_word in sorted(sync.items()):
+        run = runs.get(rid)
+        rows.append(
+            StatusRow(
+                rid,
+                state_word,
+                str(run.get("status")) if run else None,
+                str(run.get("id")) if run else None,
+                str(run.get("createdAt")) if run else None,
+            )
+        )
+    return rows
+
+
+async def project_failed_runs(
+    project: Project,
+    state: State,
+    engine: Any,
+    since: timedelta = DEFAULT_SINCE,
+    runs_provider: str | None = None,
+) -> list[FailedRun]:
+    """Failed runs of the project's managed workspace automations within ``since``.
+
+    For the drift report: ``engine`` is the open ``reconciler.engine.Engine`` (its provider
+    instances are reused). Nothing (an empty list) when the project has no automation-runs
+    instance or manages no workspace automation.
+    """
+    automations = managed_automations(project, state)
+    manager = _runs_manager(engine, project, runs_provider)
+    if manager is None or not automations:
+        return []
+    return await failed_runs_since(manager, automations, since)
+
+
+def sync_states(plan: Plan, desired: Sequence[ResourceId], state: State) -> dict[ResourceId, str]:
+    """``in sync``, ``drifted`` or ``pending change`` for every desired or managed resource.
+
+    Checks are left out: they are runs, not objects with a live side.
+    """
+    words = {rid: IN_SYNC for rid in (*desired, *state.entries) if rid.kind != CHECK_KIND}
+    for op in plan.operations:
+        if op.action not in MUTATING_ACTIONS or op.id.kind == CHECK_KIND:
+            continue
+        if words.get(op.id) != DRIFTED:
+            words[op.id] = _sync_word(op)
+    return words
+
+
+def managed_automations(project: Project, state: State) -> dict[str, ResourceId]:
+    """Remote automation id -> identity, for the workspace automations this project manages.
+
+    Runs name their automation by ``automationId``, the bare id at the end of the workspace
+    resource name ``organizations/o/workspaces/w/automations/{id}``.
+    """
+    found = {}
+    for rid, entry in state.entries.items():
+        config = project.providers.get(rid.provider)
+        if rid.kind != AUTOMATION_KIND or config is None or config.type != WORKSPACE:
+            continue
+        if entry.remote_id:
+            found[entry.remote_id.rsplit("/", 1)[-1]] = rid
+    return found
+
+
+def automation_filter(project: Project, state: State, value: str) -> str:
+    """``runs list --automation``: a managed Automation's metadata.name -> its remote id.
+
+    Anything else is taken as a remote id as written.
+    """
+    by_name = {rid.name: remote for remote, rid in managed_automations(project, state).items()}
+    return by_name.get(value, value)
+
+
+async def list_project_runs(
+    manager: RunManager,
+    status: str | None,
+    automation_id: str | None,
+    limit: int | None,
+    offset: int | None,
+) -> tuple[list[Mapping[str, Any]], int | None]:
+    """A page of runs; with ``automation_id``, limit and offset count that automation's runs.
+
+    The API cannot filter by automation, so that case pages through runs here (total unknown).
+    """
+    if automation_id is None:
+        page = await manager.list_runs(status, limit, offset)
+        return list(page.items), page.total
+    if limit is not None and not 0 <= limit <= 1000:
+        raise ConfigError(f"--limit: expected 0 to 1000, got {limit}")
+    if offset is not None and offset < 0:
+        raise ConfigError(f"--offset: expected 0 or more, got {offset}")
+    wanted, skip = (100 if limit is None else limit), (offset or 0)
+    matched: list[Mapping[str, Any]] = []
+    if wanted == 0:
+        return matched, None
+    async for run in manager.iter_runs(status):
+        if str(run.get("automationId") or "") != automation_id:
+            continue
+        if skip:
+            skip -= 1
+            continue
+        matched.append(run)
+        if len(matched) >= wanted:
+            break
+    return matched, None
+
+
+def _sync_word(op: Operation) -> str:
+    return DRIFTED if op.reason in DRIFT_REASONS else PENDING
+
+
+def _runs_manager(engine: Any, project: Project, name: str | None) -> RunManager | None:
+    config = runs_provider_config(project, name)
+    if config is None:
+        return None
+    provider = engine.provider(config.name)
+    return provider if isinstance(provider, RunManager) else None
+
+
+def _select_checks(checks: list[Any], names: Sequence[str], project: Project) -> list[Any]:
+    """The checks named (by metadata.name or full identity), in the order given; all if none."""
+    if not names:
+        return sorted(checks, key=lambda c: c.id)
+    chosen = []
+    for name in names:
+        found = [c for c in checks if name in (c.id.name, str(c.id))]
+        if not found:
+            known = ", ".join(sorted(str(c.id) for c in checks)) or "none"
+            raise ConfigError(f"{project.file}: no Check named {name!r} (checks: {known})")
+        chosen += [c for c in found if c not in chosen]
+    return chosen

@@ -1,0 +1,184 @@
+"""The ``automation-runs`` provider: runs of automations, for health reports and the runs commands.
+
+It manages no manifest kind (``read`` returns nothing); what it offers is run management over the
+automation runs API of seed 004: list, get, cancel, retry, steps and the events stream. Every path
+is in ``PATHS``. Documented: the six calls, their query and body fields, 422 ``{"detail": [{"loc",
+"msg", "type"}]}``. Assumed (PROVIDERS.md): the run status words, the event stream format
+(``text/event-stream``, one JSON object per ``data:`` line, closed once the run is terminal),
+404 ``{"detail": "Run not found"}`` and 409 ``{"detail"}``.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from reconciler.errors import ProviderError
+from reconciler.model import (
+    ExecutionContext,
+    LiveResource,
+    Operation,
+    OperationResult,
+    Resource,
+    ResourceId,
+)
+from reconciler.providers.http import ApiClient, api_key_auth, bearer_auth, detail_error
+
+if TYPE_CHECKING:
+    import httpx
+
+    from reconciler.config import ProviderConfig
+
+BASE = "/api/v1/automation-runs"
+PATHS = {
+    "list": BASE,
+    "get": BASE + "/{run_id}",
+    "cancel": BASE + "/{run_id}/cancel",
+    "retry": BASE + "/{run_id}/retry",
+    "steps": BASE + "/{run_id}/steps",
+    "events": BASE + "/{run_id}/events",
+}
+TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+RETRY_MODES = ("from_failed", "from_step", "full")
+MAX_PAGE = 1000  # the API's ceiling for ``limit``
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of ``GET /api/v1/automation-runs``: the runs and how many match in all."""
+
+    items: tuple[Mapping[str, Any], ...]
+    total: int
+
+
+class AutomationRunsProvider:
+    """Run management for one automation runs API instance."""
+
+    type_name: ClassVar[str] = "automation-runs"
+    kinds: ClassVar[frozenset[str]] = frozenset()
+
+    def __init__(
+        self, config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None
+    ) -> None:
+        self.config = config
+        # the API takes an X-API-Key or an ``authorization`` header; the project file says which
+        use_token = "token" in config.settings and "api_key" not in config.settings
+        auth = bearer_auth(config) if use_token else api_key_auth(config)
+        self._http = ApiClient(
+            config,
+            platform=self.type_name,
+            auth=auth,
+            error_parser=detail_error,
+            transport=transport,
+        )
+
+    # -- Provider protocol: nothing to manage -------------------------------------------------
+
+    async def read(
+        self, desired: Sequence[Resource], known: Mapping[ResourceId, str]
+    ) -> list[LiveResource]:
+        """Runs are not managed objects: there is nothing to read."""
+        return []
+
+    def describe(self, operation: Operation) -> tuple[str, ...]:
+        """No operation applies to this provider type."""
+        return ()
+
+    async def execute(self, operation: Operation, context: ExecutionContext) -> OperationResult:
+        """Refuse: runs are observed and steered from the command line, never planned."""
+        raise ProviderError(
+            f"{operation.id}: provider type 'automation-runs' manages no kinds",
+            platform=self.type_name,
+        )
+
+    def request_counts(self) -> Mapping[str, int]:
+        """Requests made so far, keyed by ``METHOD /path/template``."""
+        return self._http.request_counts()
+
+    async def aclose(self) -> None:
+        """Close the HTTP client."""
+        await self._http.aclose()
+
+    # -- run management ------------------------------------------------------------------------
+
+    async def list_runs(
+        self, status: str | None = None, limit: int | None = None, offset: int | None = None
+    ) -> RunPage:
+        """One page of runs, optionally of one status; the API validates limit and offset."""
+        params = {"status": status, "limit": limit, "offset": offset}
+        body = await self._http.call("GET", PATHS["list"], params=params)
+        return RunPage(tuple(body.get("items") or ()), int(body.get("total") or 0))
+
+    async def iter_runs(
+        self, status: str | None = None, page_size: int = MAX_PAGE
+    ) -> AsyncIterator[Mapping[str, Any]]:
+        """Every run (of one status), page by page, in the API's order."""
+        offset = 0
+        while True:
+            page = await self.list_runs(status, page_size, offset)
+            for item in page.items:
+                yield item
+            offset += len(page.items)
+            if not page.items or offset >= page.total:
+                return
+
+    async def get_run(self, run_id: str) -> Mapping[str, Any]:
+        """One run."""
+        return await self._http.call("GET", PATHS["get"], run_id=run_id)
+
+    async def cancel_run(self, run_id: str) -> Mapping[str, Any]:
+        """Cancel a run that has not ended; 409 with the platform's reason otherwise."""
+        return await self._http.call("POST", PATHS["cancel"], run_id=run_id)
+
+    async def retry_run(
+        self, run_id: str, mode: str = "from_failed", step_key: str | None = None
+    ) -> Mapping[str, Any]:
+        """Retry a failed run from its failed step, from ``step_key``, or in full."""
+        body: dict[str, Any] = {"mode": mode}
+        if step_key is not None:
+            body["stepKey"] = step_key
+        return await self._http.call("POST", PATHS["retry"], run_id=run_id, json=body)
+
+    async def run_steps(self, run_id: str) -> Mapping[str, Any]:
+        """The run's steps with their counts."""
+        return await self._http.call("GET", PATHS["steps"], run_id=run_id)
+
+    async def stream_events(self, run_id: str) -> AsyncIterator[Mapping[str, Any]]:
+        """Each event of the run as the server sends it, until the stream ends with the run."""
+        async with self._http.stream_lines("GET", PATHS["events"], run_id=run_id) as lines:
+            async for event in _server_sent_events(lines):
+                yield event
+
+
+async def _server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[Mapping[str, Any]]:
+    """Parse ``text/event-stream``: ``data:`` lines joined until a blank line, as JSON."""
+    data: list[str] = []
+    event_name = ""
+    async for raw in lines:
+        line = raw.rstrip("\r")
+        if not line:
+            if data:
+                yield _event(event_name, "\n".join(data))
+            data, event_name = [], ""
+        elif line.startswith(":"):
+            continue  # comment / keep-alive
+        elif line.startswith("data:"):
+            data.append(line[5:].removeprefix(" "))
+        elif line.startswith("event:"):
+            event_name = line[6:].strip()
+    if data:
+        yield _event(event_name, "\n".join(data))
+
+
+def _event(name: str, data: str) -> Mapping[str, Any]:
+    try:
+        value = json.loads(data)
+    except json.JSONDecodeError:
+        value = {"data": data}
+    if not isinstance(value, dict):
+        value = {"data": value}
+    if name and "event" not in value:
+        value = {"event": name, **value}
+    return value

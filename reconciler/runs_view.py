@@ -1,0 +1,187 @@
+"""Text and JSON views of runs, run steps, events, check results and resource status.
+
+Views never decide anything: they take what the commands fetched and turn it into text for
+people (rich tables, colour only when asked) or JSON for machines. Everything goes to the
+stream given, which the commands point at stdout.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any, TextIO
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from reconciler.checks import CheckResult
+from reconciler.health import error_text
+
+STATUS_STYLES = {
+    "succeeded": "green",
+    "finished": "green",
+    "passed": "green",
+    "in sync": "green",
+    "failed": "red",
+    "drifted": "yellow",
+    "pending change": "cyan",
+    "cancelled": "yellow",
+    "running": "cyan",
+}
+
+
+def console(stream: TextIO, color: bool) -> Console:
+    """A rich console that never wraps tables in logs and colours only when ``color``."""
+    return Console(
+        file=stream,
+        no_color=not color,
+        color_system="auto" if color else None,
+        highlight=False,
+        width=None if color else 200,
+        soft_wrap=False,
+    )
+
+
+def emit_json(stream: TextIO, value: Any) -> None:
+    """One JSON document (indented) on the stream."""
+    stream.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
+
+
+def runs_table(out: Console, runs: Sequence[Mapping[str, Any]], total: int | None) -> None:
+    """A table of runs, newest as the API gives them, with a count underneath."""
+    table = _table("RUN", "AUTOMATION", "STATUS", "TRIGGER", "CREATED", "DURATION")
+    for run in runs:
+        table.add_row(
+            str(run.get("id", "")),
+            str(run.get("automationId") or ""),
+            _styled(str(run.get("status") or "")),
+            str(run.get("triggerType") or ""),
+            str(run.get("createdAt") or ""),
+            _seconds(run.get("durationSeconds")),
+        )
+    out.print(table)
+    shown = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
+    out.print(shown + (f" of {total}" if total is not None and total != len(runs) else ""))
+
+
+def run_detail(out: Console, run: Mapping[str, Any], steps: Mapping[str, Any] | None) -> None:
+    """One run's fields, then its steps as a table (errors in full)."""
+    for label, key in (
+        ("run", "id"),
+        ("automation", "automationId"),
+        ("status", "status"),
+        ("trigger", "triggerType"),
+        ("created", "createdAt"),
+        ("started", "startedAt"),
+        ("completed", "completedAt"),
+    ):
+        value = run.get(key)
+        if value not in (None, ""):
+            shown = _styled(str(value)) if key == "status" else str(value)
+            out.print(f"{label + ':':<12}{shown}")
+    if run.get("error"):
+        out.print(f"{'error:':<12}{error_text(run.get('error'))}")
+    if steps is None:
+        return
+    table = _table("STEP", "NAME", "STATUS", "DEPENDS ON", "DURATION", "ERROR")
+    for step in steps.get("steps") or ():
+        table.add_row(
+            str(step.get("key") or ""),
+            str(step.get("name") or ""),
+            _styled(str(step.get("status") or "")),
+            ", ".join(step.get("dependsOn") or ()),
+            _seconds(step.get("durationSeconds")),
+            error_text(step.get("error")),
+        )
+    out.print(table)
+    counts = [
+        f"{steps.get(key) or 0} {word}"
+        for key, word in (
+            ("completedCount", "completed"),
+            ("failedCount", "failed"),
+            ("runningCount", "running"),
+            ("pendingCount", "pending"),
+        )
+    ]
+    out.print(", ".join(counts))
+
+
+def run_line(run: Mapping[str, Any]) -> str:
+    """``<id> <status>`` plus the automation, for cancel and retry."""
+    automation = run.get("automationId", "")
+    return f"run {run.get('id', '')} {run.get('status', '')} (automation {automation})"
+
+
+def event_line(event: Mapping[str, Any]) -> str:
+    """One event as a line: its type, status, step and message when present, else its JSON."""
+    parts = [
+        str(event[key])
+        for key in ("at", "timestamp", "event", "type", "stepKey", "status", "message")
+        if event.get(key) not in (None, "")
+    ]
+    return " ".join(parts) if parts else json.dumps(event, sort_keys=True, default=str)
+
+
+def check_results(out: Console, results: Iterable[CheckResult]) -> None:
+    """Each check's verdict; the steps of a failed run underneath it."""
+    from reconciler.checks import explain
+
+    for result in results:
+        text = explain(result)
+        head, _, rest = text.partition("\n")
+        out.print(_styled("passed" if result.passed else "failed", head))
+        if rest:
+            out.print(rest)
+
+
+def check_json(result: CheckResult) -> dict[str, Any]:
+    """A check result for ``--format json``."""
+    run = result.run
+    return {
+        "id": str(result.id),
+        "passed": result.passed,
+        "message": result.message,
+        "run": None
+        if run is None
+        else {
+            "run_id": run.run_id,
+            "status": run.status,
+            "steps": [{"name": s.name, "status": s.status, "error": s.error} for s in run.steps],
+        },
+    }
+
+
+def status_table(out: Console, rows: Sequence[Mapping[str, Any]]) -> None:
+    """The status report: each managed resource's sync state beside its run health."""
+    table = _table("RESOURCE", "SYNC", "HEALTH", "LAST RUN")
+    for row in rows:
+        table.add_row(
+            str(row["id"]),
+            _styled(str(row["sync"])),
+            _styled(str(row.get("health") or "-")),
+            str(row.get("last_run_at") or ""),
+        )
+    out.print(table)
+
+
+def _table(*headers: str) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False)
+    for header in headers:
+        table.add_column(header, overflow="fold")
+    return table
+
+
+def _styled(word: str, text: str | None = None) -> str:
+    style = STATUS_STYLES.get(word.lower())
+    shown = (text if text is not None else word).replace("[", r"\[")
+    return f"[{style}]{shown}[/{style}]" if style else shown
+
+
+def _seconds(value: Any) -> str:
+    if value in (None, ""):
+        return ""
+    try:
+        return f"{float(value):.1f}s"
+    except (TypeError, ValueError):
+        return str(value)

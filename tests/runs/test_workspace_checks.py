@@ -1,0 +1,105 @@
+"""Workspace checks through apply and ``reconciler check``, and run health in ``status``."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+AUTOMATION = """\
+apiVersion: reconciler/v1
+kind: Automation
+metadata: {name: digest, provider: studio}
+spec:
+  display_name: Digest smoke target
+  code: "def run(inputs, tools):\\n    return {}\\n"
+"""
+
+
+def check_doc(name: str, **spec: object) -> str:
+    fields = {"automation": "digest", **spec}
+    return (
+        "apiVersion: reconciler/v1\nkind: Check\n"
+        f"metadata: {{name: {name}, provider: studio}}\nspec: {json.dumps(fields)}\n"
+    )
+
+
+@pytest.fixture
+def applied(runs_project):
+    """The automation applied with a passing check, so the check runs after it."""
+    runs_project.write_manifest("digest.yaml", AUTOMATION)
+    runs_project.write_manifest("smoke.yaml", check_doc("smoke", timeout="10s"))
+    result = runs_project.cli("apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    return runs_project
+
+
+def test_apply_runs_the_check_of_a_new_automation(applied):
+    result = applied.cli("check", "smoke")
+    assert result.exit_code == 0, result.output
+    assert "check studio/Check/smoke passed" in result.stdout
+    assert "FINISHED" in result.stdout
+
+
+def test_failing_check_exits_1_and_shows_the_steps(applied):
+    applied.write_manifest("broken.yaml", check_doc("broken", inputs={"fail": True}))
+    result = applied.cli("check", "broken")
+    assert result.exit_code == 1
+    out = result.stdout
+    assert "check studio/Check/broken FAILED" in out and "expected success" in out
+    assert "TOOL" in out or "Run tool" in out
+    assert "1 of 1 check(s) failed" in result.stderr
+
+
+def test_expected_failure_passes(applied):
+    applied.write_manifest(
+        "refuses.yaml", check_doc("refuses", inputs={"fail": True}, expect="failure")
+    )
+    result = applied.cli("check", "refuses", "--format", "json")
+    assert result.exit_code == 0, result.output
+    (item,) = json.loads(result.stdout)
+    assert item["passed"] and item["run"]["status"] == "FAILED"
+    assert [s["status"] for s in item["run"]["steps"]][-2:] == ["FAILED", "NEW"]
+
+
+def test_check_outliving_its_timeout_fails_cleanly(applied):
+    applied.write_manifest("slow.yaml", check_doc("slow", timeout="300ms"))
+    result = applied.cli("check", "slow")
+    assert result.exit_code == 1
+    assert "(timeout)" in result.stdout
+    assert "Traceback" not in result.output
+
+
+def test_unknown_check_name_lists_the_known_ones(applied):
+    result = applied.cli("check", "smok")
+    assert result.exit_code == 1
+    assert "no Check named 'smok'" in result.stderr and "studio/Check/smoke" in result.stderr
+
+
+def test_progress_goes_to_stderr_as_plain_lines(applied):
+    result = applied.cli("check", "smoke", "--format", "json")
+    assert json.loads(result.stdout)[0]["passed"]
+    assert "studio/Check/smoke: run" in result.stderr
+    assert "\x1b[" not in result.stderr  # no terminal: no spinner, no colour
+
+
+def test_status_shows_sync_state_beside_last_run(applied, sandbox_server):
+    result = applied.cli("status", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = {row["id"]: row for row in json.loads(result.stdout)}
+    digest = rows["studio/Automation/digest"]
+    assert digest["sync"] == "in sync"
+    assert digest["health"] == "succeeded"  # the check's run, seen through automation-runs
+    assert "studio/Check/smoke" not in rows
+
+    applied.write_manifest("digest.yaml", AUTOMATION.replace("Digest smoke", "Digest moved"))
+    text = applied.cli("status")
+    assert text.exit_code == 0, text.output
+    line = next(li for li in text.stdout.splitlines() if "studio/Automation/digest" in li)
+    assert "pending change" in line and "succeeded" in line
+
+
+def test_status_marks_out_of_band_edits_as_drifted(applied, sandbox_server):
+    sandbox_server.edit("workspace.automation", "Digest smoke target", description="by hand")
+    rows = {row["id"]: row for row in json.loads(applied.cli("status", "--format", "json").stdout)}
+    assert rows["studio/Automation/digest"]["sync"] == "drifted"
