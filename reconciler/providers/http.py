@@ -53,7 +53,7 @@ import email.utils
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -490,6 +490,29 @@ class UsesApiClient:
         await self.client.aclose()
 
 
+async def run_concurrently(jobs: Iterable[Callable[[], Awaitable[Any]]]) -> None:
+    """Run every job at once (the client's limiter bounds what is on the wire).
+
+    The first failure cancels the rest and is raised as itself, not as an exception group, so
+    the user sees one clear ProviderError.
+    """
+    try:
+        async with anyio.create_task_group() as group:
+            for job in jobs:
+                group.start_soon(job)
+    except BaseExceptionGroup as group_error:
+        raise _first_leaf(group_error) from None
+
+
+def _first_leaf(error: BaseException) -> BaseException:
+    while isinstance(error, BaseExceptionGroup):
+        error = next(
+            (e for e in error.exceptions if not isinstance(e, anyio.get_cancelled_exc_class())),
+            error.exceptions[0],
+        )
+    return error
+
+
 async def create_once(
     send: Callable[[], Awaitable[T]],
     find: Callable[[], Awaitable[T | None]],
@@ -535,4 +558,5 @@ __all__ = [
     "expand",
     "outlit_error",
     "retry_after_seconds",
+    "run_concurrently",
 ]

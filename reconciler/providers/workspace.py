@@ -50,6 +50,30 @@ RUN_SUCCEEDED = "FINISHED"
 RUN_FAILED = "FAILED"
 
 
+def run_status(run_id: str, run: Mapping[str, object]) -> RunStatus:
+    """A run object of seed 001 in neutral terms: FINISHED succeeded, FAILED failed."""
+    status = str(run.get("status", ""))
+    terminal = status in (RUN_SUCCEEDED, RUN_FAILED)
+    steps = []
+    for item in run.get("steps") or []:  # type: ignore[attr-defined]
+        step = item.get("step") or {}
+        steps.append(
+            RunStep(
+                name=str(step.get("name") or step.get("step_type") or item.get("id")),
+                status=str(item.get("status", "")),
+                error=item.get("error") or None,
+            )
+        )
+    return RunStatus(
+        run_id=run_id,
+        status=status,
+        terminal=terminal,
+        succeeded=(status == RUN_SUCCEEDED) if terminal else None,
+        steps=tuple(steps),
+        error=str(run.get("error") or "") or None,
+    )
+
+
 class WorkspaceProvider(UsesApiClient):
     """Automations, schedules, triggers and connections of one workspace."""
 
@@ -114,17 +138,7 @@ class WorkspaceProvider(UsesApiClient):
         automation_id = self._check_runs.get(run_id) or await self._automation_for(check, context)
         run = await self.client.call("GET", calls.path("run"), automation_id=automation_id,
                                      run_id=run_id)
-        status = str(run.get("status", ""))
-        terminal = status in (RUN_SUCCEEDED, RUN_FAILED)
-        steps = tuple(
-            RunStep(name=str((s.get("step") or {}).get("name") or (s.get("step") or {}).get(
-                "step_type") or s.get("id", "")), status=str(s.get("status", "")),
-                error=s.get("error") or None)
-            for s in run.get("steps") or []
-        )
-        return RunStatus(run_id=run_id, status=status, terminal=terminal,
-                         succeeded=(status == RUN_SUCCEEDED) if terminal else None,
-                         steps=steps, error=run.get("error") or None)
+        return run_status(run_id, run)
 
     async def cancel_check(self, check: Resource, run_id: str, context: ExecutionContext) -> None:
         """The workspace API has no way to cancel a run: nothing to do."""

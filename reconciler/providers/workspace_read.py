@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any
-
-import anyio
 
 from reconciler.errors import ProviderError
 from reconciler.model import LiveResource, Resource, ResourceId
 from reconciler.providers import workspace_calls as calls
-from reconciler.providers.http import ApiClient
+from reconciler.providers.http import ApiClient, run_concurrently
 from reconciler.providers.matching import Matcher
 
 KINDS = ("Automation", "Schedule", "Trigger", "Connection")
@@ -87,9 +86,7 @@ async def read_details(client: ApiClient) -> tuple[list[AutomationDetail], list[
     async def load_connections() -> None:
         connections.extend(await list_connections(client))
 
-    async with anyio.create_task_group() as group:
-        group.start_soon(load_automations)
-        group.start_soon(load_connections)
+    await run_concurrently([load_automations, load_connections])
 
     details = [AutomationDetail(a) for a in automations]
 
@@ -109,11 +106,11 @@ async def read_details(client: ApiClient) -> tuple[list[AutomationDetail], list[
             automation_id=calls.automation_id_of(detail.automation["name"]),
         )
 
-    async with anyio.create_task_group() as group:
-        for detail in details:
-            group.start_soon(fill_connections, detail)
-            group.start_soon(fill_schedule, detail)
-            group.start_soon(fill_triggers, detail)
+    await run_concurrently(
+        partial(fill, detail)
+        for detail in details
+        for fill in (fill_connections, fill_schedule, fill_triggers)
+    )
     return details, connections
 
 

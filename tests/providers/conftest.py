@@ -47,7 +47,7 @@ def provider_config(url: str, type_name: str, **overrides: Any) -> ProviderConfi
     return ProviderConfig(**values)
 
 
-def resource(kind: str, name: str, provider: str = "studio", type_name: str = "workspace",
+def resource(kind: str, name: str, /, provider: str = "studio", type_name: str = "workspace",
              **spec: Any) -> Resource:
     """A desired resource with the schema's defaults applied, as the loader would."""
     full: dict[str, Any] = {}
