@@ -76,9 +76,19 @@ class ProviderConfig:
 
 @dataclass(frozen=True)
 class StateConfig:
+    """The ``state`` section; ``settings`` holds the rest as written (e.g. a postgres ``url``)."""
+
     backend: str = "local"
     path: Path = Path(DEFAULT_STATE_PATH)
     settings: Mapping[str, Any] = field(default_factory=dict)
+    position: SourcePosition | None = None  # where the section was written
+
+    def get(self, key: str, default: Any = None) -> Any:
+        """A setting with ``${env:NAME}`` resolved now; a missing variable is a ConfigError."""
+        if key not in self.settings:
+            return default
+        where = self.position or SourcePosition(PROJECT_FILE, 1, 1)
+        return interpolate(self.settings[key], where, f"state.{key}")
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ def _build(doc: YAMLDocument, root: Path, file: Path, shown: str) -> Project:
         backend=state_data.get("backend", "local"),
         path=root / state_data.get("path", DEFAULT_STATE_PATH),
         settings={k: v for k, v in state_data.items() if k not in ("backend", "path")},
+        position=position("state") if "state" in data else None,
     )
     manifests = data.get("manifests", schema["properties"]["manifests"]["default"])
     return Project(

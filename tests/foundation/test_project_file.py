@@ -107,3 +107,18 @@ def test_a_locally_served_sandbox_needs_no_credentials(make_project: ProjectMake
     project = load_project(make_project({"reconciler.yaml": text}))
     assert project.providers["studio"].base_url == "http://127.0.0.1:8123"
     assert project.providers["studio"].sandbox_db is None
+
+
+def test_state_settings_resolve_lazily(
+    make_project: ProjectMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    text = PROJECT_FILE + "state:\n  backend: postgres\n  url: ${env:RECONCILER_TEST_PG}\n"
+    project = load_project(make_project({"reconciler.yaml": text}))
+    monkeypatch.delenv("RECONCILER_TEST_PG", raising=False)
+    with pytest.raises(
+        ConfigError, match=r"reconciler.yaml:\d+:\d+: state.url: .*RECONCILER_TEST_PG"
+    ):
+        project.state.get("url")
+    monkeypatch.setenv("RECONCILER_TEST_PG", "postgresql://localhost/reconciler")
+    assert project.state.get("url") == "postgresql://localhost/reconciler"
+    assert project.state.backend == "postgres"

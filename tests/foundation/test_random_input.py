@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from reconciler.config import load_project
+from reconciler.errors import ConfigError
 from reconciler.manifest import validate_project
 from reconciler.manifest.yaml_source import YAMLProblem, read_documents
 
@@ -60,3 +61,15 @@ def test_validation_of_random_manifests_never_crashes(tmp_path: Path, content: s
     for problem in report.problems:
         assert problem.file == "manifests/random.yaml"
         assert problem.line >= 1 and problem.message
+
+
+@settings(
+    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(content=st.one_of(yaml_like_text, st.text(max_size=200)))
+def test_random_project_files_fail_only_with_config_errors(tmp_path: Path, content: str) -> None:
+    (tmp_path / "reconciler.yaml").write_text(content, encoding="utf-8", errors="surrogatepass")
+    try:
+        load_project(tmp_path)
+    except ConfigError as error:
+        assert error.message.startswith("reconciler.yaml")
