@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import anyio
 import click
 
+from reconciler import runs_view
 from reconciler.errors import CheckFailedError, ConfigError
 from reconciler.providers.automation_runs import RETRY_MODES
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from reconciler.cli import AppContext
     from reconciler.config import Project
     from reconciler.health import RunManager
@@ -72,10 +75,8 @@ async def _run_manager(
         await provider.aclose()
 
 
-def _out(app: AppContext):  # noqa: ANN202 - a rich Console
-    from reconciler.runs_view import console
-
-    return console(sys.stdout, app.color)
+def _out(app: AppContext) -> Console:
+    return runs_view.console(sys.stdout, app.color)
 
 
 # -- reconciler runs ---------------------------------------------------------------------------
@@ -112,24 +113,25 @@ def runs_list(
     fmt: str,
 ) -> None:
     """List runs, newest first as the platform orders them."""
-    from reconciler import runs_view
     from reconciler.project_runs import automation_filter, list_project_runs
 
-    async def work() -> tuple[list[Any], int | None]:
-        async with _run_manager(app, provider_name) as (project, manager):
-            automation_id = None
-            if automation is not None:
-                from reconciler.engine import state_backend
+    async def fetch(project: Project, manager: RunManager) -> dict[str, Any]:
+        automation_id = None
+        if automation is not None:
+            from reconciler.engine import state_backend
 
-                state = state_backend(project).read()
-                automation_id = automation_filter(project, state, automation)
-            return await list_project_runs(manager, status, automation_id, limit, offset)
+            state = state_backend(project).read()
+            automation_id = automation_filter(project, state, automation)
+        runs, total = await list_project_runs(manager, status, automation_id, limit, offset)
+        return {"items": runs, "total": total}
 
-    runs, total = _run(work)
-    if fmt == "json":
-        runs_view.emit_json(sys.stdout, {"items": runs, "total": total})
-    else:
-        runs_view.runs_table(_out(app), runs, total)
+    _fetch_and_show(
+        app,
+        provider_name,
+        fmt,
+        fetch,
+        lambda page: runs_view.runs_table(_out(app), page["items"], page["total"]),
+    )
 
 
 @runs_group.command("show")
@@ -139,18 +141,18 @@ def runs_list(
 @pass_app
 def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
     """Show one run and its steps."""
-    from reconciler import runs_view
 
-    async def work() -> tuple[Any, Any]:
-        async with _run_manager(app, provider_name) as (_project, manager):
-            run = await manager.get_run(run_id)
-            return run, await manager.run_steps(run_id)
+    async def fetch(_project: Project, manager: RunManager) -> dict[str, Any]:
+        run = await manager.get_run(run_id)
+        return {"run": run, "steps": await manager.run_steps(run_id)}
 
-    run, steps = _run(work)
-    if fmt == "json":
-        runs_view.emit_json(sys.stdout, {"run": run, "steps": steps})
-    else:
-        runs_view.run_detail(_out(app), run, steps)
+    _fetch_and_show(
+        app,
+        provider_name,
+        fmt,
+        fetch,
+        lambda found: runs_view.run_detail(_out(app), found["run"], found["steps"]),
+    )
 
 
 @runs_group.command("cancel")
@@ -160,7 +162,7 @@ def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str)
 @pass_app
 def runs_cancel(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
     """Cancel a run that has not ended yet."""
-    _single_run_action(app, provider_name, fmt, lambda m: m.cancel_run(run_id))
+    _fetch_and_show(app, provider_name, fmt, lambda _p, m: m.cancel_run(run_id), _echo_run)
 
 
 @runs_group.command("retry")
@@ -191,26 +193,33 @@ def runs_retry(
         raise click.UsageError("--mode from_step needs --step KEY")
     if step_key and mode != "from_step":
         raise click.UsageError("--step is only used with --mode from_step")
-    _single_run_action(app, provider_name, fmt, lambda m: m.retry_run(run_id, mode, step_key))
+    _fetch_and_show(
+        app, provider_name, fmt, lambda _p, m: m.retry_run(run_id, mode, step_key), _echo_run
+    )
 
 
-def _single_run_action(
+def _fetch_and_show(
     app: AppContext,
     provider_name: str | None,
     fmt: str,
-    action: Callable[[Any], Awaitable[Any]],
+    fetch: Callable[[Project, RunManager], Awaitable[Any]],
+    show_text: Callable[[Any], None],
 ) -> None:
-    from reconciler import runs_view
+    """Ask the project's runs provider, then print the answer as JSON or as text."""
 
     async def work() -> Any:
-        async with _run_manager(app, provider_name) as (_project, manager):
-            return await action(manager)
+        async with _run_manager(app, provider_name) as (project, manager):
+            return await fetch(project, manager)
 
-    run = _run(work)
+    found = _run(work)
     if fmt == "json":
-        runs_view.emit_json(sys.stdout, run)
+        runs_view.emit_json(sys.stdout, found)
     else:
-        click.echo(runs_view.run_line(run))
+        show_text(found)
+
+
+def _echo_run(run: Any) -> None:
+    click.echo(runs_view.run_line(run))
 
 
 @runs_group.command("events")
@@ -221,8 +230,6 @@ def _single_run_action(
 def runs_events(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
     """Follow a run's events until it ends (json: one object per line)."""
     import json
-
-    from reconciler import runs_view
 
     async def work() -> None:
         async with _run_manager(app, provider_name) as (_project, manager):
@@ -250,7 +257,6 @@ def check_command(app: AppContext, names: tuple[str, ...], fmt: str) -> None:
     NAME is a Check's metadata.name or its full PROVIDER/Check/NAME identity. Progress goes to
     stderr; results to stdout.
     """
-    from reconciler import runs_view
     from reconciler.config import load_project
     from reconciler.progress import progress_line
     from reconciler.project_runs import run_project_checks
@@ -283,7 +289,6 @@ def status_command(app: AppContext, provider_name: str | None, fmt: str) -> None
     manifests differ from what is live). Health comes from the project's automation-runs
     provider instance, for workspace automations.
     """
-    from reconciler import runs_view
     from reconciler.config import load_project
     from reconciler.progress import progress_line
     from reconciler.project_runs import project_status

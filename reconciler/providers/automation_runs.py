@@ -11,20 +11,12 @@ is in ``PATHS``. Documented: the six calls, their query and body fields, 422 ``{
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.errors import ProviderError
-from reconciler.model import (
-    ExecutionContext,
-    LiveResource,
-    Operation,
-    OperationResult,
-    Resource,
-    ResourceId,
-)
 from reconciler.providers.http import ApiClient, api_key_auth, bearer_auth, detail_error
+from reconciler.providers.runs_only import ManagesNothing
 
 if TYPE_CHECKING:
     import httpx
@@ -53,7 +45,7 @@ class RunPage:
     total: int
 
 
-class AutomationRunsProvider:
+class AutomationRunsProvider(ManagesNothing):
     """Run management for one automation runs API instance."""
 
     type_name: ClassVar[str] = "automation-runs"
@@ -66,40 +58,13 @@ class AutomationRunsProvider:
         # the API takes an X-API-Key or an ``authorization`` header; the project file says which
         use_token = "token" in config.settings and "api_key" not in config.settings
         auth = bearer_auth(config) if use_token else api_key_auth(config)
-        self._http = ApiClient(
+        self.client = ApiClient(
             config,
             platform=self.type_name,
             auth=auth,
             error_parser=detail_error,
             transport=transport,
         )
-
-    # -- Provider protocol: nothing to manage -------------------------------------------------
-
-    async def read(
-        self, desired: Sequence[Resource], known: Mapping[ResourceId, str]
-    ) -> list[LiveResource]:
-        """Runs are not managed objects: there is nothing to read."""
-        return []
-
-    def describe(self, operation: Operation) -> tuple[str, ...]:
-        """No operation applies to this provider type."""
-        return ()
-
-    async def execute(self, operation: Operation, context: ExecutionContext) -> OperationResult:
-        """Refuse: runs are observed and steered from the command line, never planned."""
-        raise ProviderError(
-            f"{operation.id}: provider type 'automation-runs' manages no kinds",
-            platform=self.type_name,
-        )
-
-    def request_counts(self) -> Mapping[str, int]:
-        """Requests made so far, keyed by ``METHOD /path/template``."""
-        return self._http.request_counts()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client."""
-        await self._http.aclose()
 
     # -- run management ------------------------------------------------------------------------
 
@@ -108,7 +73,7 @@ class AutomationRunsProvider:
     ) -> RunPage:
         """One page of runs, optionally of one status; the API validates limit and offset."""
         params = {"status": status, "limit": limit, "offset": offset}
-        body = await self._http.call("GET", PATHS["list"], params=params)
+        body = await self.client.call("GET", PATHS["list"], params=params)
         return RunPage(tuple(body.get("items") or ()), int(body.get("total") or 0))
 
     async def iter_runs(
@@ -126,11 +91,11 @@ class AutomationRunsProvider:
 
     async def get_run(self, run_id: str) -> Mapping[str, Any]:
         """One run."""
-        return await self._http.call("GET", PATHS["get"], run_id=run_id)
+        return await self.client.call("GET", PATHS["get"], run_id=run_id)
 
     async def cancel_run(self, run_id: str) -> Mapping[str, Any]:
         """Cancel a run that has not ended; 409 with the platform's reason otherwise."""
-        return await self._http.call("POST", PATHS["cancel"], run_id=run_id)
+        return await self.client.call("POST", PATHS["cancel"], run_id=run_id)
 
     async def retry_run(
         self, run_id: str, mode: str = "from_failed", step_key: str | None = None
@@ -139,15 +104,15 @@ class AutomationRunsProvider:
         body: dict[str, Any] = {"mode": mode}
         if step_key is not None:
             body["stepKey"] = step_key
-        return await self._http.call("POST", PATHS["retry"], run_id=run_id, json=body)
+        return await self.client.call("POST", PATHS["retry"], run_id=run_id, json=body)
 
     async def run_steps(self, run_id: str) -> Mapping[str, Any]:
         """The run's steps with their counts."""
-        return await self._http.call("GET", PATHS["steps"], run_id=run_id)
+        return await self.client.call("GET", PATHS["steps"], run_id=run_id)
 
     async def stream_events(self, run_id: str) -> AsyncIterator[Mapping[str, Any]]:
         """Each event of the run as the server sends it, until the stream ends with the run."""
-        async with self._http.stream_lines("GET", PATHS["events"], run_id=run_id) as lines:
+        async with self.client.stream_lines("GET", PATHS["events"], run_id=run_id) as lines:
             async for event in _server_sent_events(lines):
                 yield event
 

@@ -11,20 +11,13 @@ Every 400/403 message is passed to the user exactly as the platform wrote it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.errors import ProviderError
-from reconciler.model import (
-    ExecutionContext,
-    LiveResource,
-    Operation,
-    OperationResult,
-    Resource,
-    ResourceId,
-)
+from reconciler.model import ExecutionContext, Operation, Resource
 from reconciler.providers.base import RunStatus
-from reconciler.providers.http import ApiClient, datallog_auth, datallog_error
+from reconciler.providers.http import ApiClient, datallog_auth, datallog_error, expand
+from reconciler.providers.runs_only import ManagesNothing
 
 if TYPE_CHECKING:
     import httpx
@@ -35,7 +28,7 @@ DEFAULT_BASE_URL = "https://api-mwm.datallog.com"
 PATHS = {"start": "/api/start-automation/{project}/{automation}"}
 
 
-class DatallogProvider:
+class DatallogProvider(ManagesNothing):
     """Starts automations of one Datallog account."""
 
     type_name: ClassVar[str] = "datallog"
@@ -45,7 +38,7 @@ class DatallogProvider:
         self, config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None
     ) -> None:
         self.config = config
-        self._http = ApiClient(
+        self.client = ApiClient(
             config,
             platform=self.type_name,
             auth=datallog_auth(config),
@@ -54,45 +47,19 @@ class DatallogProvider:
             default_base_url=DEFAULT_BASE_URL,
         )
 
-    async def read(
-        self, desired: Sequence[Resource], known: Mapping[ResourceId, str]
-    ) -> list[LiveResource]:
-        """Checks are never read live, and Datallog publishes no way to list anything else."""
-        return []
-
     def describe(self, operation: Operation) -> tuple[str, ...]:
         """The one call a check makes."""
         if operation.resource is None:
             return ()
         return (f"POST {_start_path(operation.resource)}",)
 
-    async def execute(self, operation: Operation, context: ExecutionContext) -> OperationResult:
-        """Only ``check`` operations exist for Datallog; they go through ``start_check``."""
-        raise ProviderError(
-            f"{operation.id}: datallog runs checks only; {operation.action} is not possible",
-            platform=self.type_name,
-        )
-
-    def request_counts(self) -> Mapping[str, int]:
-        """Requests made so far, keyed by ``METHOD /path/template``."""
-        return self._http.request_counts()
-
-    async def aclose(self) -> None:
-        """Close the HTTP client."""
-        await self._http.aclose()
-
     # -- CheckRunner -----------------------------------------------------------------------------
 
     async def start_check(self, check: Resource, context: ExecutionContext) -> RunStatus:
         """Start the automation with the check's seed and webhook; done once an id comes back."""
         # a start is not idempotent: a lost answer is reported, never sent a second time
-        answer = await self._http.call(
-            "POST",
-            PATHS["start"],
-            project=check.spec.get("project", ""),
-            automation=check.spec.get("automation", ""),
-            json=_start_body(check.spec),
-        )
+        body = _start_body(check.spec)
+        answer = await self.client.call("POST", PATHS["start"], json=body, **_names(check))
         execution_id = str(answer.get("execution_id") or "")
         message = str(answer.get("message") or "")
         if not execution_id:
@@ -110,16 +77,12 @@ class DatallogProvider:
 
 
 def _start_path(check: Resource) -> str:
-    return PATHS["start"].format(
-        project=_segment(check.spec.get("project")),
-        automation=_segment(check.spec.get("automation")),
-    )
+    return expand(PATHS["start"], _names(check))
 
 
-def _segment(value: Any) -> str:
-    from urllib.parse import quote
-
-    return quote(str(value or ""), safe="")
+def _names(check: Resource) -> dict[str, Any]:
+    """The path's project and automation names (percent-encoded by the HTTP layer)."""
+    return {key: check.spec.get(key, "") for key in ("project", "automation")}
 
 
 def _start_body(spec: Mapping[str, Any]) -> dict[str, Any]:
