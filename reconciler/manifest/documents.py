@@ -107,25 +107,43 @@ def check_document(document: Document, project: Project) -> tuple[Checked | None
             )
             problems += _field_format_problems(document, identity, provider.type, kind, spec)
             problems += _ignore_changes_problems(document, identity, provider.type, kind, metadata)
-    if provider is None or kind not in supported_kinds(provider.type) or not isinstance(spec, dict):
+    if (
+        provider is None
+        or not isinstance(kind, str)
+        or kind not in supported_kinds(provider.type)
+        or not isinstance(spec, dict)
+    ):
         return None, problems
     if not _valid_name(metadata.get("name")):
         return None, problems
     desired, code_problems = desired_spec(document, project, identity, provider.type, kind, spec)
     problems += code_problems
-    lifecycle = metadata.get("lifecycle") or {}
     resource = Resource(
         id=ResourceId(provider.name, kind, metadata["name"]),
         provider_type=provider.type,
         spec=desired,
         source=SourcePosition(document.file, document.yaml.line, document.yaml.column),
-        lifecycle=Lifecycle(
-            prevent_destroy=bool(lifecycle.get("prevent_destroy", False)),
-            ignore_changes=tuple(lifecycle.get("ignore_changes", ())),
-        ),
-        labels=dict(metadata.get("labels") or {}),
+        lifecycle=_lifecycle(metadata.get("lifecycle")),
+        labels=_mapping(metadata.get("labels")),
     )
     return Checked(resource, document, clean=not problems), problems
+
+
+def _lifecycle(value: Any) -> Lifecycle:
+    """``metadata.lifecycle`` as written, or the defaults where it is malformed (reported
+    separately by the envelope schema)."""
+    lifecycle = _mapping(value)
+    ignore = lifecycle.get("ignore_changes")
+    return Lifecycle(
+        prevent_destroy=lifecycle.get("prevent_destroy") is True,
+        ignore_changes=tuple(p for p in ignore if isinstance(p, str))
+        if isinstance(ignore, list)
+        else (),
+    )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return dict(value) if isinstance(value, dict) else {}
 
 
 def _valid_name(name: Any) -> bool:

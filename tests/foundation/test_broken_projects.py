@@ -226,6 +226,31 @@ CASES = [
         f"{M}:6",
         "did you mean 'spec.description'",
     ),
+    Case(
+        "lifecycle-not-mapping",
+        {M: doc("Automation", "a", "", metadata="lifecycle: 5")},
+        f"{M}:6",
+        "is an integer",
+    ),
+    Case(
+        "ignore-changes-not-list",
+        {M: doc("Automation", "a", "", metadata="lifecycle: {ignore_changes: spec.code}")},
+        f"{M}:6",
+        "expected list",
+    ),
+    Case(
+        "labels-not-mapping",
+        {M: doc("Automation", "a", "", metadata="labels: [a, b]")},
+        f"{M}:6",
+        "expected mapping",
+    ),
+    Case("kind-not-text", {M: doc("[Automation]", "a", "")}, f"{M}:2", "a list is not allowed"),
+    Case(
+        "spec-not-mapping",
+        {M: doc("Automation", "a", "").replace("spec:\n  {}", "spec: code")},
+        f"{M}:6",
+        "expected mapping",
+    ),
     # --- specs --------------------------------------------------------------------------------
     Case(
         "spec-unknown-field",
