@@ -1,0 +1,243 @@
+"""The CLI end to end against the real sandbox over loopback and the real adapters."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+
+from reconciler.cli import cli
+
+ROOT = Path(__file__).resolve().parents[2]
+EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/reconciler.yaml"))
+READ_ONLY_POSTS = (":countConnectionUsage", ":traceConnectionUsage")
+
+
+def make_project(tmp_path: Path, server, example: str = "quickstart") -> Path:
+    """A copy of an example whose providers talk to the loopback sandbox."""
+    project = tmp_path / example
+    shutil.copytree(
+        ROOT / "examples" / example, project, ignore=shutil.ignore_patterns(".reconciler")
+    )
+    config = project / "reconciler.yaml"
+    # a served sandbox accepts any credential; only the embedded one needs none
+    local = rf"\1base_url: {server.url}\n\1token: ${{env:SANDBOX_TOKEN}}"
+    config.write_text(re.sub(r"(?m)^( +)base_url: sandbox$", local, config.read_text()))
+    return project
+
+
+@pytest.fixture(autouse=True)
+def sandbox_token(monkeypatch):
+    monkeypatch.setenv("SANDBOX_TOKEN", "sandbox")
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+def run(project: Path, *args: str):
+    result = CliRunner().invoke(cli, ["-C", str(project), *args], catch_exceptions=False)
+    return result
+
+
+def mutating(requests) -> list[str]:
+    """Requests that change something (reads sent as POST excluded)."""
+    found = []
+    for request in requests:
+        method, path = request.method, request.path
+        if method == "GET" or path.startswith("/_sandbox"):
+            continue
+        if method == "POST" and path.endswith(READ_ONLY_POSTS):
+            continue
+        found.append(f"{method} {path}")
+    return found
+
+
+def state_of(project: Path) -> dict:
+    return json.loads((project / ".reconciler" / "state.json").read_text())
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_apply_converges_and_second_apply_makes_no_mutating_calls(
+    tmp_path, sandbox_server, example
+):
+    project = make_project(tmp_path, sandbox_server, example)
+    first = run(project, "apply", "--auto-approve")
+    assert first.exit_code == 0, first.output
+    assert "Apply complete" in first.stdout
+
+    plan = run(project, "plan", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output
+    assert "No changes." in plan.stdout
+
+    before = len(sandbox_server.requests())
+    again = run(project, "apply", "--auto-approve")
+    assert again.exit_code == 0, again.output
+    assert mutating(sandbox_server.requests()[before:]) == []
+
+
+def test_plan_exit_codes_before_and_after_apply(tmp_path, sandbox_server):
+    project = make_project(tmp_path, sandbox_server)
+    assert run(project, "plan", "--detailed-exitcode").exit_code == 2
+    assert run(project, "plan").exit_code == 0
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    assert run(project, "plan", "--detailed-exitcode").exit_code == 0
+    bad = run(project, "plan", "--target", "studio/Automation/no-such")
+    assert bad.exit_code == 1 and "no such resource" in bad.stderr
+
+
+def test_apply_refuses_to_ask_without_a_terminal(tmp_path, sandbox_server):
+    project = make_project(tmp_path, sandbox_server)
+    result = run(project, "apply")
+    assert result.exit_code == 1
+    assert "stdin is not a terminal" in result.stderr
+    assert mutating(sandbox_server.requests()) == []
+
+
+def edit_outlit_description(server, project: Path, text: str) -> None:
+    """Change the trial-nudge automation the way a person in the web UI would."""
+    remote_id = state_of(project)["resources"]["growth/Automation/trial-nudge"]["remote_id"]
+    response = httpx.patch(
+        f"{server.url}/api/automations/{remote_id}",
+        json={"description": text},
+        headers={"Authorization": "Bearer sandbox"},
+    )
+    response.raise_for_status()
+
+
+def test_drift_after_out_of_band_edit_exits_2_naming_resource_and_field(tmp_path, sandbox_server):
+    project = make_project(tmp_path, sandbox_server)
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    clean = run(project, "drift")
+    assert clean.exit_code == 0, clean.output
+
+    edit_outlit_description(sandbox_server, project, "edited in the UI")
+    drift = run(project, "drift")
+    assert drift.exit_code == 2
+    assert "growth/Automation/trial-nudge" in drift.stdout
+    assert "description" in drift.stdout and "(drift)" in drift.stdout
+    as_json = json.loads(run(project, "drift", "--format", "json").stdout)
+    [change] = as_json["resource_changes"]
+    assert change["changes"][0]["path"] == ["description"]
+
+
+def test_saved_plan_is_refused_when_live_changed(tmp_path, sandbox_server):
+    project = make_project(tmp_path, sandbox_server)
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    (project / "manifests" / "growth.yaml").write_text(
+        (project / "manifests" / "growth.yaml")
+        .read_text()
+        .replace("about to expire", "about to run out")
+    )
+    saved = tmp_path / "plan.json"
+    assert run(project, "plan", "--out", str(saved)).exit_code == 0
+    edit_outlit_description(sandbox_server, project, "moved meanwhile")
+    stale = run(project, "apply", str(saved))
+    assert stale.exit_code == 1
+    assert "saved plan is stale" in stale.stderr and "live objects changed" in stale.stderr
+
+
+def test_saved_plan_applies_when_nothing_moved(tmp_path, sandbox_server):
+    project = make_project(tmp_path, sandbox_server)
+    saved = tmp_path / "plan.json"
+    assert run(project, "plan", "--out", str(saved)).exit_code == 0
+    applied = run(project, "apply", str(saved))
+    assert applied.exit_code == 0, applied.output
+    assert run(project, "plan", "--detailed-exitcode").exit_code == 0
+
+
+def apply_process(project: Path, *extra: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from reconciler.cli import main; main()",
+            "-C",
+            str(project),
+            "apply",
+            "--auto-approve",
+            "--parallelism",
+            "1",
+            *extra,
+        ],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "NO_COLOR": "1"},
+    )
+
+
+def wait_for(condition, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "timed out waiting"
+        time.sleep(0.02)
+
+
+def serial(project: Path) -> int:
+    path = project / ".reconciler" / "state.json"
+    return json.loads(path.read_text())["serial"] if path.exists() else 0
+
+
+def test_apply_killed_midway_then_rerun_converges_without_duplicates(tmp_path, sandbox_server):
+    project = make_project(tmp_path, sandbox_server)
+    sandbox_server.set_faults(latency_ms=60)
+    first = apply_process(project)
+    wait_for(lambda: serial(project) >= 2)
+    first.send_signal(signal.SIGKILL)
+    first.wait(timeout=10)
+    sandbox_server.clear_faults()
+    recorded = serial(project)
+
+    again = run(project, "apply", "--auto-approve")
+    assert again.exit_code == 0, again.output
+    assert serial(project) > recorded
+    assert run(project, "plan", "--detailed-exitcode").exit_code == 0
+    names = [a["display_name"] for a in list_workspace_automations(sandbox_server, project)]
+    assert len(names) == len(set(names)) == 3
+
+
+def list_workspace_automations(server, project: Path) -> list[dict]:
+    base = (
+        f"{server.url}/api/v1/organizations/org_demo/workspaces/ws_ops/automations?page_size=1000"
+    )
+    response = httpx.get(base, headers={"Authorization": "Bearer sandbox"})
+    response.raise_for_status()
+    return response.json()["automations"]
+
+
+def test_second_concurrent_apply_fails_naming_the_lock_holder(tmp_path, sandbox_server):
+    project = make_project(tmp_path, sandbox_server)
+    sandbox_server.set_faults(latency_ms=50)
+    first = apply_process(project)
+    try:
+        wait_for(lambda: (project / ".reconciler" / "state.json.lock.info").exists())
+        second = run(project, "apply", "--auto-approve", "--lock-timeout", "0.2")
+        assert second.exit_code == 1
+        assert f"locked by pid {first.pid}" in second.stderr
+    finally:
+        sandbox_server.clear_faults()
+        out, err = first.communicate(timeout=60)
+    assert first.returncode == 0, err
+    waiting = run(project, "apply", "--auto-approve", "--lock-timeout", "5")
+    assert waiting.exit_code == 0
+
+
+def test_no_secret_reaches_state_or_saved_plan(tmp_path, sandbox_server, monkeypatch):
+    project = make_project(tmp_path, sandbox_server)
+    secret = "tok-" + "z" * 24
+    monkeypatch.setenv("SANDBOX_TOKEN", secret)
+    saved = tmp_path / "plan.json"
+    assert run(project, "plan", "--out", str(saved)).exit_code == 0
+    applied = run(project, "apply", str(saved))
+    assert applied.exit_code == 0, applied.output
+    assert secret not in applied.output
+    for path in [saved, *(project / ".reconciler").rglob("*.json")]:
+        assert secret not in path.read_text(errors="replace")
