@@ -62,7 +62,7 @@ def apply_edit(store: Store, edit: dict[str, Any]) -> dict[str, Any]:
         with store.transaction():
             handler(store, key, values, bool(edit.get("delete")), bool(edit.get("bump_version")))
     except Reply as exc:
-        raise EditError(exc.response.body.decode()) from None
+        raise EditError(exc.text) from None
     return {"target": target, "key": key, "set": values, "delete": bool(edit.get("delete")),
             "bump_version": bool(edit.get("bump_version"))}
 

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any
 
 from starlette.routing import Match
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from reconciler.sandbox.http import platform_error, platform_of
 
@@ -168,7 +168,7 @@ class FaultMiddleware:
             await asyncio.sleep(delay)
         status = {"status": 500}
 
-        async def logged_send(message: dict) -> None:
+        async def logged_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["status"] = message["status"]
             await send(message)

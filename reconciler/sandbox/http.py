@@ -42,6 +42,11 @@ class Reply(Exception):
         super().__init__(response.status_code)
         self.response = response
 
+    @property
+    def text(self) -> str:
+        """The error body, for messages outside HTTP (seed files, edits)."""
+        return bytes(self.response.body).decode()
+
 
 def workspace_error(status: str, message: str, details: list | None = None) -> Reply:
     """AIP-193 error."""

@@ -152,9 +152,10 @@ async def list_automations(request: Request) -> Response:
         raise invalid("limit must be between 1 and 200")
     offset = 0
     if query.get("cursor"):
-        offset = decode_page_token(query["cursor"])
-        if offset is None:
+        decoded = decode_page_token(query["cursor"])
+        if decoded is None:
             raise invalid("cursor is not valid")
+        offset = decoded
     archived = query.get("includeArchived", "false").lower()
     if archived not in ("true", "false"):
         raise invalid("includeArchived must be true or false")

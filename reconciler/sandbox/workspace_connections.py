@@ -213,10 +213,7 @@ def connection_call(change):
         body = await json_body(request, invalid)
         with store.transaction():
             doc = load(store, automation_id)
-            draft = m.latest_draft(doc)
-            if draft is None:
-                m.edit_draft(doc)  # raises FAILED_PRECONDITION naming the published version
-            current = [dict(c) for c in draft["connections"]]
+            current = [dict(c) for c in m.require_draft(doc)["connections"]]
             change(store, current, body)
             m.edit_draft(doc, connections=current)
             store.put(m.AUTOMATION, doc["id"], doc)

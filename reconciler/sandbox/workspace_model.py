@@ -133,11 +133,8 @@ def add_revision(
     return revision
 
 
-def edit_draft(
-    doc: dict[str, Any], fields: dict[str, Any] | None = None,
-    connections: list[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Change the draft: a new draft revision with the minor version bumped once."""
+def require_draft(doc: dict[str, Any]) -> dict[str, Any]:
+    """The draft being edited, or FAILED_PRECONDITION naming the published version."""
     draft = latest_draft(doc)
     if draft is None:
         raise workspace_error(
@@ -145,6 +142,15 @@ def edit_draft(
             f"automation {doc['id']} has no draft: the latest version {latest(doc)['version']} "
             "is published and immutable (call :forkPublished first)",
         )
+    return draft
+
+
+def edit_draft(
+    doc: dict[str, Any], fields: dict[str, Any] | None = None,
+    connections: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Change the draft: a new draft revision with the minor version bumped once."""
+    draft = require_draft(doc)
     major, minor = _split(draft["version"])
     merged = {**draft["fields"], **(fields or {})}
     return add_revision(doc, "DRAFT", f"{major}.{minor + 1}", merged,

@@ -70,7 +70,7 @@ def next_run_times(config: dict[str, Any], count: int = 5) -> list[str]:
     if end["end_type"] == END_TYPES[2]:
         stop = parse_timestamp(end["end_time"])
     start = now().astimezone(ZoneInfo(config["timezone"]))
-    times = []
+    times: list[str] = []
     iterator = croniter(config["cron"], start)
     while len(times) < limit:
         moment = iterator.get_next(datetime)

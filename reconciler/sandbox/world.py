@@ -22,6 +22,7 @@ A world file (YAML or JSON) may hold::
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from typing import Any
 
 from reconciler.sandbox import outlit, runs, workspace_connections, workspace_model
@@ -63,14 +64,14 @@ class WorldError(ValueError):
     """A world file names an unknown field or breaks a rule; the message names the path."""
 
 
-def _fields(value: Any, path: str, allowed: set[str], required: set[str] = frozenset()) -> dict:
+def _fields(value: Any, path: str, allowed: set[str], required: Collection[str] = ()) -> dict:
     if not isinstance(value, dict):
         raise WorldError(f"{path}: expected a mapping")
     unknown = sorted(set(value) - allowed)
     if unknown:
         raise WorldError(f"{path}: unknown field(s) {', '.join(unknown)} "
                          f"(allowed: {', '.join(sorted(allowed))})")
-    missing = sorted(required - set(value))
+    missing = sorted(set(required) - set(value))
     if missing:
         raise WorldError(f"{path}: missing field(s) {', '.join(missing)}")
     return value
@@ -240,7 +241,7 @@ def _seed_workspace_automation(store: Store, spec: Any, path: str) -> None:
             store.put(SCHEDULE, doc["id"], {"automation_id": doc["id"], "config": config,
                                             "enabled": bool(schedule.get("enabled", True))})
     except Reply as exc:
-        raise WorldError(f"{path}: {exc.response.body.decode()}") from None
+        raise WorldError(f"{path}: {exc.text}") from None
     for position, trigger in enumerate(_list(spec.get("triggers"), f"{path}.triggers")):
         _fields(trigger, f"{path}.triggers[{position}]",
                 {"trigger_id", "phase_type", "phase_sub_type", "is_active"},
