@@ -25,6 +25,12 @@ FIRST_POLL_DELAY = 0.2  # seconds; sandbox runs start within ~0.2 s, real ones r
 MAX_POLL_DELAY = 2.0  # cap so a finished run is noticed within two seconds
 POLL_BACKOFF = 1.5
 
+CANCEL_OUTCOMES = {
+    True: "the run was cancelled",
+    False: "the platform cannot cancel runs, so it was left running",
+    None: "a cancel was asked for",
+}
+
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|s|m|h)")
 _UNIT_SECONDS = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
 
@@ -96,7 +102,9 @@ def parse_duration(text: str, check: Resource | None = None) -> float:
 
 
 def format_duration(seconds: float) -> str:
-    """``90`` -> ``1m30s``; the inverse of ``parse_duration`` for whole seconds."""
+    """``90`` -> ``1m30s``, ``0.3`` -> ``0.3s``: a duration as the manifests write it."""
+    if seconds < 60:
+        return f"{round(seconds, 3):g}s"
     whole = int(round(seconds))
     hours, rest = divmod(whole, 3600)
     minutes, secs = divmod(rest, 60)
@@ -130,8 +138,8 @@ async def _give_up(
     waited = format_duration(timeout)
     try:
         with anyio.fail_after(MAX_POLL_DELAY * 5):
-            await provider.cancel_check(check, status.run_id, context)
-        after = "the run was cancelled"
+            cancelled = await provider.cancel_check(check, status.run_id, context)
+        after = CANCEL_OUTCOMES[cancelled]
     except (ProviderError, TimeoutError) as exc:
         reason = exc.message if isinstance(exc, ProviderError) else "no answer"
         after = f"cancelling the run failed: {reason}"

@@ -87,7 +87,7 @@ async def project_status(
         sync = sync_states(assessment.plan, [r.id for r in assessment.desired], state)
         automations = managed_automations(project, state)
         runs: Mapping[ResourceId, Mapping[str, Any]] = {}
-        manager = _runs_manager(engine, project, runs_provider)
+        manager = _runs_manager(engine.provider, project, runs_provider)
         if manager is not None and automations:
             if progress:
                 progress(f"reading the last runs of {len(automations)} automations")
@@ -110,18 +110,18 @@ async def project_status(
 async def project_failed_runs(
     project: Project,
     state: State,
-    engine: Any,
+    provider_for: Callable[[str], object],
     since: timedelta = DEFAULT_SINCE,
     runs_provider: str | None = None,
 ) -> list[FailedRun]:
     """Failed runs of the project's managed workspace automations within ``since``.
 
-    For the drift report: ``engine`` is the open ``reconciler.engine.Engine`` (its provider
-    instances are reused). Nothing (an empty list) when the project has no automation-runs
-    instance or manages no workspace automation.
+    For the drift report. ``provider_for`` opens a provider instance by name (the engine's
+    ``Engine.provider``, so its open instances are reused). An empty list when the project has
+    no automation-runs instance or manages no workspace automation.
     """
     automations = managed_automations(project, state)
-    manager = _runs_manager(engine, project, runs_provider)
+    manager = _runs_manager(provider_for, project, runs_provider)
     if manager is None or not automations:
         return []
     return await failed_runs_since(manager, automations, since)
@@ -204,11 +204,13 @@ def _sync_word(op: Operation) -> str:
     return DRIFTED if op.reason in DRIFT_REASONS else PENDING
 
 
-def _runs_manager(engine: Any, project: Project, name: str | None) -> RunManager | None:
+def _runs_manager(
+    provider_for: Callable[[str], object], project: Project, name: str | None
+) -> RunManager | None:
     config = runs_provider_config(project, name)
     if config is None:
         return None
-    provider = engine.provider(config.name)
+    provider = provider_for(config.name)
     return provider if isinstance(provider, RunManager) else None
 
 

@@ -106,6 +106,12 @@ class CheckRunner(Protocol):
         """The run's current status."""
         ...
 
-    async def cancel_check(self, check: Resource, run_id: str, context: ExecutionContext) -> None:
-        """Best-effort cancel of a run that exceeded its timeout (no-op where unsupported)."""
+    async def cancel_check(
+        self, check: Resource, run_id: str, context: ExecutionContext
+    ) -> bool | None:
+        """Best-effort cancel of a run that exceeded its timeout (no-op where unsupported).
+
+        May answer True (cancelled) or False (the platform cannot cancel runs, so it was left
+        running); None means no answer, and the check's report then says a cancel was asked.
+        """
         ...

@@ -72,8 +72,9 @@ class DatallogProvider(ManagesNothing):
         """Never needed: ``start_check`` returns a terminal status."""
         return RunStatus(run_id, "started", True, True)
 
-    async def cancel_check(self, check: Resource, run_id: str, context: ExecutionContext) -> None:
-        """Datallog publishes no cancel call."""
+    async def cancel_check(self, check: Resource, run_id: str, context: ExecutionContext) -> bool:
+        """Datallog publishes no cancel call (and a started check is already terminal)."""
+        return False
 
 
 def _start_path(check: Resource) -> str:

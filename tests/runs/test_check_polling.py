@@ -37,9 +37,16 @@ class ScriptedRuns:
 
     type_name = "workspace"
 
-    def __init__(self, statuses: list[RunStatus], *, start_error: ProviderError | None = None):
+    def __init__(
+        self,
+        statuses: list[RunStatus],
+        *,
+        start_error: ProviderError | None = None,
+        can_cancel: bool | None = True,
+    ):
         self.statuses = statuses
         self.start_error = start_error
+        self.can_cancel = can_cancel
         self.polls = 0
         self.cancelled: list[str] = []
 
@@ -54,6 +61,7 @@ class ScriptedRuns:
 
     async def cancel_check(self, check, run_id, context):
         self.cancelled.append(run_id)
+        return self.can_cancel
 
 
 @pytest.fixture
@@ -100,9 +108,20 @@ async def test_run_outliving_its_timeout_is_cancelled_and_reported():
     result = await run_check(runs, make_check(timeout="0.5s"), CONTEXT)
     assert not result.passed
     assert runs.cancelled == ["slow"]
-    assert "timeout" in result.message and "cancelled" in result.message
+    assert "still RUNNING after 0.5s (timeout); the run was cancelled" in result.message
     # backoff: 0.2 + 0.3 reaches the deadline, so at most a handful of polls
     assert 1 <= runs.polls <= 3
+
+
+@pytest.mark.anyio
+@pytest.mark.parametrize(
+    ("can_cancel", "said"),
+    [(False, "cannot cancel runs, so it was left running"), (None, "a cancel was asked for")],
+)
+async def test_timeout_report_says_whether_the_run_could_be_cancelled(can_cancel, said):
+    runs = ScriptedRuns([running("slow")], can_cancel=can_cancel)
+    result = await run_check(runs, make_check(timeout="0.2s"), CONTEXT)
+    assert not result.passed and said in result.message
 
 
 @pytest.mark.anyio
@@ -121,6 +140,8 @@ def test_durations_parse_and_bad_ones_name_the_field():
     assert parse_duration("1h") == 3600
     assert parse_duration("1m30s") == 90
     assert format_duration(90) == "1m30s"
+    assert format_duration(0.3) == "0.3s"
+    assert format_duration(3600) == "1h"
     with pytest.raises(ConfigError, match=r"checks.yaml:3:1.*spec.timeout.*'soon'"):
         parse_duration("soon", make_check())
 
@@ -134,3 +155,19 @@ def test_plain_progress_prints_each_status_once():
     lines = out.getvalue().splitlines()
     assert len(lines) == 2
     assert lines[0].endswith("run r1 RUNNING") and lines[1].endswith("run r1 FINISHED")
+
+
+class FakeTerminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_terminal_progress_is_one_live_line_cleared_at_the_end(monkeypatch):
+    monkeypatch.setenv("TERM", "xterm")
+    out = FakeTerminal()
+    with progress_line(out) as report:
+        report("run r1 RUNNING at step TOOL")
+    text = out.getvalue()
+    assert "run r1 RUNNING at step TOOL" in text
+    assert "0:00:0" in text  # elapsed time beside the status
+    assert "\r" in text or "\x1b[" in text  # redrawn in place, not appended as lines

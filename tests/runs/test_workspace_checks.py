@@ -103,3 +103,28 @@ def test_status_marks_out_of_band_edits_as_drifted(applied, sandbox_server):
     sandbox_server.edit("workspace.automation", "Digest smoke target", description="by hand")
     rows = {row["id"]: row for row in json.loads(applied.cli("status", "--format", "json").stdout)}
     assert rows["studio/Automation/digest"]["sync"] == "drifted"
+
+
+@pytest.mark.anyio
+async def test_drift_report_gets_failed_runs_of_managed_automations_since(applied, seed_runs):
+    from datetime import timedelta
+
+    from reconciler.config import load_project
+    from reconciler.engine import Engine, state_backend
+    from reconciler.model import ResourceId
+    from reconciler.project_runs import project_failed_runs
+
+    project = load_project(applied.root)
+    state = state_backend(project).read()
+    digest = ResourceId("studio", "Automation", "digest")
+    remote = state.entries[digest].remote_id.rsplit("/", 1)[-1]
+    seed_runs(
+        {"automationId": remote, "status": "failed", "createdAt": "2020-01-01T00:00:00Z"},
+        {"automationId": remote, "status": "failed", "error": "quota exceeded"},
+        {"automationId": "someone-else", "status": "failed"},
+    )
+    async with Engine(project) as engine:
+        recent = await project_failed_runs(project, state, engine.provider)
+        all_time = await project_failed_runs(project, state, engine.provider, timedelta(days=3650))
+    assert [(f.id, f.describe().endswith("quota exceeded")) for f in recent] == [(digest, True)]
+    assert len(all_time) == 2
