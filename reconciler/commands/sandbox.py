@@ -12,7 +12,7 @@ import click
 import yaml
 
 from reconciler.cli import AppContext, pass_app
-from reconciler.config import DEFAULT_SANDBOX_DB
+from reconciler.config import DEFAULT_SANDBOX_DB, find_project
 from reconciler.errors import ConfigError, ReconcilerError
 
 
@@ -21,19 +21,18 @@ class SandboxError(ReconcilerError):
 
 
 def sandbox_db(app: AppContext, db: Path | None) -> Path:
-    """--db, else the project's ``.reconciler/sandbox.db``, else the one under -C DIR."""
+    """--db, else the project's ``.reconciler/sandbox.db``, else the one under -C DIR.
+
+    Only the project file's location matters (``base_url: sandbox`` always keeps its world
+    there), so a project whose variables are unset or whose file is being edited still works.
+    """
     if db is not None:
         return db
     try:
-        from reconciler.config import load_project
-
-        project = load_project(app.directory)
-    except (ConfigError, ImportError, NotImplementedError):
+        project_file = find_project(app.directory)
+    except ConfigError:
         return app.directory / DEFAULT_SANDBOX_DB
-    for provider in project.providers.values():
-        if provider.is_sandbox and provider.sandbox_db is not None:
-            return provider.sandbox_db
-    return project.root / DEFAULT_SANDBOX_DB
+    return project_file.parent / DEFAULT_SANDBOX_DB
 
 
 DB_OPTION = click.option(
