@@ -5,6 +5,7 @@ Not part of any platform; no credentials needed (the sandbox only listens on loo
 
 from __future__ import annotations
 
+import itertools
 import json
 from typing import Any
 
@@ -32,12 +33,18 @@ async def _body(request: Request) -> Any:
 
 
 async def requests_log(request: Request) -> Response:
-    """GET: ``{"requests": [{"method", "path", "status", "platform", "time"}]}``; DELETE clears."""
+    """GET: ``{"requests": [{"method", "path", "status", "platform", "time"}], "total"}``, from
+    entry ``since`` on (default 0) so a benchmark can read only what is new; DELETE clears."""
     log = request.app.state.request_log
     if request.method == "DELETE":
         log.clear()
-        return JSONResponse({"requests": []})
-    return JSONResponse({"requests": list(log.entries)})
+        return JSONResponse({"requests": [], "total": 0})
+    try:
+        since = max(0, int(request.query_params.get("since", "0")))
+    except ValueError:
+        return _problem("since must be an integer")
+    entries = list(itertools.islice(log.entries, since, None))
+    return JSONResponse({"requests": entries, "total": len(log.entries)})
 
 
 async def faults(request: Request) -> Response:

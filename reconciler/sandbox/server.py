@@ -92,9 +92,9 @@ class SandboxServer:
             raise ValueError(response.json().get("error", response.text))
         return response
 
-    def requests(self) -> list[LoggedRequest]:
-        """Every platform request served so far: (method, path template, status)."""
-        entries = self.admin("GET", "requests").json()["requests"]
+    def requests(self, since: int = 0) -> list[LoggedRequest]:
+        """Platform requests served (from entry ``since`` on): (method, path template, status)."""
+        entries = self.admin("GET", f"requests?since={since}").json()["requests"]
         return [LoggedRequest(e["method"], e["path"], e["status"]) for e in entries]
 
     def clear_requests(self) -> None:

@@ -20,6 +20,7 @@ def test_request_log_records_method_template_and_status(server, ws):
         LoggedRequest("POST", automation + "/{automation_id}:publish", 200),
         LoggedRequest("GET", automation + "/{automation_id}", 404),
     ]
+    assert server.requests(since=2) == [LoggedRequest("GET", automation + "/{automation_id}", 404)]
     server.clear_requests()
     assert server.requests() == []
 
