@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Awaitable, Callable
+from operator import itemgetter
 from typing import Any
 
 from starlette.requests import Request
@@ -107,7 +108,7 @@ async def list_automations(request: Request) -> Response:
         docs = [d for d in docs if d["delete_time"] is None]
     if wanted:
         docs = [d for d in docs if m.latest(d)["stage"] == wanted]
-    docs.sort(key=lambda d: (d["update_time"], d["id"]), reverse=True)
+    docs.sort(key=itemgetter("update_time", "id"), reverse=True)
     return JSONResponse(page_body("automations", docs, offset, size,
                                   lambda d: m.render(d, base)))
 

@@ -132,3 +132,12 @@ def test_serve_listens_on_loopback_with_faults(db):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+def test_default_db_is_beside_the_project_file_found_from_a_subfolder(tmp_path):
+    (tmp_path / "reconciler.yaml").write_text("version: 1\nproviders: {}\n")
+    (tmp_path / "manifests").mkdir()
+    result = run("-C", str(tmp_path / "manifests"), "sandbox", "reset")
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / ".reconciler" / "sandbox.db").is_file()
+    assert not (tmp_path / "manifests" / ".reconciler").exists()
