@@ -73,3 +73,85 @@ def test_random_project_files_fail_only_with_config_errors(tmp_path: Path, conte
         load_project(tmp_path)
     except ConfigError as error:
         assert error.message.startswith("reconciler.yaml")
+
+
+VALID_DOCUMENTS = [
+    {
+        "apiVersion": "reconciler/v1",
+        "kind": "Automation",
+        "metadata": {
+            "name": "a",
+            "provider": "studio",
+            "labels": {"t": "x"},
+            "lifecycle": {"prevent_destroy": True, "ignore_changes": ["spec.code"]},
+        },
+        "spec": {"code": "x", "connections": ["c"], "stage": "draft"},
+    },
+    {
+        "apiVersion": "reconciler/v1",
+        "kind": "Schedule",
+        "metadata": {"name": "s", "provider": "studio"},
+        "spec": {"automation": "nightly", "cron": "0 6 * * *", "end": {"never": True}},
+    },
+    {
+        "apiVersion": "reconciler/v1",
+        "kind": "Check",
+        "metadata": {"name": "c", "provider": "lab"},
+        "spec": {
+            "project": "p",
+            "automation": "a",
+            "webhook": {"url": "https://x.y", "headers": {"k": "v"}},
+        },
+    },
+    {
+        "apiVersion": "reconciler/v1",
+        "kind": "Automation",
+        "metadata": {"name": "o", "provider": "growth"},
+        "spec": {"signals": ["s"], "trigger": {}},
+    },
+]
+
+
+def _paths(value: object, prefix: tuple = ()) -> list[tuple]:
+    found = [prefix]
+    if isinstance(value, dict):
+        for key, item in value.items():
+            found += _paths(item, (*prefix, key))
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found += _paths(item, (*prefix, index))
+    return found
+
+
+def _replace(value: object, path: tuple, new: object) -> object:
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)  # type: ignore[call-overload]
+    copy[path[0]] = _replace(copy[path[0]], path[1:], new)
+    return copy
+
+
+@st.composite
+def damaged_documents(draw: st.DrawFn) -> str:
+    documents = []
+    for _ in range(draw(st.integers(1, 3))):
+        document: object = draw(st.sampled_from(VALID_DOCUMENTS))
+        for _ in range(draw(st.integers(1, 3))):
+            path = draw(st.sampled_from(_paths(document)))
+            document = _replace(document, path, draw(values))
+        documents.append(yaml.safe_dump(document))
+    return "---\n".join(documents)
+
+
+@settings(
+    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(content=damaged_documents())
+def test_documents_with_wrong_shapes_never_crash(tmp_path: Path, content: str) -> None:
+    (tmp_path / "reconciler.yaml").write_text(PROJECT_FILE)
+    (tmp_path / "manifests").mkdir(exist_ok=True)
+    (tmp_path / "manifests" / "nightly.yaml").write_text(AUTOMATION)
+    (tmp_path / "manifests" / "random.yaml").write_text(content)
+    report = validate_project(load_project(tmp_path))
+    for problem in report.problems:
+        assert problem.line >= 1 and problem.message
