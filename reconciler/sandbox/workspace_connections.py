@@ -155,7 +155,8 @@ def _attached(current: list[dict[str, Any]], connection_id: str) -> int:
     raise workspace_error("NOT_FOUND", f"connection {connection_id} is not used by this draft")
 
 
-def _pin(live: dict[str, Any]) -> dict[str, Any]:
+def pin(live: dict[str, Any]) -> dict[str, Any]:
+    """A connection as attached to a draft: pinned to its current latest version."""
     return {"connection_id": live["connection_id"], "connector": live["connector"],
             "version": live["latest_version"]}
 
@@ -174,7 +175,7 @@ def add(store: Store, current: list[dict[str, Any]], body: dict[str, Any]) -> No
         if connection_id in seen:
             raise workspace_error("ALREADY_EXISTS", f"connection {connection_id} is already used")
         seen.add(connection_id)
-        current.append(_pin(_existing(store, connection_id)))
+        current.append(pin(_existing(store, connection_id)))
 
 
 def remove(store: Store, current: list[dict[str, Any]], body: dict[str, Any]) -> None:
@@ -185,7 +186,7 @@ def remove(store: Store, current: list[dict[str, Any]], body: dict[str, Any]) ->
 def upgrade(store: Store, current: list[dict[str, Any]], body: dict[str, Any]) -> None:
     for connection_id in _id_list(body, "connection_ids"):
         index = _attached(current, connection_id)
-        current[index] = _pin(_existing(store, connection_id))
+        current[index] = pin(_existing(store, connection_id))
 
 
 def switch(store: Store, current: list[dict[str, Any]], body: dict[str, Any]) -> None:
@@ -202,7 +203,7 @@ def switch(store: Store, current: list[dict[str, Any]], body: dict[str, Any]) ->
         if any(c["connection_id"] == entry["to_connection_id"] for c in current):
             raise workspace_error("ALREADY_EXISTS",
                                   f"connection {entry['to_connection_id']} is already used")
-        current[index] = _pin(_existing(store, entry["to_connection_id"]))
+        current[index] = pin(_existing(store, entry["to_connection_id"]))
 
 
 def connection_call(change):

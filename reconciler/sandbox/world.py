@@ -221,7 +221,7 @@ def _seed_workspace_automation(store: Store, spec: Any, path: str) -> None:
         live = store.get(m.CONNECTION, connection_id)
         if live is None:
             raise WorldError(f"{path}.connections: unknown connection {connection_id!r}")
-        pins.append(workspace_connections._pin(live))
+        pins.append(workspace_connections.pin(live))
     doc["revisions"][0]["connections"] = pins
     stage = spec.get("stage", "published")
     if stage not in ("published", "draft"):
