@@ -241,3 +241,38 @@ def test_no_secret_reaches_state_or_saved_plan(tmp_path, sandbox_server, monkeyp
     assert secret not in applied.output
     for path in [saved, *(project / ".reconciler").rglob("*.json")]:
         assert secret not in path.read_text(errors="replace")
+
+
+def test_failed_check_exits_1_saying_the_changes_were_applied(tmp_path, sandbox_server):
+    project = make_project(tmp_path, sandbox_server)
+    checks = project / "manifests" / "checks.yaml"
+    checks.write_text(
+        checks.read_text().replace('inputs: {channel: "#ops-test"}', "inputs: {fail: true}")
+    )
+    result = run(project, "apply", "--auto-approve")
+    assert result.exit_code == 1
+    assert "the changes were applied but the check failed" in result.stdout
+    assert "studio/Check/nightly-digest-smoke" in result.stdout
+    assert run(project, "plan", "--detailed-exitcode").exit_code == 0  # changes are in place
+
+
+def test_connection_behind_its_latest_version_is_upgraded_when_asked(tmp_path, sandbox_server):
+    project = make_project(tmp_path, sandbox_server)
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    sandbox_server.edit("workspace.connection", "slack-alerts", bump_version=True)
+    assert run(project, "plan", "--detailed-exitcode").exit_code == 0  # not asked: left alone
+    automations = project / "manifests" / "automations.yaml"
+    automations.write_text(
+        automations.read_text().replace(
+            "  connections: [slack-alerts]\n",
+            "  connections: [slack-alerts]\n  upgrade_connections: true\n",
+        )
+    )
+    plan = run(project, "plan", "--detailed-exitcode")
+    assert (
+        plan.exit_code == 2
+        and "upgraded" in plan.stdout
+        and "studio/Automation/nightly-digest" in plan.stdout
+    )
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    assert run(project, "plan", "--detailed-exitcode").exit_code == 0
