@@ -37,7 +37,7 @@ def mutated_manifests(draw: st.DrawFn) -> str:
     return base[:cut] + insert + base[cut + draw(st.integers(0, 10)) :]
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=120, deadline=None)
 @given(st.one_of(yaml_like_text, st.text(max_size=200), mutated_manifests()))
 def test_reader_raises_only_yaml_problems(text: str) -> None:
     try:
@@ -144,7 +144,7 @@ def damaged_documents(draw: st.DrawFn) -> str:
 
 
 @settings(
-    max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+    max_examples=120, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(content=damaged_documents())
 def test_documents_with_wrong_shapes_never_crash(tmp_path: Path, content: str) -> None:
