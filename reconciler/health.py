@@ -10,7 +10,8 @@ what is asked.
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, Mapping
+from contextlib import aclosing
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -35,7 +36,7 @@ class RunManager(Protocol):
 
     def iter_runs(
         self, status: str | None = None, page_size: int = PAGE_SIZE
-    ) -> AsyncIterator[Mapping[str, Any]]: ...
+    ) -> AsyncGenerator[Mapping[str, Any], None]: ...
 
     async def get_run(self, run_id: str) -> Mapping[str, Any]: ...
 
@@ -47,7 +48,7 @@ class RunManager(Protocol):
 
     async def run_steps(self, run_id: str) -> Mapping[str, Any]: ...
 
-    def stream_events(self, run_id: str) -> AsyncIterator[Mapping[str, Any]]: ...
+    def stream_events(self, run_id: str) -> AsyncGenerator[Mapping[str, Any], None]: ...
 
 
 @dataclass(frozen=True)
@@ -110,12 +111,14 @@ async def last_runs(
     newest: dict[ResourceId, Mapping[str, Any]] = {}
     if not automation_ids:
         return newest
-    async for run, newest_first in _scan(runs, None):
-        rid = automation_ids.get(str(run.get("automationId") or ""))
-        if rid is not None and _later(run, newest.get(rid)):
-            newest[rid] = run
-        if newest_first and len(newest) == len(set(automation_ids.values())):
-            break
+    wanted = len(set(automation_ids.values()))
+    async with aclosing(_scan(runs, None)) as scan:
+        async for run, newest_first in scan:
+            rid = automation_ids.get(str(run.get("automationId") or ""))
+            if rid is not None and _later(run, newest.get(rid)):
+                newest[rid] = run
+            if newest_first and len(newest) == wanted:
+                break
     return newest
 
 
@@ -135,23 +138,24 @@ async def failed_runs_since(
     found: list[FailedRun] = []
     if not automation_ids:
         return found
-    async for run, newest_first in _scan(runs, "failed"):
-        created = _timestamp(run)
-        if created is not None and created < cutoff:
-            if newest_first:
-                break
-            continue
-        rid = automation_ids.get(str(run.get("automationId") or ""))
-        if rid is not None:
-            found.append(
-                FailedRun(
-                    rid,
-                    str(run.get("id") or ""),
-                    str(run.get("status") or ""),
-                    str(run.get("createdAt") or ""),
-                    run.get("error"),
+    async with aclosing(_scan(runs, "failed")) as scan:
+        async for run, newest_first in scan:
+            created = _timestamp(run)
+            if created is not None and created < cutoff:
+                if newest_first:
+                    break  # the rest is older still
+                continue
+            rid = automation_ids.get(str(run.get("automationId") or ""))
+            if rid is not None:
+                found.append(
+                    FailedRun(
+                        rid,
+                        str(run.get("id") or ""),
+                        str(run.get("status") or ""),
+                        str(run.get("createdAt") or ""),
+                        run.get("error"),
+                    )
                 )
-            )
     return sorted(found, key=lambda f: f.created_at)
 
 
@@ -167,20 +171,21 @@ def parse_since(text: str) -> timedelta:
 
 async def _scan(
     runs: RunManager, status: str | None
-) -> AsyncIterator[tuple[Mapping[str, Any], bool]]:
+) -> AsyncGenerator[tuple[Mapping[str, Any], bool], None]:
     """Runs in the API's order, each with whether the order seen so far is newest first."""
     newest_first = True
     previous: datetime | None = None
     scanned = 0
-    async for run in runs.iter_runs(status, PAGE_SIZE):
-        created = _timestamp(run)
-        if previous is not None and created is not None and created > previous:
-            newest_first = False
-        previous = created or previous
-        yield run, newest_first
-        scanned += 1
-        if scanned >= MAX_RUNS_SCANNED:
-            return
+    async with aclosing(runs.iter_runs(status, PAGE_SIZE)) as pages:
+        async for run in pages:
+            created = _timestamp(run)
+            if previous is not None and created is not None and created > previous:
+                newest_first = False
+            previous = created or previous
+            yield run, newest_first
+            scanned += 1
+            if scanned >= MAX_RUNS_SCANNED:
+                return
 
 
 def _timestamp(run: Mapping[str, Any]) -> datetime | None:

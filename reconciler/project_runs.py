@@ -16,20 +16,28 @@ from reconciler.config import Project
 from reconciler.errors import ConfigError
 from reconciler.health import (
     DEFAULT_SINCE,
+    PAGE_SIZE,
     FailedRun,
     RunManager,
     failed_runs_since,
     last_runs,
     runs_provider_config,
 )
-from reconciler.model import MUTATING_ACTIONS, ExecutionContext, Operation, Plan, ResourceId
+from reconciler.model import (
+    MUTATING_ACTIONS,
+    ExecutionContext,
+    Operation,
+    Plan,
+    Resource,
+    ResourceId,
+)
+from reconciler.plan import AUTOMATION_KIND, CHECK_KIND
 from reconciler.state.model import State
 
 Progress = Callable[[str], None]
-CHECK_KIND = "Check"
-AUTOMATION_KIND = "Automation"
 WORKSPACE = "workspace"
 IN_SYNC, DRIFTED, PENDING = "in sync", "drifted", "pending change"
+# the planner's reasons (diff.py, plan.py) that mean live moved away from what was applied
 DRIFT_REASONS = frozenset({"drift", "conflict", "change in git and drift", "deleted out of band"})
 
 
@@ -180,8 +188,8 @@ async def list_project_runs(
     if automation_id is None:
         page = await manager.list_runs(status, limit, offset)
         return list(page.items), page.total
-    if limit is not None and not 0 <= limit <= 1000:
-        raise ConfigError(f"--limit: expected 0 to 1000, got {limit}")
+    if limit is not None and not 0 <= limit <= PAGE_SIZE:
+        raise ConfigError(f"--limit: expected 0 to {PAGE_SIZE}, got {limit}")
     if offset is not None and offset < 0:
         raise ConfigError(f"--offset: expected 0 or more, got {offset}")
     wanted, skip = (100 if limit is None else limit), (offset or 0)
@@ -214,7 +222,9 @@ def _runs_manager(
     return provider if isinstance(provider, RunManager) else None
 
 
-def _select_checks(checks: list[Any], names: Sequence[str], project: Project) -> list[Any]:
+def _select_checks(
+    checks: list[Resource], names: Sequence[str], project: Project
+) -> list[Resource]:
     """The checks named (by metadata.name or full identity), in the order given; all if none."""
     if not names:
         return sorted(checks, key=lambda c: c.id)

@@ -11,7 +11,7 @@ is in ``PATHS``. Documented: the six calls, their query and body fields, 422 ``{
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -78,7 +78,7 @@ class AutomationRunsProvider(ManagesNothing):
 
     async def iter_runs(
         self, status: str | None = None, page_size: int = MAX_PAGE
-    ) -> AsyncIterator[Mapping[str, Any]]:
+    ) -> AsyncGenerator[Mapping[str, Any], None]:
         """Every run (of one status), page by page, in the API's order."""
         offset = 0
         while True:
@@ -110,7 +110,7 @@ class AutomationRunsProvider(ManagesNothing):
         """The run's steps with their counts."""
         return await self.client.call("GET", PATHS["steps"], run_id=run_id)
 
-    async def stream_events(self, run_id: str) -> AsyncIterator[Mapping[str, Any]]:
+    async def stream_events(self, run_id: str) -> AsyncGenerator[Mapping[str, Any], None]:
         """Each event of the run as the server sends it, until the stream ends with the run."""
         async with self.client.stream_lines("GET", PATHS["events"], run_id=run_id) as lines:
             async for event in _server_sent_events(lines):
