@@ -142,7 +142,12 @@ def _differs(spec: dict[str, Any], live: dict[str, Any], name: str) -> bool:
 
 
 def _connection_edits(before: set[str], after: set[str]) -> Steps:
+    """One connection swapped for another is a switch (references move over); else remove/add."""
     removed, added = sorted(before - after), sorted(after - before)
+    if len(removed) == len(added) == 1:
+        switch = {"from_connection_id": removed[0], "to_connection_id": added[0]}
+        return [(f"switchConnections {removed[0]} -> {added[0]}",
+                 _call("POST", "switch_connections", json={"switches": [switch]}))]
     steps: Steps = []
     if removed:
         steps.append((f"removeConnections {', '.join(removed)}",

@@ -44,7 +44,8 @@ async def create_all(provider, desired: list[Resource]) -> dict:
 
 
 CONNECTIONS = [resource("Connection", "slack-main", connector="slack"),
-               resource("Connection", "pg-main", connector="postgres")]
+               resource("Connection", "pg-main", connector="postgres"),
+               resource("Connection", "http-main", connector="http")]
 
 
 async def test_create_makes_each_kind_in_order_and_reads_back_equal(workspace):
@@ -55,15 +56,17 @@ async def test_create_makes_each_kind_in_order_and_reads_back_equal(workspace):
                         enabled=False)
     trigger = resource("Trigger", "hook", automation="nightly", phase="post", type="api")
     desired = [*CONNECTIONS, automation, schedule, trigger]
+    AUTOMATION_AT = len(CONNECTIONS)  # noqa: N806
     ids = {}
     results = []
     for item in desired:
         results.append(await apply(workspace, Action.CREATE, item, ids, desired))
-    assert [c.rsplit("/", 1)[-1] for c in results[2].calls] == [
+    assert [c.rsplit("/", 1)[-1] for c in results[AUTOMATION_AT].calls] == [
         "automations", "{automation_id}:addConnections", "{automation_id}:publish",
         "{automation_id}"]
-    assert results[2].calls[-1] == f"PATCH {A}"
-    assert results[3].calls == (f"POST {A}/schedule", f"POST {A}:disableAutomationSchedule")
+    assert results[AUTOMATION_AT].calls[-1] == f"PATCH {A}"
+    assert results[AUTOMATION_AT + 1].calls == (f"POST {A}/schedule",
+                                                f"POST {A}:disableAutomationSchedule")
 
     live = await workspace.read(desired, ids)
     for item in desired:
@@ -78,19 +81,31 @@ async def test_update_of_a_published_automation_forks_patches_connections_and_pu
     before = resource("Automation", "nightly", code="v1", connections=["slack-main"])
     ids = await create_all(workspace, [*CONNECTIONS, before])
     after = resource("Automation", "nightly", code="v2", description="now with postgres",
-                     connections=["pg-main"])
+                     connections=["pg-main", "http-main"])
     desired = [*CONNECTIONS, after]
     shown = workspace.describe(operation(Action.UPDATE, after,
                                          find(await workspace.read(desired, ids), "Automation",
                                               "nightly")))
     assert shown[1:] == ("forkPublished", "PATCH update_mask=description,code",
-                         "removeConnections slack-main", "addConnections pg-main", "publish")
+                         "removeConnections slack-main", "addConnections http-main, pg-main",
+                         "publish")
     result = await apply(workspace, Action.UPDATE, after, ids, desired)
     assert result.calls == (f"POST {A}:forkPublished", f"PATCH {A}", f"POST {A}:removeConnections",
                             f"POST {A}:addConnections", f"POST {A}:publish")
     live = find(await workspace.read(desired, ids), "Automation", "nightly")
     assert live.spec == spec_of(after)
     assert live.raw["version"] == "2.0"
+
+
+async def test_swapping_one_connection_for_another_is_a_switch(workspace):
+    before = resource("Automation", "nightly", connections=["slack-main"])
+    ids = await create_all(workspace, [*CONNECTIONS, before])
+    after = resource("Automation", "nightly", connections=["pg-main"])
+    result = await apply(workspace, Action.UPDATE, after, ids, [*CONNECTIONS, after])
+    assert result.calls == (f"POST {A}:forkPublished", f"POST {A}:switchConnections",
+                            f"POST {A}:publish")
+    live = find(await workspace.read([after], ids), "Automation", "nightly")
+    assert live.spec == spec_of(after)
 
 
 async def test_a_draft_stays_a_draft_and_activation_changes_alone(workspace):
