@@ -276,3 +276,21 @@ def test_connection_behind_its_latest_version_is_upgraded_when_asked(tmp_path, s
     )
     assert run(project, "apply", "--auto-approve").exit_code == 0
     assert run(project, "plan", "--detailed-exitcode").exit_code == 0
+
+
+def test_import_adopts_an_existing_object_by_remote_id(tmp_path, sandbox_server):
+    project = make_project(tmp_path, sandbox_server)
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    identity = "growth/Automation/trial-nudge"
+    remote_id = state_of(project)["resources"][identity]["remote_id"]
+    assert run(project, "state", "rm", identity).exit_code == 0
+    assert identity not in state_of(project)["resources"]
+
+    wrong = run(project, "import", identity, "no-such-id")
+    assert wrong.exit_code == 1 and "no-such-id" in wrong.stderr
+    adopted = run(project, "import", identity, remote_id)
+    assert adopted.exit_code == 0, adopted.output
+    assert state_of(project)["resources"][identity]["remote_id"] == remote_id
+    assert run(project, "plan", "--detailed-exitcode").exit_code == 0
+    undeclared = run(project, "import", "growth/Automation/not-in-git", remote_id)
+    assert undeclared.exit_code == 1 and "not declared in the manifests" in undeclared.stderr
