@@ -118,3 +118,24 @@ async def test_invalid_json_strings_are_refused_with_the_platform_message(
         await provider.aclose()
     assert not result.passed
     assert message in result.message
+
+
+def test_webhook_headers_stay_out_of_plan_apply_output_and_state(runs_project):
+    datallog_check(
+        runs_project,
+        "hooked",
+        f"""
+          project: analytics
+          automation: daily-load
+          webhook:
+            url: https://hooks.example.com/datallog
+            headers: {{X-Hook-Token: "{WEBHOOK_SECRET}"}}
+        """,
+    )
+    plan = runs_project.cli("plan", "--format", "json")
+    applied = runs_project.cli("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    assert "check etl/Check/hooked passed" in applied.output
+    state = (runs_project.root / ".reconciler" / "state.json").read_text()
+    for text in (plan.output, applied.output, state):
+        assert WEBHOOK_SECRET not in text
