@@ -140,3 +140,21 @@ def test_plan_json_on_stdout_only(world, project):
     result = run(project, "plan", "--format", "json")
     document = json.loads(result.stdout)
     assert document["format_version"] == "1.0" and document["has_changes"] is True
+
+
+def test_github_format_annotates_and_appends_to_the_step_summary(
+    world, project, tmp_path, monkeypatch
+):
+    summary = tmp_path / "summary.md"
+    summary.write_text("earlier step\n")
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    result = run(project, "plan", "--format", "github")
+    assert result.exit_code == 0
+    assert "::warning file=manifests/automations.yaml,line=" in result.stdout
+    text = summary.read_text()
+    assert text.startswith("earlier step\n### reconciler plan") and "<details>" in text
+
+
+def test_markdown_format_is_a_pr_comment(world, project):
+    result = run(project, "plan", "--format", "markdown")
+    assert result.stdout.startswith("### reconciler plan") and "</details>" in result.stdout
