@@ -53,7 +53,15 @@ import email.utils
 import random
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator, Mapping
+from collections.abc import (
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Coroutine,
+    Iterable,
+    Iterator,
+    Mapping,
+)
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
@@ -96,7 +104,8 @@ class RetryPolicy:
     """Backoff between attempts: ``base * 2**attempt`` with full jitter, capped."""
 
     base: float = 0.5  # seconds before the first retry (upper bound of the jittered wait)
-    cap: float = 30.0  # no single wait is longer, Retry-After included
+    cap: float = 30.0  # no backoff wait is longer
+    max_retry_after: float = 300.0  # a longer Retry-After is an outage: wait this long at most
     jitter: bool = True
 
     def backoff(self, attempt: int) -> float:
@@ -368,7 +377,9 @@ class ApiClient:
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
             if wait is None:
                 wait = self.retry.backoff(attempt)
-            await anyio.sleep(min(wait, self.retry.cap))
+            else:
+                wait = min(wait, self.retry.max_retry_after)
+            await anyio.sleep(wait)
             attempt += 1
 
     @contextlib.asynccontextmanager
@@ -490,7 +501,7 @@ class UsesApiClient:
         await self.client.aclose()
 
 
-async def run_concurrently(jobs: Iterable[Callable[[], Awaitable[Any]]]) -> None:
+async def run_concurrently(jobs: Iterable[Callable[[], Coroutine[Any, Any, Any]]]) -> None:
     """Run every job at once (the client's limiter bounds what is on the wire).
 
     The first failure cancels the rest and is raised as itself, not as an exception group, so

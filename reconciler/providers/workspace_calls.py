@@ -11,7 +11,7 @@ exact inverse, so a freshly applied object reads back equal to its spec.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 W = "/api/v1/organizations/{organization_id}/workspaces/{workspace_id}"
@@ -97,7 +97,7 @@ def automation_body(spec: Mapping[str, Any]) -> dict[str, Any]:
 
 def project_automation(
     automation: Mapping[str, Any],
-    connections: list[Mapping[str, Any]],
+    connections: Sequence[Mapping[str, Any]],
     desired: Mapping[str, Any] | None,
 ) -> dict[str, Any]:
     """Spec shape of an automation's latest version and the connections attached to it.
@@ -123,7 +123,7 @@ def project_automation(
     }
 
 
-def upgradable(connections: list[Mapping[str, Any]]) -> tuple[str, ...]:
+def upgradable(connections: Sequence[Mapping[str, Any]]) -> tuple[str, ...]:
     """Connection ids pinned below their latest version."""
     behind = []
     for connection in connections:
@@ -133,11 +133,12 @@ def upgradable(connections: list[Mapping[str, Any]]) -> tuple[str, ...]:
     return tuple(sorted(behind))
 
 
-def _version_key(version: str) -> tuple[int, ...] | tuple[str]:
+def _version_key(version: str) -> tuple[int, ...]:
+    """"2" -> (2,), "1.10" -> (1, 10); text that is not a number sorts first."""
     try:
         return tuple(int(part) for part in str(version).split("."))
     except ValueError:
-        return (str(version),)
+        return (-1,)
 
 
 # --- schedules -------------------------------------------------------------------------------

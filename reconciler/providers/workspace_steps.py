@@ -224,7 +224,9 @@ def _schedule(op: Operation) -> Steps:
 
 def _schedule_toggle(call: str) -> Action_:
     async def step(run: Run) -> None:
-        await run.client.call("POST", calls.path(call), json={}, automation_id=run.remote_id)
+        # setting a state twice is harmless, so a lost answer may be retried
+        await run.client.call("POST", calls.path(call), json={}, idempotent=True,
+                              automation_id=run.remote_id)
 
     return step
 
@@ -322,7 +324,7 @@ def _connection(op: Operation) -> Steps:
 async def _check_usage(run: Run) -> None:
     connection_id = run.live_id
     body = await run.client.call("POST", calls.path("trace_connection_usage"),
-                                 json={"connection_id": connection_id})
+                                 json={"connection_id": connection_id}, idempotent=True)
     blocking = [a for a in body.get("automations") or []
                 if a.get("stage") == calls.STAGE_PUBLISHED]
     if blocking:
@@ -340,7 +342,8 @@ async def _delete_connection(run: Run) -> None:
         body = await run.client.call("DELETE", calls.path("delete_connection"),
                                      params={"connection_id": connection_id})
     except ProviderError as exc:
-        blocking = [a for d in exc.details or [] if isinstance(d, dict)
+        details = exc.details if isinstance(exc.details, list) else []
+        blocking = [a for d in details if isinstance(d, dict)
                     for a in d.get("blocking_automations") or []]
         if blocking:
             raise ProviderError(

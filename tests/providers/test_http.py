@@ -196,3 +196,16 @@ async def test_offset_and_cursor_pagination():
     assert await api.list_by_offset("/runs", items_key="items", limit=2) == data
     assert await api.list_by_cursor("/c", items=lambda b: b["data"]["rows"],
                                     next_cursor=lambda b: b["data"]["next"], limit=2) == data
+
+
+@pytest.mark.anyio
+async def test_an_outage_length_retry_after_is_bounded():
+    answers = [httpx.Response(503, headers={"Retry-After": "3600"}, json={}),
+               httpx.Response(200, json={})]
+    cfg = config()
+    api = ApiClient(cfg, platform="workspace", auth=bearer_auth(cfg), error_parser=aip_error,
+                    transport=httpx.MockTransport(lambda request: answers.pop(0)),
+                    retry=RetryPolicy(base=0.001, max_retry_after=0.05))
+    started = time.monotonic()
+    assert await api.call("GET", "/x") == {}
+    assert time.monotonic() - started < 1
