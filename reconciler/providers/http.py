@@ -3,19 +3,20 @@
 API (everything an adapter needs)::
 
     from reconciler.providers.http import (
-        ApiClient, RetryPolicy, OutcomeUnknown, bearer_auth, datallog_auth, api_key_auth,
-        aip_error, outlit_error, datallog_error, detail_error, create_once,
+        ApiClient, RetryPolicy, OutcomeUnknown, UsesApiClient, bearer_auth, datallog_auth,
+        api_key_auth, aip_error, outlit_error, datallog_error, detail_error, create_once,
+        run_concurrently,
     )
 
     client = ApiClient(
-        config,                   # ProviderConfig: base_url, timeout, parallelism, max_retries
-        platform="workspace",           # named in every error
-        auth=bearer_auth(config),       # headers; "sandbox" placeholder when base_url is sandbox
-        error_parser=aip_error,         # the platform's error shape -> ParsedError
-        transport=transport,      # optional httpx.AsyncBaseTransport (in-process sandbox)
-        default_base_url=None,          # used when the project file sets no base_url
+        config,                    # ProviderConfig: base_url, timeout, parallelism, max_retries
+        platform="workspace",      # named in every error
+        auth=bearer_auth(config),  # headers; "sandbox" placeholder when base_url is sandbox
+        error_parser=aip_error,    # the platform's error shape -> ParsedError
+        transport=transport,       # optional httpx.AsyncBaseTransport (in-process sandbox)
+        default_base_url=None,     # used when the project file sets no base_url
         path_params={"organization_id": "o1"},  # filled into every template
-        retry=RetryPolicy(),            # backoff base/cap; tests pass RetryPolicy(base=0.01)
+        retry=RetryPolicy(),       # backoff; tests pass RetryPolicy(base=0.01)
     )
     body = await client.call("GET", "/api/automations/{id}", id="a1", params={...})
     body = await client.call("POST", "/api/automations", json={...}, idempotent=False)
@@ -27,6 +28,9 @@ API (everything an adapter needs)::
     with client.recording() as calls: ...  # calls made in this task (and its children)
     client.request_counts()                # {"GET /api/automations/{id}": 3, ...}
     await client.aclose()
+    client.page_size_cap = 2               # tests: cross page boundaries with few objects
+    await run_concurrently(jobs)           # task group raising the first error, not a group
+    class MyProvider(UsesApiClient): ...   # request_counts() and aclose() from self.client
 
 * Templates are paths with ``{name}`` placeholders; values come from ``path_params`` of the
   client and keyword arguments of the call, are percent-encoded, and requests are accounted
