@@ -165,29 +165,28 @@ def managed_automations(project: Project, state: State) -> dict[str, ResourceId]
     return found
 
 
-def automation_filter(project: Project, state: State, value: str) -> str:
-    """``runs list --automation``: a managed Automation's metadata.name -> its remote id.
-
-    Anything else is taken as a remote id as written.
-    """
-    by_name = {rid.name: remote for remote, rid in managed_automations(project, state).items()}
-    return by_name.get(value, value)
-
-
 async def list_project_runs(
+    project: Project,
     manager: RunManager,
     status: str | None,
-    automation_id: str | None,
+    automation: str | None,
     limit: int | None,
     offset: int | None,
 ) -> tuple[list[Mapping[str, Any]], int | None]:
-    """A page of runs; with ``automation_id``, limit and offset count that automation's runs.
+    """A page of runs; with ``automation``, limit and offset count that automation's runs.
 
+    ``automation`` is a managed workspace Automation's metadata.name or a remote id as written.
     The API cannot filter by automation, so that case pages through runs here (total unknown).
     """
-    if automation_id is None:
+    if automation is None:
         page = await manager.list_runs(status, limit, offset)
         return list(page.items), page.total
+    from reconciler.engine import state_backend
+
+    managed = managed_automations(project, state_backend(project).read())
+    automation_id = next(
+        (remote for remote, rid in managed.items() if rid.name == automation), automation
+    )
     if limit is not None and not 0 <= limit <= PAGE_SIZE:
         raise ConfigError(f"--limit: expected 0 to {PAGE_SIZE}, got {limit}")
     if offset is not None and offset < 0:

@@ -113,16 +113,10 @@ def runs_list(
     fmt: str,
 ) -> None:
     """List runs, newest first as the platform orders them."""
-    from reconciler.project_runs import automation_filter, list_project_runs
+    from reconciler.project_runs import list_project_runs
 
     async def fetch(project: Project, manager: RunManager) -> dict[str, Any]:
-        automation_id = None
-        if automation is not None:
-            from reconciler.engine import state_backend
-
-            state = state_backend(project).read()
-            automation_id = automation_filter(project, state, automation)
-        runs, total = await list_project_runs(manager, status, automation_id, limit, offset)
+        runs, total = await list_project_runs(project, manager, status, automation, limit, offset)
         return {"items": runs, "total": total}
 
     _fetch_and_show(

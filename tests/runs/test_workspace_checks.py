@@ -128,3 +128,11 @@ async def test_drift_report_gets_failed_runs_of_managed_automations_since(applie
         all_time = await project_failed_runs(project, state, engine.provider, timedelta(days=3650))
     assert [(f.id, f.describe().endswith("quota exceeded")) for f in recent] == [(digest, True)]
     assert len(all_time) == 2
+
+
+def test_runs_list_takes_the_name_of_a_managed_automation(applied):
+    result = applied.cli("runs", "list", "--automation", "digest", "--format", "json")
+    assert result.exit_code == 0, result.output
+    items = json.loads(result.stdout)["items"]
+    assert len(items) == 1  # the smoke run apply started
+    assert items[0]["triggerType"] == "manual" and items[0]["status"] == "succeeded"
