@@ -210,3 +210,22 @@ async def test_check_invokes_the_published_stage_and_polls_until_terminal(worksp
         outcomes[expect] = (status.status, status.succeeded, len(status.steps))
         await workspace.cancel_check(check, status.run_id, context(ids))
     assert outcomes == {"ok": ("FINISHED", True, 3), "broken": ("FAILED", False, 3)}
+
+
+async def test_replace_moves_a_schedule_and_recreates_a_connection(workspace):
+    first, second = resource("Automation", "first"), resource("Automation", "second")
+    schedule = resource("Schedule", "job", automation="first", cron="0 1 * * *")
+    connection = resource("Connection", "hook-out", connector="http")
+    ids = await create_all(workspace, [first, second, schedule, connection])
+    moved = resource("Schedule", "job", automation="second", cron="0 1 * * *")
+    everything = [first, second, moved, connection]
+    result = await apply(workspace, Action.REPLACE, moved, ids, everything)
+    assert result.calls == (f"DELETE {A}/schedule", f"POST {A}/schedule")
+    assert result.remote_id == ids[second.id]
+    swapped = resource("Connection", "hook-out", connector="webhook")
+    result = await apply(workspace, Action.REPLACE, swapped, ids, [first, second, moved, swapped])
+    assert result.calls == (f"POST {W}/automations:traceConnectionUsage",
+                            f"DELETE {W}/automations:deleteConnection", f"POST {W}/connections")
+    live = await workspace.read([first, second, moved, swapped], ids)
+    assert find(live, "Schedule", "job").spec == spec_of(moved)
+    assert find(live, "Connection", "hook-out").spec == spec_of(swapped)
