@@ -25,7 +25,6 @@ SANDBOX_BASE_URL = "sandbox"
 # ``$${`` is an escaped dollar; ``${env:NAME}`` a reference; any other ``${...}`` is a mistake.
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)")
-_FIELDS = ("type", "base_url", "parallelism", "timeout", "max_retries")
 
 
 class ProjectFileError(ConfigError):

@@ -15,7 +15,7 @@ from reconciler.config import Project
 from reconciler.manifest.code_files import read_code_file
 from reconciler.manifest.files import Document
 from reconciler.manifest.formats import format_problem
-from reconciler.manifest.problems import Problem, closest, dotted
+from reconciler.manifest.problems import Problem, closest, dotted, one_of, type_name
 from reconciler.manifest.schema_errors import schema_problems
 from reconciler.manifest.yaml_source import Path_
 from reconciler.model import Lifecycle, Resource, ResourceId, SourcePosition
@@ -55,7 +55,7 @@ def check_document(document: Document, project: Project) -> tuple[Checked | None
                 document,
                 (),
                 f"document {document.index}",
-                f"a manifest document must be a mapping, not a {_kind_of(value)}",
+                f"a manifest document must be a mapping, not a {type_name(value)}",
             )
         ]
     identity = identity_text(document)
@@ -75,7 +75,7 @@ def check_document(document: Document, project: Project) -> tuple[Checked | None
                 ("metadata", "provider"),
                 identity,
                 f"provider {provider_name!r} is not defined in {project.file.name}",
-                expected=_listing(project.providers),
+                expected=one_of(sorted(project.providers)),
                 suggestion=closest(provider_name, project.providers),
             )
         )
@@ -90,7 +90,7 @@ def check_document(document: Document, project: Project) -> tuple[Checked | None
                     identity,
                     f"provider {provider.name!r} (type {provider.type}) "
                     f"does not manage kind {kind!r}",
-                    expected=_listing(kinds)
+                    expected=one_of(sorted(kinds))
                     if kinds
                     else "no kinds (this provider type manages none)",
                     suggestion=closest(kind, kinds),
@@ -258,15 +258,4 @@ def _problem(
     line, column = document.yaml.mark(where)
     return Problem(
         document.file, line, column, message, identity, dotted(where), expected, suggestion
-    )
-
-
-def _listing(names: Any) -> str:
-    names = sorted(names)
-    return ("one of " if len(names) > 1 else "") + ", ".join(names)
-
-
-def _kind_of(value: Any) -> str:
-    return {list: "list", str: "string", int: "number", float: "number", bool: "boolean"}.get(
-        type(value), type(value).__name__
     )

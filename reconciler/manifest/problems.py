@@ -53,6 +53,28 @@ def closest(word: object, candidates: Iterable[object]) -> str:
     return found[0]
 
 
+_JSON_TYPES = {
+    bool: "boolean",
+    int: "integer",
+    float: "number",
+    str: "string",
+    list: "list",
+    dict: "mapping",
+    type(None): "null",
+}
+
+
+def type_name(value: Any) -> str:
+    """The YAML/JSON word for a value's type: ``mapping``, ``list``, ``string``, ..."""
+    return _JSON_TYPES.get(type(value), type(value).__name__)
+
+
+def one_of(options: Iterable[object]) -> str:
+    """``one of a, b`` (or just ``a`` for a single option); options come already worded."""
+    shown = [str(o) for o in options]
+    return ("one of " if len(shown) > 1 else "") + ", ".join(shown)
+
+
 def dotted(path: Sequence[str | int]) -> str:
     """``("spec", "end", 0)`` -> ``spec.end[0]``."""
     text = ""

@@ -10,18 +10,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
 from reconciler.manifest.fast_check import Check, compile_check
-from reconciler.manifest.problems import Problem, closest, dotted
+from reconciler.manifest.problems import Problem, closest, dotted, one_of, type_name
 from reconciler.manifest.yaml_source import Path_, YAMLDocument
-
-_JSON_TYPES = {
-    bool: "boolean",
-    int: "integer",
-    float: "number",
-    str: "string",
-    list: "list",
-    dict: "mapping",
-    type(None): "null",
-}
 
 
 def schema_problems(
@@ -82,7 +72,7 @@ def _translate(
                 f"unknown field {name!r}",
                 (*path, name),
                 key=True,
-                expected=_one_of(known) if known else "no fields here",
+                expected=one_of((_show(k) for k in known)) if known else "no fields here",
                 suggestion=closest(name, known),
             )
     elif keyword == "required" and isinstance(value, Mapping):
@@ -93,7 +83,7 @@ def _translate(
         options = list(error.validator_value)  # type: ignore[arg-type]
         yield problem(
             f"{_show(value)} is not allowed",
-            expected=_one_of(options),
+            expected=one_of((_show(o) for o in options)),
             suggestion=closest(value, options) if isinstance(value, str) else "",
         )
     elif keyword == "const":
@@ -102,7 +92,7 @@ def _translate(
         wanted = error.validator_value
         wanted_text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
         wanted_text = wanted_text.replace("object", "mapping").replace("array", "list")
-        name = _type_name(value)
+        name = type_name(value)
         article = "an" if name[0] in "aeiou" else "a"
         yield problem(f"{_show(value)} is {article} {name}", expected=wanted_text)
     elif keyword == "pattern":
@@ -137,15 +127,6 @@ def _plain(error: SchemaError) -> str:
     return message if len(message) <= 200 else message[:197] + "..."
 
 
-def _one_of(options: list[Any]) -> str:
-    shown = ", ".join(_show(o) for o in options)
-    return f"one of {shown}" if len(options) > 1 else shown
-
-
-def _type_name(value: Any) -> str:
-    return _JSON_TYPES.get(type(value), type(value).__name__)
-
-
 def _show(value: Any) -> str:
     """A short, quoted rendering of a value for a message."""
     if isinstance(value, str):
@@ -156,5 +137,5 @@ def _show(value: Any) -> str:
     if value is None:
         return "null"
     if isinstance(value, (dict, list)):
-        return "a " + _type_name(value)
+        return "a " + type_name(value)
     return repr(value)
