@@ -72,7 +72,7 @@ def _translate(
                 f"unknown field {name!r}",
                 (*path, name),
                 key=True,
-                expected=one_of((_show(k) for k in known)) if known else "no fields here",
+                expected=one_of(_show(k) for k in known) if known else "no fields here",
                 suggestion=closest(name, known),
             )
     elif keyword == "required" and isinstance(value, Mapping):
@@ -83,7 +83,7 @@ def _translate(
         options = list(error.validator_value)  # type: ignore[arg-type]
         yield problem(
             f"{_show(value)} is not allowed",
-            expected=one_of((_show(o) for o in options)),
+            expected=one_of(_show(o) for o in options),
             suggestion=closest(value, options) if isinstance(value, str) else "",
         )
     elif keyword == "const":
