@@ -74,6 +74,19 @@ import anyio
 import httpx
 
 from reconciler.errors import ProviderError
+from reconciler.providers.platform_shapes import (
+    Auth,
+    ErrorParser,
+    ParsedError,
+    aip_error,
+    api_key_auth,
+    bearer_auth,
+    datallog_auth,
+    datallog_error,
+    detail_error,
+    fallback_message,
+    outlit_error,
+)
 
 if TYPE_CHECKING:
     from reconciler.config import ProviderConfig
@@ -82,7 +95,6 @@ RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # answers that prove the server did not act on the request, so even a create may be re-sent
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
 SANDBOX_BASE_URL = "sandbox"
-SANDBOX_CREDENTIAL = "sandbox"
 SANDBOX_ORIGIN = "http://sandbox"
 CORRELATION_HEADERS = ("x-correlation-id", "x-request-id", "request-id", "x-amzn-requestid")
 
@@ -91,16 +103,6 @@ T = TypeVar("T")
 
 class OutcomeUnknown(ProviderError):
     """A non-idempotent call was sent but no answer came back: it may or may not have happened."""
-
-
-@dataclass(frozen=True)
-class ParsedError:
-    """What a platform's error body says, in its own words."""
-
-    message: str
-    code: str | None = None
-    details: Any = None
-    correlation_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -116,104 +118,6 @@ class RetryPolicy:
         """Seconds to wait before retry number ``attempt`` (0-based) without a Retry-After."""
         ceiling = min(self.cap, self.base * (2**attempt))
         return random.uniform(ceiling / 2, ceiling) if self.jitter else ceiling
-
-
-# --- authentication ------------------------------------------------------------------------
-
-
-Auth = Mapping[str, str]
-
-
-def _credential(config: ProviderConfig, key: str) -> str:
-    value = config.secret(key)
-    if value:
-        return value
-    if config.base_url == SANDBOX_BASE_URL:
-        return SANDBOX_CREDENTIAL
-    from reconciler.errors import ConfigError
-
-    raise ConfigError(f"{config.position}: providers.{config.name}.{key} is required")
-
-
-def bearer_auth(config: ProviderConfig, key: str = "token") -> Auth:
-    """``Authorization: Bearer <token>`` (workspace, outlit)."""
-    return {"Authorization": f"Bearer {_credential(config, key)}"}
-
-
-def datallog_auth(config: ProviderConfig) -> Auth:
-    """``Authorization: Token <token>`` plus ``x-api-key: <api_key>`` (seed 003)."""
-    return {
-        "Authorization": f"Token {_credential(config, 'token')}",
-        "x-api-key": _credential(config, "api_key"),
-    }
-
-
-def api_key_auth(config: ProviderConfig, key: str = "api_key") -> Auth:
-    """``X-API-Key: <key>`` (automation-runs)."""
-    return {"X-API-Key": _credential(config, key)}
-
-
-# --- error shapes ----------------------------------------------------------------------------
-
-
-def _json_or_none(response: httpx.Response) -> Any:
-    try:
-        return response.json()
-    except ValueError:
-        return None
-
-
-def _fallback_message(response: httpx.Response) -> str:
-    text = response.text.strip()
-    return text[:300] if text else response.reason_phrase or f"HTTP {response.status_code}"
-
-
-def aip_error(response: httpx.Response) -> ParsedError:
-    """AIP-193: ``{"error": {"code", "message", "status", "details"}}`` (workspace)."""
-    body = _json_or_none(response)
-    error = body.get("error") if isinstance(body, dict) else None
-    if not isinstance(error, dict):
-        return ParsedError(_fallback_message(response))
-    return ParsedError(str(error.get("message", "")), error.get("status"), error.get("details"))
-
-
-def outlit_error(response: httpx.Response) -> ParsedError:
-    """``{"ok": false, "error": {"code", "message", "details"}, "correlationId"}``."""
-    body = _json_or_none(response)
-    if not isinstance(body, dict) or not isinstance(body.get("error"), dict):
-        return ParsedError(_fallback_message(response))
-    error = body["error"]
-    return ParsedError(
-        str(error.get("message", "")), error.get("code"), error.get("details"),
-        body.get("correlationId"),
-    )
-
-
-def datallog_error(response: httpx.Response) -> ParsedError:
-    """``{"status": "error", "message"}`` or ``{"message"}`` (seed 003)."""
-    body = _json_or_none(response)
-    if isinstance(body, dict) and "message" in body:
-        return ParsedError(str(body["message"]), body.get("status"))
-    return ParsedError(_fallback_message(response))
-
-
-def detail_error(response: httpx.Response) -> ParsedError:
-    """``{"detail": str}`` or a 422 ``{"detail": [{"loc", "msg", "type"}]}`` (automation-runs)."""
-    body = _json_or_none(response)
-    detail = body.get("detail") if isinstance(body, dict) else None
-    if isinstance(detail, str):
-        return ParsedError(detail)
-    if isinstance(detail, list):
-        parts = []
-        for item in detail:
-            if isinstance(item, dict):
-                where = ".".join(str(p) for p in item.get("loc", []))
-                parts.append(f"{where}: {item.get('msg', '')}" if where else str(item.get("msg")))
-        return ParsedError("; ".join(parts) or "validation error", "validation_error", detail)
-    return ParsedError(_fallback_message(response))
-
-
-ErrorParser = Callable[[httpx.Response], ParsedError]
 
 
 # --- the client ------------------------------------------------------------------------------
@@ -325,7 +229,7 @@ class ApiClient:
                 f"{self.platform}: {method} {template} answered {response.status_code} "
                 "with a body that is not JSON",
                 platform=self.platform, call=f"{method} {template}",
-                status=response.status_code, platform_message=_fallback_message(response),
+                status=response.status_code, platform_message=fallback_message(response),
             ) from None
 
     async def send(self, method: str, template: str, *, params: Mapping[str, Any] | None = None,
@@ -569,6 +473,7 @@ __all__ = [
     "bearer_auth",
     "create_once",
     "datallog_auth",
+    "datallog_error",
     "detail_error",
     "expand",
     "outlit_error",
