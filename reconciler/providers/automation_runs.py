@@ -111,10 +111,16 @@ class AutomationRunsProvider(ManagesNothing):
         return await self.client.call("GET", PATHS["steps"], run_id=run_id)
 
     async def stream_events(self, run_id: str) -> AsyncGenerator[Mapping[str, Any], None]:
-        """Each event of the run as the server sends it, until the stream ends with the run."""
+        """Each event of the run as the server sends it, until the stream ends with the run.
+
+        A run-level event with a terminal status also ends it, so a server that keeps the
+        connection open after the run ended does not hang the caller.
+        """
         async with self.client.stream_lines("GET", PATHS["events"], run_id=run_id) as lines:
             async for event in _server_sent_events(lines):
                 yield event
+                if event.get("type") == "run" and event.get("status") in TERMINAL_STATUSES:
+                    return
 
 
 async def _server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[Mapping[str, Any]]:

@@ -174,3 +174,28 @@ def test_project_without_runs_provider_says_how_to_add_one(runs_project):
     result = runs_project.cli("runs", "list")
     assert result.exit_code == 1
     assert "no provider of type 'automation-runs'" in result.stderr
+
+
+@pytest.mark.anyio
+async def test_event_stream_parser_joins_data_lines_and_skips_comments():
+    from reconciler.providers.automation_runs import _server_sent_events
+
+    async def lines():
+        for line in [
+            ": keep-alive",
+            "event: step",
+            'data: {"stepKey": "tool",',
+            'data: "status": "running"}',
+            "",
+            "data: not json",
+            "",
+            'data: {"type": "run", "status": "succeeded"}',
+        ]:
+            yield line
+
+    events = [event async for event in _server_sent_events(lines())]
+    assert events == [
+        {"event": "step", "stepKey": "tool", "status": "running"},
+        {"data": "not json"},
+        {"type": "run", "status": "succeeded"},
+    ]
