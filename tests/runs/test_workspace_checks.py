@@ -26,15 +26,29 @@ def check_doc(name: str, **spec: object) -> str:
 
 @pytest.fixture
 def applied(runs_project):
-    """The automation applied with a passing check, so the check runs after it."""
+    """The automation applied (no run yet); a passing check ``smoke`` declared beside it."""
     runs_project.write_manifest("digest.yaml", AUTOMATION)
-    runs_project.write_manifest("smoke.yaml", check_doc("smoke", timeout="10s"))
     result = runs_project.cli("apply", "--auto-approve")
     assert result.exit_code == 0, result.output
+    runs_project.write_manifest("smoke.yaml", check_doc("smoke", timeout="10s"))
     return runs_project
 
 
-def test_apply_runs_the_check_of_a_new_automation(applied):
+def test_apply_runs_a_new_check_and_exits_1_when_it_fails(runs_project):
+    runs_project.write_manifest("digest.yaml", AUTOMATION)
+    runs_project.write_manifest("smoke.yaml", check_doc("smoke", timeout="10s"))
+    passed = runs_project.cli("apply", "--auto-approve")
+    assert passed.exit_code == 0, passed.output
+    assert "check studio/Check/smoke passed" in passed.output
+
+    runs_project.write_manifest("smoke.yaml", check_doc("smoke", inputs={"fail": True}))
+    failed = runs_project.cli("apply", "--auto-approve")
+    assert failed.exit_code == 1
+    assert "the changes were applied but the check failed" in failed.output
+    assert "Run tool" in failed.output  # the steps of the failed run
+
+
+def test_on_demand_check_passes(applied):
     result = applied.cli("check", "smoke")
     assert result.exit_code == 0, result.output
     assert "check studio/Check/smoke passed" in result.stdout
@@ -84,6 +98,7 @@ def test_progress_goes_to_stderr_as_plain_lines(applied):
 
 
 def test_status_shows_sync_state_beside_last_run(applied, sandbox_server):
+    assert applied.cli("check", "smoke").exit_code == 0
     result = applied.cli("status", "--format", "json")
     assert result.exit_code == 0, result.output
     rows = {row["id"]: row for row in json.loads(result.stdout)}
@@ -131,8 +146,9 @@ async def test_drift_report_gets_failed_runs_of_managed_automations_since(applie
 
 
 def test_runs_list_takes_the_name_of_a_managed_automation(applied):
+    assert applied.cli("check", "smoke").exit_code == 0
     result = applied.cli("runs", "list", "--automation", "digest", "--format", "json")
     assert result.exit_code == 0, result.output
     items = json.loads(result.stdout)["items"]
-    assert len(items) == 1  # the smoke run apply started
+    assert len(items) == 1  # the smoke run
     assert items[0]["triggerType"] == "manual" and items[0]["status"] == "succeeded"
