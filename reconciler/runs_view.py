@@ -15,7 +15,7 @@ from rich import box
 from rich.console import Console
 from rich.table import Table
 
-from reconciler.checks import CheckResult
+from reconciler.checks import CheckResult, explain
 from reconciler.health import error_text
 
 STATUS_STYLES = {
@@ -125,8 +125,6 @@ def event_line(event: Mapping[str, Any]) -> str:
 
 def check_results(out: Console, results: Iterable[CheckResult]) -> None:
     """Each check's verdict; the steps of a failed run underneath it."""
-    from reconciler.checks import explain
-
     for result in results:
         text = explain(result)
         head, _, rest = text.partition("\n")
