@@ -51,7 +51,8 @@ class ReconcilerGroup(click.Group):
                 traceback.print_exc()
             else:
                 click.echo(
-                    f"Error: internal error: {type(exc).__name__}: {exc} (run with --debug for details)",
+                    f"Error: internal error: {type(exc).__name__}: {exc} "
+                    "(run with --debug for details)",
                     err=True,
                 )
             ctx.exit(EXIT_ERROR)

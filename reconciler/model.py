@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from typing import Any
 
 
@@ -83,7 +83,7 @@ class LiveResource:
     upgradable: tuple[str, ...] = ()
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     """What an operation does. Values are what users see and what plan JSON carries."""
 
     CREATE = "create"
@@ -94,9 +94,6 @@ class Action(str, Enum):
     REPLACE = "replace"
     REMOVE = "remove"
     CHECK = "check"
-
-    def __str__(self) -> str:
-        return self.value
 
 
 MUTATING_ACTIONS = frozenset(a for a in Action if a is not Action.CHECK)

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from reconciler.model import (
     ExecutionContext,
@@ -67,11 +67,6 @@ class Provider(Protocol):
         ...
 
 
-def spec_get(spec: Mapping[str, Any], key: str, default: Any = None) -> Any:
-    """Read a spec field that may be absent (schema defaults are applied before providers see it)."""
-    return spec.get(key, default)
-
-
 @dataclass(frozen=True)
 class RunStep:
     """One step of a run as the platform reports it."""
@@ -96,13 +91,15 @@ class RunStatus:
 
 @runtime_checkable
 class CheckRunner(Protocol):
-    """Optional capability: providers whose ``Check`` kind starts smoke runs (workspace, datallog)."""
+    """Optional capability: providers whose ``Check`` kind starts smoke runs."""
 
     async def start_check(self, check: Resource, context: ExecutionContext) -> RunStatus:
         """Start the run a Check describes; a platform without run status returns it terminal."""
         ...
 
-    async def poll_check(self, check: Resource, run_id: str, context: ExecutionContext) -> RunStatus:
+    async def poll_check(
+        self, check: Resource, run_id: str, context: ExecutionContext
+    ) -> RunStatus:
         """The run's current status."""
         ...
 
