@@ -7,6 +7,7 @@ import os
 import sys
 from collections.abc import Awaitable, Callable
 from contextlib import AbstractContextManager
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
@@ -16,6 +17,7 @@ import click
 from reconciler.cli import AppContext, pass_app
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
 from reconciler.model import ResourceId
+from reconciler.render.report import RunFailure
 
 if TYPE_CHECKING:
     from reconciler.config import Project
@@ -283,20 +285,54 @@ def _ask() -> None:
 
 @click.command("drift")
 @format_option(FORMATS)
+@click.option(
+    "--since",
+    default="24h",
+    show_default=True,
+    metavar="DURATION",
+    help="Also report failed runs of managed automations this recent (e.g. 90m, 24h, 7d).",
+)
 @pass_app
-def drift_command(app: AppContext, fmt: str) -> None:
-    """Compare live objects with the manifests; exit 2 naming each resource and field that moved."""
-    project = _project(app)
-    assessment, _backend = _run(lambda report: _assess(project, report))
+def drift_command(app: AppContext, fmt: str, since: str) -> None:
+    """Compare live objects with the manifests; exit 2 naming each resource and field that moved.
+
+    Failed runs of managed automations within --since are listed too (where the project has an
+    automation-runs provider); they are health, not drift, and do not change the exit code.
+    """
     from dataclasses import replace
 
+    from reconciler.health import parse_since
     from reconciler.model import MUTATING_ACTIONS
 
+    window = parse_since(since)
+    project = _project(app)
+    assessment, failures = _run(lambda report: _assess_drift(project, report, window))
     moved = tuple(op for op in assessment.plan.operations if op.action in MUTATING_ACTIONS)
     assessment.plan = replace(assessment.plan, operations=moved)
-    _emit(_report_of(assessment, title="Drift"), fmt, app)
+    report = replace(
+        _report_of(assessment, title="Drift"), failed_runs=tuple(failures), since=since
+    )
+    _emit(report, fmt, app)
     if moved:
         sys.exit(EXIT_CHANGES)
+
+
+async def _assess_drift(
+    project: Project, report: Callable[[str], None], since: timedelta
+) -> tuple[Assessment, list[RunFailure]]:
+    """Refresh and compare, then read failed runs through the same open providers."""
+    from reconciler.engine import Engine, state_backend
+    from reconciler.health import error_text
+    from reconciler.project_runs import project_failed_runs
+
+    engine = Engine(project, progress=report)
+    async with engine:
+        assessment = await engine.assess(state_backend(project).read())
+        failed = await project_failed_runs(project, assessment.state, engine.provider, since)
+    failures = [
+        RunFailure(f.id, f.run_id, f.status, f.created_at, error_text(f.error)) for f in failed
+    ]
+    return assessment, failures
 
 
 @click.group("state")

@@ -22,6 +22,8 @@ def render_github(report: PlanReport) -> tuple[str, str]:
         if change.file:
             props = f"file={_prop(change.file)},line={change.line}," + props
         lines.append(f"::warning {props}::{_data(message)}")
+    for failure in report.failed_runs:
+        lines.append(f"::warning title=reconciler failed run::{_data(failure.describe())}")
     text = "\n".join(lines) + ("\n" if lines else "") + render_text(report, color=False)
     return text, render_markdown(report)
 

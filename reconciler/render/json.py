@@ -16,7 +16,7 @@ def plan_document(report: PlanReport) -> dict[str, Any]:
     """The plan as a JSON-ready dict (also the saved plan file written by ``plan --out``)."""
     counts = report.counts()
     plan = report.plan
-    return {
+    document = {
         "format_version": FORMAT_VERSION,
         "reconciler_version": __version__,
         "kind": report.title.lower(),
@@ -37,6 +37,19 @@ def plan_document(report: PlanReport) -> dict[str, Any]:
             for rid, remote_id in report.unmanaged
         ],
     }
+    if report.since:
+        document["failed_runs_since"] = report.since
+        document["failed_runs"] = [
+            {
+                "address": str(failure.id),
+                "run_id": failure.run_id,
+                "status": failure.status,
+                "created_at": failure.created_at,
+                "reason": failure.reason,
+            }
+            for failure in report.failed_runs
+        ]
+    return document
 
 
 def render_json(report: PlanReport) -> str:

@@ -6,6 +6,8 @@ saying how much was left out and how to see all of it.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from reconciler.render.report import PlanReport
 from reconciler.render.text import render_text
 
@@ -17,15 +19,17 @@ def render_markdown(report: PlanReport, limit: int = LIMIT) -> str:
     """A PR-comment body that always fits under ``limit`` characters."""
     title = report.title.lower()
     head = HEADER.format(title=title)
+    runs = _failed_runs(report)
     if not report.changes:
         body = head + "**No changes.** Live state matches the manifests.\n"
         if report.unmanaged:
             body += f"\n{len(report.unmanaged)} unmanaged object(s) found live (never touched).\n"
-        return body
+        return body + runs
+    limit -= len(runs)
     head += f"**{report.summary()}**\n\n"
     opening = f"<details><summary>Show {len(report.changes)} operation(s)</summary>\n\n```diff\n"
     closing = "```\n\n</details>\n"
-    plan_text = _diff_coloured(render_text(report, color=False))
+    plan_text = _diff_coloured(render_text(replace(report, failed_runs=()), color=False))
     room = limit - len(head) - len(opening) - len(closing) - 200
     if len(plan_text) > room:
         cut = plan_text[:room].rsplit("\n", 1)[0] + "\n"
@@ -34,8 +38,19 @@ def render_markdown(report: PlanReport, limit: int = LIMIT) -> str:
             f"\n> Output truncated: {left} more characters not shown. "
             "Run `reconciler plan` to see the full plan.\n"
         )
-        return head + opening + cut + closing + notice
-    return head + opening + plan_text + closing
+        return head + opening + cut + closing + notice + runs
+    return head + opening + plan_text + closing + runs
+
+
+def _failed_runs(report: PlanReport) -> str:
+    """A short list of failed runs (drift reports), at most twenty lines."""
+    if not report.failed_runs:
+        return ""
+    shown = [f"- `{failure.describe()}`" for failure in report.failed_runs[:20]]
+    more = len(report.failed_runs) - len(shown)
+    if more:
+        shown.append(f"- … and {more} more (`reconciler runs list --status failed`)")
+    return f"\n**{report.failed_runs_heading()}**\n\n" + "\n".join(shown) + "\n"
 
 
 # GitHub colours a ```diff block by each line's first character: + green, - red, ! orange.

@@ -66,13 +66,38 @@ class ResourceChange:
 
 
 @dataclass(frozen=True)
+class RunFailure:
+    """A failed run of a managed automation, shown in drift reports beside the drifted fields."""
+
+    id: ResourceId
+    run_id: str
+    status: str
+    created_at: str
+    reason: str
+
+    def describe(self) -> str:
+        """One line for people."""
+        tail = f": {self.reason}" if self.reason else ""
+        return f"{self.id}: run {self.run_id} {self.status} at {self.created_at}{tail}"
+
+
+@dataclass(frozen=True)
 class PlanReport:
-    """What renderers render: the changes, the unmanaged objects, the plan's fingerprints."""
+    """What renderers render: the changes, the unmanaged objects, the plan's fingerprints.
+
+    Drift reports also carry the failed runs of managed automations within ``since``.
+    """
 
     changes: tuple[ResourceChange, ...]
     unmanaged: tuple[tuple[ResourceId, str], ...]
     plan: Plan
     title: str = "Plan"
+    failed_runs: tuple[RunFailure, ...] = ()
+    since: str = ""  # set on drift reports, e.g. "24h"
+
+    def failed_runs_heading(self) -> str:
+        count = len(self.failed_runs)
+        return f"{count} failed run(s) of managed automations in the last {self.since}:"
 
     def counts(self) -> Counter[Action]:
         return Counter(change.action for change in self.changes)

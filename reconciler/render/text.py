@@ -36,6 +36,10 @@ def render_text(report: PlanReport, color: bool = False) -> str:
         lines.append(f"{len(report.unmanaged)} unmanaged object(s) found live (never touched):")
         for rid, remote_id in report.unmanaged:
             lines.append(f"  {rid} (remote id {remote_id})")
+    if report.failed_runs:
+        lines.append("")
+        lines.append(report.failed_runs_heading())
+        lines.extend(f"  {failure.describe()}" for failure in report.failed_runs)
     return "\n".join(lines) + "\n"
 
 

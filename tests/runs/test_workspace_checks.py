@@ -81,6 +81,7 @@ def test_check_outliving_its_timeout_fails_cleanly(applied):
     result = applied.cli("check", "slow")
     assert result.exit_code == 1
     assert "(timeout)" in result.stdout
+    assert "left running" in result.stdout  # the workspace API cannot cancel runs
     assert "Traceback" not in result.output
 
 
@@ -152,3 +153,46 @@ def test_runs_list_takes_the_name_of_a_managed_automation(applied):
     items = json.loads(result.stdout)["items"]
     assert len(items) == 1  # the smoke run
     assert items[0]["triggerType"] == "manual" and items[0]["status"] == "succeeded"
+
+
+def _seed_failures(project, seed_runs) -> str:
+    from reconciler.config import load_project
+    from reconciler.engine import state_backend
+    from reconciler.model import ResourceId
+
+    state = state_backend(load_project(project.root)).read()
+    remote = state.entries[ResourceId("studio", "Automation", "digest")].remote_id
+    automation_id = remote.rsplit("/", 1)[-1]
+    seed_runs(
+        {"automationId": automation_id, "status": "failed", "error": "quota exceeded"},
+        {"automationId": automation_id, "status": "failed", "createdAt": "2020-01-01T00:00:00Z"},
+    )
+    return automation_id
+
+
+def test_drift_command_lists_recent_failed_runs_without_calling_them_drift(
+    applied, seed_runs
+):
+    _seed_failures(applied, seed_runs)
+    (applied.root / "manifests" / "smoke.yaml").unlink()  # a check alone is not drift
+
+    text = applied.cli("drift")
+    assert text.exit_code == 0, text.output  # failed runs are health, not drift
+    assert "1 failed run(s) of managed automations in the last 24h:" in text.stdout
+    assert "studio/Automation/digest" in text.stdout and "quota exceeded" in text.stdout
+
+    wide = applied.cli("drift", "--since", "36500d", "--format", "json")
+    document = json.loads(wide.stdout)
+    assert document["failed_runs_since"] == "36500d"
+    assert [run["address"] for run in document["failed_runs"]] == ["studio/Automation/digest"] * 2
+
+    markdown = applied.cli("drift", "--format", "markdown")
+    assert "**1 failed run(s) of managed automations in the last 24h:**" in markdown.stdout
+    github = applied.cli("drift", "--format", "github")
+    assert "::warning title=reconciler failed run::studio/Automation/digest" in github.stdout
+
+
+def test_drift_refuses_a_since_that_is_not_a_duration(applied):
+    result = applied.cli("drift", "--since", "yesterday")
+    assert result.exit_code == 1
+    assert "expected a duration" in result.output
