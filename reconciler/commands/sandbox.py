@@ -60,7 +60,7 @@ _FAULT_OPTIONS = [
     ("reset-every", int, "Drop the connection on every Nth request."),
     ("rate-limit", float, "Token bucket: requests per second before answering 429."),
     ("burst", int, "Token bucket size (default: the rate, at least 1)."),
-    ("seed", int, "Seed of the random draws, so a faulty session can be replayed."),
+    ("seed", int, "Seed of the random draws, so a faulty run can be replayed."),
 ]
 
 

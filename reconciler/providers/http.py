@@ -29,7 +29,7 @@ API (everything an adapter needs)::
     client.request_counts()                # {"GET /api/automations/{id}": 3, ...}
     await client.aclose()
     client.page_size_cap = 2               # tests: cross page boundaries with few objects
-    await run_concurrently(jobs)           # task group raising the first error, not a group
+    await run_concurrently(jobs, workers=16)  # task group raising the first error, not a group
     class MyProvider(UsesApiClient): ...   # request_counts() and aclose() from self.client
 
 * Templates are paths with ``{name}`` placeholders; values come from ``path_params`` of the
@@ -174,7 +174,8 @@ class ApiClient:
         self.page_size_cap: int | None = None
         self._parse_error = error_parser
         self._counts: Counter[str] = Counter()
-        self._limiter = anyio.CapacityLimiter(max(1, int(config.parallelism)))
+        self.parallelism = max(1, int(config.parallelism))
+        self._limiter = anyio.CapacityLimiter(self.parallelism)
         base_url = config.base_url or default_base_url
         if not base_url:
             from reconciler.errors import ConfigError
@@ -187,7 +188,7 @@ class ApiClient:
                 transport = in_process_transport(config.sandbox_db)
             base_url = SANDBOX_ORIGIN
         timeout = float(config.timeout)
-        parallel = max(1, int(config.parallelism))
+        parallel = self.parallelism
         self._client = httpx.AsyncClient(
             base_url=base_url.rstrip("/"),
             headers={**auth, "Accept": "application/json"},
@@ -409,16 +410,30 @@ class UsesApiClient:
         await self.client.aclose()
 
 
-async def run_concurrently(jobs: Iterable[Callable[[], Coroutine[Any, Any, Any]]]) -> None:
-    """Run every job at once (the client's limiter bounds what is on the wire).
+async def run_concurrently(
+    jobs: Iterable[Callable[[], Coroutine[Any, Any, Any]]], *, workers: int | None = None
+) -> None:
+    """Run the jobs concurrently (the client's limiter bounds what is on the wire).
 
+    With ``workers``, that many tasks take jobs in turn, so thousands of jobs never wait as
+    thousands of tasks holding their state at once: memory stays flat as the world grows.
     The first failure cancels the rest and is raised as itself, not as an exception group, so
     the user sees one clear ProviderError.
     """
+    pending = iter(jobs)
+
+    async def worker() -> None:
+        for job in pending:  # one shared iterator: each job is taken exactly once
+            await job()
+
     try:
         async with anyio.create_task_group() as group:
-            for job in jobs:
-                group.start_soon(job)
+            if workers is None:
+                for job in pending:
+                    group.start_soon(job)
+            else:
+                for _ in range(max(1, workers)):
+                    group.start_soon(worker)
     except BaseExceptionGroup as group_error:
         raise _first_leaf(group_error) from None
 

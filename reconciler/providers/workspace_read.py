@@ -106,10 +106,14 @@ async def read_details(client: ApiClient) -> tuple[list[AutomationDetail], list[
             automation_id=calls.automation_id_of(detail.automation["name"]),
         )
 
+    # Twice the parallelism keeps every slot busy while a finished job hands over to the next.
     await run_concurrently(
-        partial(fill, detail)
-        for detail in details
-        for fill in (fill_connections, fill_schedule, fill_triggers)
+        (
+            partial(fill, detail)
+            for detail in details
+            for fill in (fill_connections, fill_schedule, fill_triggers)
+        ),
+        workers=2 * client.parallelism,
     )
     return details, connections
 
