@@ -9,8 +9,8 @@ sandbox's CPU is in its own process), the diff+plan share of it, and peak memory
 The sandbox answers requests one at a time from SQLite, so at small L its own service time,
 not L, bounds the wall time.
 
-    python bench/plan_scale.py                      # N = 1,000 and 10,000 at 5 ms
-    python bench/plan_scale.py --sizes 1000 --latency-ms 20 --parallelism 16
+    python bench/plan_scale.py                      # N = 1,000 and 10,000 at 20 ms, parallelism 8
+    python bench/plan_scale.py --sizes 1000 --latency-ms 5 --parallelism 16
 
 Aims: ratio <= 1.2; CPU for 10,000 unchanged <= 2 s; peak memory <= 300 MB.
 """
@@ -21,7 +21,6 @@ import argparse
 import math
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -30,6 +29,7 @@ from pathlib import Path
 
 import anyio
 import httpx
+from sandbox_process import free_port, wait_until_up
 
 CODE = "def run(inputs, tools):\n    return {'ok': True}\n"
 
@@ -38,8 +38,8 @@ def main() -> None:
     os.environ.setdefault("BENCH_TOKEN", "bench")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[1000, 10000])
-    parser.add_argument("--latency-ms", type=float, default=5.0)
-    parser.add_argument("--parallelism", type=int, default=16)
+    parser.add_argument("--latency-ms", type=float, default=20.0)
+    parser.add_argument("--parallelism", type=int, default=8)
     args = parser.parse_args()
     print(
         f"{'N':>7} {'requests':>9} {'wall s':>8} {'limit s':>8} {'ratio':>6} "
@@ -161,23 +161,6 @@ def write_project(root: Path, url: str, size: int, parallelism: int) -> Path:
 
 def name(i: int) -> str:
     return f"bench-{i:05d}"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(client: httpx.Client) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if client.get("/_sandbox/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise SystemExit("the sandbox did not start")
 
 
 if __name__ == "__main__":

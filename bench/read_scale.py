@@ -20,7 +20,6 @@ import argparse
 import math
 import os
 import resource
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from pathlib import Path
 
 import anyio
 import httpx
+from sandbox_process import free_port, wait_until_up
 
 from reconciler.config import ProviderConfig
 from reconciler.model import SourcePosition
@@ -127,23 +127,6 @@ def process_cpu(pid: int) -> float:
     except OSError:
         return float("nan")
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def wait_until_up(client: httpx.Client) -> None:
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            if client.get("/_sandbox/health").status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.05)
-    raise SystemExit("the sandbox did not start")
 
 
 if __name__ == "__main__":
