@@ -14,15 +14,16 @@ from pathlib import Path
 import click
 
 from reconciler import __version__
-from reconciler.errors import EXIT_ERROR, ReconcilerError
+from reconciler.errors import EXIT_ERROR, ConfigError, ReconcilerError
 
 
 @dataclass
 class AppContext:
     """What every command receives through ``click.pass_obj``."""
 
-    directory: Path
+    directory: Path  # absolute: the folder given with -C (the working folder during the command)
     debug: bool
+    started_in: Path  # where the command was started; paths for CI annotations are relative to it
 
     @property
     def color(self) -> bool:
@@ -76,7 +77,17 @@ def cli(ctx: click.Context, directory: Path, debug: bool) -> None:
     Validate manifests, plan against live state, apply, detect drift.
     Exit codes: 0 success, 1 error, 2 changes or drift (with --detailed-exitcode / drift).
     """
-    ctx.obj = AppContext(directory=directory, debug=debug)
+    started_in = Path.cwd()
+    if directory != Path("."):
+        # Like ``git -C`` and ``make -C``: every relative path on the command line (--out, a plan
+        # file, --db, an export folder) is then relative to DIR too. The previous folder comes
+        # back when the command ends, so in-process callers (tests) are left as they were.
+        try:
+            os.chdir(directory)
+        except OSError as exc:
+            raise ConfigError(f"-C {directory}: {exc.strerror or exc}") from None
+        ctx.call_on_close(lambda: os.chdir(started_in))
+    ctx.obj = AppContext(directory=Path.cwd(), debug=debug, started_in=started_in)
 
 
 def _attach_commands() -> None:

@@ -78,7 +78,7 @@ def _run(work: Callable[[Callable[[str], None]], Awaitable[T]]) -> T:
         return anyio.run(work, report)
 
 
-def _emit(report: PlanReport, fmt: str, app: AppContext) -> None:
+def _emit(report: PlanReport, fmt: str, app: AppContext, project: Project) -> None:
     """Print a report in the chosen format; github also appends to the job summary."""
     from reconciler.render.github import render_github
     from reconciler.render.json import render_json
@@ -90,7 +90,11 @@ def _emit(report: PlanReport, fmt: str, app: AppContext) -> None:
     elif fmt == "markdown":
         click.echo(render_markdown(report), nl=False)
     elif fmt == "github":
-        text, summary = render_github(report)
+        # annotation paths are relative to where the command started (the repository root in CI)
+        # when the project lies inside it; otherwise relative to the project folder
+        inside = project.root.is_relative_to(app.started_in)
+        base = project.root.relative_to(app.started_in).as_posix() if inside else ""
+        text, summary = render_github(report, base="" if base == "." else base)
         click.echo(text, nl=False)
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
@@ -147,7 +151,7 @@ def plan_command(
     wanted = _target(target)
     assessment, _backend = _run(lambda report: _assess(project, report, wanted))
     report = _report_of(assessment)
-    _emit(report, fmt, app)
+    _emit(report, fmt, app, project)
     if out is not None:
         from reconciler.engine import saved_plan_document
         from reconciler.render.json import plan_document
@@ -312,7 +316,7 @@ def drift_command(app: AppContext, fmt: str, since: str) -> None:
     report = replace(
         _report_of(assessment, title="Drift"), failed_runs=tuple(failures), since=since
     )
-    _emit(report, fmt, app)
+    _emit(report, fmt, app, project)
     if moved:
         sys.exit(EXIT_CHANGES)
 

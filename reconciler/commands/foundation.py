@@ -39,7 +39,10 @@ def validate(app: AppContext, fmt: str) -> None:
         project = load_project(app.directory)
     except ProjectFileError as exc:
         root = find_project(app.directory).parent
-        click.echo(render_problems(exc.problems, fmt, root=root, color=app.color), nl=False)
+        shown = render_problems(
+            exc.problems, fmt, root=root, color=app.color, relative_to=app.started_in
+        )
+        click.echo(shown, nl=False)
         click.echo(f"{counted(len(exc.problems), 'problem')} in the project file", err=True)
         raise click.exceptions.Exit(EXIT_ERROR) from None
     report = validate_project(project)
@@ -50,6 +53,7 @@ def validate(app: AppContext, fmt: str) -> None:
         files=report.files,
         documents=report.documents,
         color=app.color,
+        relative_to=app.started_in,
     )
     click.echo(output, nl=False)
     read = f"{counted(report.documents, 'document')} in {counted(report.files, 'file')}"

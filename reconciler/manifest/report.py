@@ -24,8 +24,12 @@ def render_problems(
     files: int = 0,
     documents: int = 0,
     color: bool = False,
+    relative_to: Path | None = None,
 ) -> str:
-    """The problems in one format; ``root`` is the project folder the problem files are under."""
+    """The problems in one format; ``root`` is the project folder the problem files are under.
+
+    GitHub annotation paths are relative to ``relative_to`` (default: the working folder).
+    """
     ordered = sorted(problems)
     if fmt == "json":
         data = {
@@ -36,7 +40,7 @@ def render_problems(
         }
         return json.dumps(data, indent=2) + "\n"
     if fmt == "github":
-        return "".join(_annotation(p, root) + "\n" for p in ordered)
+        return "".join(_annotation(p, root, relative_to) + "\n" for p in ordered)
     return "".join(_text_line(p, color) + "\n" for p in ordered)
 
 
@@ -48,12 +52,12 @@ def _text_line(problem: Problem, color: bool) -> str:
     return click.style(where, bold=True) + click.style(" error", fg="red") + text[len(where) :]
 
 
-def _annotation(problem: Problem, root: Path) -> str:
-    """``::error file=…,line=…,col=…::message`` with the path relative to the working folder,
-    which is the repository root in GitHub Actions."""
+def _annotation(problem: Problem, root: Path, relative_to: Path | None) -> str:
+    """``::error file=…,line=…,col=…::message`` with the path relative to where the command was
+    started (``relative_to``), which is the repository root in GitHub Actions."""
     path = root / problem.file
     try:
-        shown = os.path.relpath(path, Path.cwd())
+        shown = os.path.relpath(path, relative_to or Path.cwd())
     except ValueError:  # another drive on Windows
         shown = str(path)
     message = str(problem)[len(f"{problem.file}:{problem.line}:{problem.column}: ") :]

@@ -8,8 +8,11 @@ from reconciler.render.report import VERBS, PlanReport
 from reconciler.render.text import render_text
 
 
-def render_github(report: PlanReport) -> tuple[str, str]:
-    """(stdout text: annotations then the plain plan, markdown for the step summary)."""
+def render_github(report: PlanReport, base: str = "") -> tuple[str, str]:
+    """(stdout text: annotations then the plain plan, markdown for the step summary).
+
+    ``base`` is the project folder relative to the repository root, put before each file path.
+    """
     lines = []
     for change in report.changes:
         fields = ", ".join(c.dotted for c in change.changes[:10])
@@ -20,7 +23,8 @@ def render_github(report: PlanReport) -> tuple[str, str]:
             message += f": {fields}"
         props = f"title={_prop('reconciler ' + change.action.value)}"
         if change.file:
-            props = f"file={_prop(change.file)},line={change.line}," + props
+            file = f"{base}/{change.file}" if base else change.file
+            props = f"file={_prop(file)},line={change.line}," + props
         lines.append(f"::warning {props}::{_data(message)}")
     for failure in report.failed_runs:
         lines.append(f"::warning title=reconciler failed run::{_data(failure.describe())}")

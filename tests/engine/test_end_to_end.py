@@ -294,3 +294,29 @@ def test_import_adopts_an_existing_object_by_remote_id(tmp_path, sandbox_server)
     assert run(project, "plan", "--detailed-exitcode").exit_code == 0
     undeclared = run(project, "import", "growth/Automation/not-in-git", remote_id)
     assert undeclared.exit_code == 1 and "not declared in the manifests" in undeclared.stderr
+
+
+def test_github_annotations_point_at_files_from_where_the_command_started(
+    tmp_path, sandbox_server, monkeypatch
+):
+    project = make_project(tmp_path, sandbox_server)
+    monkeypatch.chdir(tmp_path)  # the repository root; the project is a folder in it
+    result = CliRunner().invoke(
+        cli, ["-C", project.name, "plan", "--format", "github"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert f"::warning file={project.name}/manifests/connections.yaml,line=" in result.stdout
+
+
+def test_plan_out_is_written_relative_to_dash_c(tmp_path, sandbox_server, monkeypatch):
+    project = make_project(tmp_path, sandbox_server)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(
+        cli, ["-C", project.name, "plan", "--out", "saved.json"], catch_exceptions=False
+    )
+    assert result.exit_code == 0, result.output
+    assert (project / "saved.json").is_file() and not (tmp_path / "saved.json").exists()
+    applied = CliRunner().invoke(
+        cli, ["-C", project.name, "apply", "saved.json"], catch_exceptions=False
+    )
+    assert applied.exit_code == 0, applied.output

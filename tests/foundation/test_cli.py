@@ -119,3 +119,21 @@ def test_commands_have_help(args: list[str]) -> None:
     result = run_cli(*args)
     assert result.exit_code == 0
     assert "Usage:" in result.stdout
+
+
+def test_relative_paths_on_the_command_line_are_relative_to_dash_c(
+    make_project: ProjectMaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = make_project(BROKEN)
+    monkeypatch.chdir(root.parent)
+    result = run_cli("-C", root.name, "schema", "export", "editor-schemas")
+    assert result.exit_code == 0, result.output
+    assert (root / "editor-schemas" / "manifest.schema.json").is_file()
+    assert not (root.parent / "editor-schemas").exists()
+    assert Path.cwd() == root.parent  # the folder the command started in is given back
+
+
+def test_a_missing_dash_c_folder_is_a_clear_error(tmp_path: Path) -> None:
+    result = run_cli("-C", str(tmp_path / "nowhere"), "validate")
+    assert result.exit_code == 1
+    assert "nowhere" in result.stderr and "Traceback" not in result.output
