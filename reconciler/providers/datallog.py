@@ -11,9 +11,9 @@ Every 400/403 message is passed to the user exactly as the platform wrote it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from reconciler.config import interpolate
 from reconciler.model import ExecutionContext, Operation, Resource
 from reconciler.providers.base import RunStatus
 from reconciler.providers.http import ApiClient, datallog_auth, datallog_error, expand
@@ -58,7 +58,7 @@ class DatallogProvider(ManagesNothing):
     async def start_check(self, check: Resource, context: ExecutionContext) -> RunStatus:
         """Start the automation with the check's seed and webhook; done once an id comes back."""
         # a start is not idempotent: a lost answer is reported, never sent a second time
-        body = _start_body(check.spec)
+        body = _start_body(check)
         answer = await self.client.call("POST", PATHS["start"], json=body, **_names(check))
         execution_id = str(answer.get("execution_id") or "")
         message = str(answer.get("message") or "")
@@ -86,8 +86,13 @@ def _names(check: Resource) -> dict[str, Any]:
     return {key: check.spec.get(key, "") for key in ("project", "automation")}
 
 
-def _start_body(spec: Mapping[str, Any]) -> dict[str, Any]:
-    """The request body: ``seed`` as written, ``webhook`` renamed to the platform's field names."""
+def _start_body(check: Resource) -> dict[str, Any]:
+    """The request body: ``seed`` as written, ``webhook`` renamed to the platform's field names.
+
+    Header values may be ``${env:NAME}`` references, resolved only here, as the request is
+    built: the secret stays out of git, and the spec, plans and state hold only the reference.
+    """
+    spec = check.spec
     body: dict[str, Any] = {}
     webhook = spec.get("webhook")
     if webhook:
@@ -97,7 +102,9 @@ def _start_body(spec: Mapping[str, Any]) -> dict[str, Any]:
             body["webhook"] = {"url": webhook.get("url")}
             headers = webhook.get("headers") or webhook.get("webhook_header")
             if headers:
-                body["webhook"]["webhook_header"] = dict(headers)
+                body["webhook"]["webhook_header"] = interpolate(
+                    dict(headers), check.source, f"{check.id}: spec.webhook.headers"
+                )
     seed = spec.get("seed")
     if seed not in (None, {}, ""):
         body["seed"] = seed

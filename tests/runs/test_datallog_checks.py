@@ -139,3 +139,53 @@ def test_webhook_headers_stay_out_of_plan_apply_output_and_state(runs_project):
     state = (runs_project.root / ".reconciler" / "state.json").read_text()
     for text in (plan.output, applied.output, state):
         assert WEBHOOK_SECRET not in text
+
+
+def test_webhook_header_references_resolve_only_when_the_request_is_sent(
+    runs_project, sandbox_server, monkeypatch
+):
+    monkeypatch.setenv("HOOK_TOKEN", "resolved-hook-value-91c2")
+    datallog_check(
+        runs_project,
+        "by-reference",
+        """
+          project: analytics
+          automation: daily-load
+          webhook:
+            url: https://hooks.example.com/datallog
+            headers: {X-Hook-Token: "${env:HOOK_TOKEN}"}
+        """,
+    )
+    plan = runs_project.cli("plan", "--format", "json", "--out", "saved.json")
+    applied = runs_project.cli("apply", "--auto-approve")
+    assert applied.exit_code == 0, applied.output
+    state = (runs_project.root / ".reconciler" / "state.json").read_text()
+    saved = (runs_project.root / "saved.json").read_text()  # --out is relative to -C DIR
+    for text in (plan.output, applied.output, state, saved):
+        assert "resolved-hook-value-91c2" not in text
+
+    store = Store(sandbox_server.db_path)
+    try:
+        (execution,) = [
+            row for row in store.all("datallog_execution") if row["automation"] == "daily-load"
+        ]
+    finally:
+        store.close()
+    assert execution["webhook"]["webhook_header"] == {"X-Hook-Token": "resolved-hook-value-91c2"}
+
+
+def test_a_missing_webhook_variable_fails_the_check_naming_it(runs_project, monkeypatch):
+    monkeypatch.delenv("HOOK_TOKEN", raising=False)
+    datallog_check(
+        runs_project,
+        "unset",
+        """
+          project: analytics
+          automation: daily-load
+          webhook: {url: "https://h.example.com/d", headers: {X-Hook-Token: "${env:HOOK_TOKEN}"}}
+        """,
+    )
+    result = runs_project.cli("check", "unset")
+    assert result.exit_code == 1
+    assert "HOOK_TOKEN" in result.output and "manifests/unset.yaml" in result.output
+    assert "Traceback" not in result.output
