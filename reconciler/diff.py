@@ -93,11 +93,6 @@ def canonical_json(value: Any) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def canonical_hash(value: Any) -> str:
-    """A stable digest of a JSON-like value."""
-    return hashlib.sha256(canonical_json(value).encode()).hexdigest()
-
-
 def salted_hash(value: Any, salt: str) -> str:
     """How a sensitive value is remembered in state: never the value, only this digest."""
     digest = hashlib.sha256((salt + canonical_json(value)).encode()).hexdigest()

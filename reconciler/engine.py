@@ -162,9 +162,6 @@ class Engine:
     def _names(self, desired: Sequence[Resource], state: State) -> set[str]:
         return {r.id.provider for r in desired} | {rid.provider for rid in state.entries}
 
-    def providers_by_name(self) -> Mapping[str, Provider]:
-        return self.providers
-
 
 # --- saved plans -------------------------------------------------------------------------------
 

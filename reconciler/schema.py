@@ -218,12 +218,6 @@ def name_default_fields(provider_type: str, kind: str) -> frozenset[str]:
     )
 
 
-@cache
-def loader_only_fields(provider_type: str, kind: str) -> frozenset[str]:
-    """Fields the loader consumes and removes from the desired spec (``x-loader-only``)."""
-    return frozenset(n for n, sub in _top(provider_type, kind).items() if sub.get("x-loader-only"))
-
-
 # --- editor support ------------------------------------------------------------------------
 
 

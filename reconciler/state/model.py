@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -134,8 +134,3 @@ def open_backend(kind: str, path: Path, settings: Mapping[str, Any] | None = Non
 
         return LocalStateBackend(path)
     raise ConfigError(f"state backend {kind!r} is not available (available: local)")
-
-
-def iter_ids(entries: Mapping[ResourceId, StateEntry], provider: str) -> Iterator[ResourceId]:
-    """Identities of one provider instance in state."""
-    return (rid for rid in entries if rid.provider == provider)
