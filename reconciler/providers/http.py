@@ -255,6 +255,13 @@ class ApiClient:
                     response = await self._client.request(
                         method, path, params=clean_params or None, json=json
                     )
+            except httpx.LocalProtocolError as exc:
+                # refused before sending; its text may quote a header (a credential): never shown
+                raise ProviderError(
+                    f"{self.platform}: {call}: the request could not be built "
+                    f"({type(exc).__name__}); check the provider's settings",
+                    platform=self.platform, call=call,
+                ) from None
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
                 if sent and not idempotent:
@@ -319,6 +326,12 @@ class ApiClient:
                     await response.aread()
                     raise self._error(response, call)
                 yield response.aiter_lines()
+        except httpx.LocalProtocolError:
+            raise ProviderError(
+                f"{self.platform}: {call}: the request could not be built; "
+                "check the provider's settings",
+                platform=self.platform, call=call,
+            ) from None
         except httpx.TransportError as exc:
             raise ProviderError(
                 f"{self.platform}: {call}: the stream broke off ({type(exc).__name__} {exc})",

@@ -41,6 +41,14 @@ Auth = Mapping[str, str]
 def _credential(config: ProviderConfig, key: str) -> str:
     value = config.secret(key)
     if value:
+        # A stray newline (common in files piped into variables) would make the HTTP library
+        # refuse the header with an error that quotes it: refuse here, naming only the setting.
+        if value != value.strip() or any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
+            raise ConfigError(
+                f"{config.position}: providers.{config.name}.{key}: the value has surrounding "
+                "white space or a control character (a trailing newline?); remove it from the "
+                "environment variable"
+            )
         return value
     if config.base_url == SANDBOX_BASE_URL:
         return SANDBOX_CREDENTIAL

@@ -209,3 +209,31 @@ async def test_an_outage_length_retry_after_is_bounded():
     started = time.monotonic()
     assert await api.call("GET", "/x") == {}
     assert time.monotonic() - started < 1
+
+
+def test_a_credential_with_a_trailing_newline_is_refused_without_showing_it():
+    from reconciler.errors import ConfigError
+
+    with pytest.raises(ConfigError) as caught:
+        bearer_auth(config(settings={"token": "s3cret-value\n"}))
+    message = str(caught.value)
+    assert "s3cret-value" not in message
+    assert "reconciler.yaml:3:5" in message and "providers.studio.token" in message
+
+
+@pytest.mark.anyio
+async def test_a_request_refused_before_sending_never_quotes_its_headers():
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.LocalProtocolError("Illegal header value b'Bearer s3cret-value'")
+
+    api = client(refuse)
+    for call in (
+        api.call("GET", "/api/automations"),
+        api.call("POST", "/api/automations", json={}, idempotent=False),
+    ):
+        with pytest.raises(ProviderError) as caught:
+            await call
+        error = caught.value
+        assert "s3cret-value" not in str(error) and "s3cret-value" not in error.platform_message
+        assert not isinstance(error, OutcomeUnknown)  # nothing was sent
+    await api.aclose()
