@@ -73,6 +73,7 @@ from urllib.parse import quote
 import anyio
 import httpx
 
+from reconciler.config import SANDBOX_BASE_URL
 from reconciler.errors import ProviderError
 from reconciler.providers.platform_shapes import (
     Auth,
@@ -94,7 +95,6 @@ if TYPE_CHECKING:
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 # answers that prove the server did not act on the request, so even a create may be re-sent
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
-SANDBOX_BASE_URL = "sandbox"
 SANDBOX_ORIGIN = "http://sandbox"
 CORRELATION_HEADERS = ("x-correlation-id", "x-request-id", "request-id", "x-amzn-requestid")
 

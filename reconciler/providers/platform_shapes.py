@@ -13,12 +13,12 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from reconciler.config import SANDBOX_BASE_URL
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
     from reconciler.config import ProviderConfig
 
-SANDBOX_BASE_URL = "sandbox"
 SANDBOX_CREDENTIAL = "sandbox"
 
 

@@ -10,6 +10,7 @@ from functools import cache
 from importlib.metadata import entry_points
 from typing import TYPE_CHECKING
 
+from reconciler.config import SANDBOX_BASE_URL
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -19,7 +20,6 @@ if TYPE_CHECKING:
     from reconciler.providers.base import Provider
 
 ENTRY_POINT_GROUP = "reconciler.providers"
-SANDBOX_BASE_URL = "sandbox"
 
 
 @cache
