@@ -14,6 +14,7 @@ from typing import Any, TextIO
 from rich import box
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from reconciler.checks import CheckResult, explain
 from reconciler.health import error_text
@@ -38,6 +39,7 @@ def console(stream: TextIO, color: bool) -> Console:
         no_color=not color,
         color_system="auto" if color else None,
         highlight=False,
+        markup=False,  # platform text ("bad path [/tmp/x]") is shown as written, never parsed
         width=None if color else 200,
         soft_wrap=False,
     )
@@ -78,8 +80,8 @@ def run_detail(out: Console, run: Mapping[str, Any], steps: Mapping[str, Any] | 
     ):
         value = run.get(key)
         if value not in (None, ""):
-            shown = _styled(str(value)) if key == "status" else str(value)
-            out.print(f"{label + ':':<12}{shown}")
+            shown = _styled(str(value)) if key == "status" else Text(str(value))
+            out.print(Text(f"{label + ':':<12}") + shown)
     if run.get("error"):
         out.print(f"{'error:':<12}{error_text(run.get('error'))}")
     if steps is None:
@@ -170,10 +172,9 @@ def _table(*headers: str) -> Table:
     return table
 
 
-def _styled(word: str, text: str | None = None) -> str:
-    style = STATUS_STYLES.get(word.lower())
-    shown = (text if text is not None else word).replace("[", r"\[")
-    return f"[{style}]{shown}[/{style}]" if style else shown
+def _styled(word: str, text: str | None = None) -> Text:
+    """``text`` (default ``word``) coloured by the status ``word``; never parsed as markup."""
+    return Text(text if text is not None else word, style=STATUS_STYLES.get(word.lower(), ""))
 
 
 def _seconds(value: Any) -> str:
