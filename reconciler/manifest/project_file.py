@@ -57,7 +57,8 @@ def parse_project_file(path: Path) -> Project:
 
 
 def _fail(problems: list[Problem]) -> Any:
-    raise ProjectFileError(summary(problems), problems)
+    unique = sorted(set(problems))  # two rules may notice the same missing field
+    raise ProjectFileError(summary(unique), unique)
 
 
 def known_provider_types() -> set[str]:

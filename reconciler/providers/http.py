@@ -73,7 +73,7 @@ from urllib.parse import quote
 import anyio
 import httpx
 
-from reconciler.config import SANDBOX_BASE_URL
+from reconciler.config import SANDBOX_BASE_URL, interpolate
 from reconciler.errors import ProviderError
 from reconciler.providers.platform_shapes import (
     Auth,
@@ -176,7 +176,9 @@ class ApiClient:
         self._counts: Counter[str] = Counter()
         self.parallelism = max(1, int(config.parallelism))
         self._limiter = anyio.CapacityLimiter(self.parallelism)
-        base_url = config.base_url or default_base_url
+        # `${env:NAME}` may stand in base_url too; resolved only now that a request is coming
+        where = f"providers.{config.name}.base_url"
+        base_url = interpolate(config.base_url or default_base_url, config.position, where)
         if not base_url:
             from reconciler.errors import ConfigError
 

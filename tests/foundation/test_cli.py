@@ -137,3 +137,15 @@ def test_a_missing_dash_c_folder_is_a_clear_error(tmp_path: Path) -> None:
     result = run_cli("-C", str(tmp_path / "nowhere"), "validate")
     assert result.exit_code == 1
     assert "nowhere" in result.stderr and "Traceback" not in result.output
+
+
+def test_each_project_file_problem_is_reported_once(tmp_path: Path) -> None:
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "reconciler.yaml").write_text(
+        "version: 1\nmanifests: [manifests/]\nproviders:\n  s:\n    type: workspace\n"
+        "    base_url: sandbox\n"
+    )
+    result = run_cli("-C", str(tmp_path), "validate")
+    assert result.exit_code == 1
+    assert result.stdout.count("missing required field 'organization_id'") == 1
+    assert "2 problems in the project file" in result.stderr

@@ -237,3 +237,18 @@ async def test_a_request_refused_before_sending_never_quotes_its_headers():
         assert "s3cret-value" not in str(error) and "s3cret-value" not in error.platform_message
         assert not isinstance(error, OutcomeUnknown)  # nothing was sent
     await api.aclose()
+
+
+@pytest.mark.anyio
+async def test_base_url_references_are_resolved_when_requests_are_made(monkeypatch):
+    monkeypatch.setenv("STUDIO_URL", "https://resolved.example.test")
+    seen = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        return httpx.Response(200, json={})
+
+    api = client(answer, base_url="${env:STUDIO_URL}")
+    await api.call("GET", "/api/automations")
+    await api.aclose()
+    assert seen == ["https://resolved.example.test/api/automations"]
