@@ -22,6 +22,7 @@ from reconciler.diff import (
     compare,
     fingerprint,
     for_state,
+    masked,
 )
 from reconciler.errors import PlanError
 from reconciler.model import (
@@ -109,7 +110,11 @@ def _operations_for(
     entry = state.entries.get(resource.id)
     if live is None:
         reason = "deleted out of band" if entry is not None else "new"
-        changes = tuple(Change((key,), None, value) for key, value in _shown(resource, rules))
+        secret_roots = {str(path[0]) for path in rules.sensitive if path}
+        changes = tuple(
+            Change((key,), None, value, sensitive=key in secret_roots)
+            for key, value in _shown(resource, rules)
+        )
         return [Operation(Action.CREATE, resource.id, resource, None, changes, reason=reason)]
     result = compare(
         resource.spec,
@@ -134,8 +139,8 @@ def _operations_for(
 
 
 def _shown(resource: Resource, rules: FieldRules) -> list[tuple[str, Any]]:
-    """Top-level fields a create shows, without desired-only behaviour flags."""
-    return [(k, v) for k, v in sorted(resource.spec.items()) if k not in rules.desired_only]
+    """Top-level fields a create shows: masked as every output is, no desired-only flags."""
+    return sorted((masked(resource.spec, rules) or {}).items())
 
 
 def _action_for(changes: Sequence[Change], resource: Resource, rules: FieldRules) -> Action:

@@ -177,3 +177,19 @@ def test_plan_carries_state_serial_lineage_and_live_fingerprint():
     two = make_plan([a], [live_of(a, description="moved")], state, rules_for)
     assert (one.state_serial, one.state_lineage) == (4, "L")
     assert one.live_fingerprint != two.live_fingerprint
+
+
+def test_a_create_shows_sensitive_fields_masked():
+    from reconciler.diff import SENSITIVE_MASK, FieldRules
+    from reconciler.model import Resource, ResourceId, SourcePosition
+    from reconciler.plan import _shown
+
+    rules = FieldRules(sensitive=frozenset({("webhook", "headers")}), desired_only=frozenset({"x"}))
+    resource = Resource(
+        ResourceId("etl", "Thing", "t"),
+        "datallog",
+        {"webhook": {"url": "u", "headers": {"A": "s3cret"}}, "x": True, "n": 1},
+        SourcePosition("m.yaml", 1, 1),
+    )
+    shown = dict(_shown(resource, rules))
+    assert shown == {"webhook": {"url": "u", "headers": SENSITIVE_MASK}, "n": 1}
