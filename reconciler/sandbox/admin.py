@@ -5,7 +5,6 @@ Not part of any platform; no credentials needed (the sandbox only listens on loo
 
 from __future__ import annotations
 
-import itertools
 import json
 from typing import Any
 
@@ -43,8 +42,8 @@ async def requests_log(request: Request) -> Response:
         since = max(0, int(request.query_params.get("since", "0")))
     except ValueError:
         return _problem("since must be an integer")
-    entries = list(itertools.islice(log.entries, since, None))
-    return JSONResponse({"requests": entries, "total": len(log.entries)})
+    entries = log.entries(request.app.router, since)
+    return JSONResponse({"requests": entries, "total": len(log)})
 
 
 async def faults(request: Request) -> Response:

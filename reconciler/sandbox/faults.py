@@ -1,13 +1,17 @@
 """Fault injection and the request log, as ASGI middleware in front of the platform routes.
 
-Latency is an ``asyncio.sleep`` so concurrent requests overlap like they would against a real
-server. Throttling and outages answer in the platform's own error shape. Admin routes
-(``/_sandbox/...``) are neither delayed, failed nor logged.
+Latency is the time the sandbox takes to answer: each request is handled at once and its answer
+held until ``latency_ms`` after it arrived (an ``asyncio.sleep``, so concurrent requests overlap
+as they would against a real server). The sandbox's own work counts inside the latency, as a
+real API's does, so an answer comes after the set latency, not after the latency plus our work.
+Throttling and outages answer in the platform's own error shape. Admin routes (``/_sandbox/...``)
+are neither delayed, failed nor logged.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import math
 import random
 import time
@@ -122,17 +126,30 @@ class FaultState:
 
 
 class RequestLog:
-    """Method, path template and status of every platform request, in memory."""
+    """Method, path template and status of every platform request, in memory.
+
+    The path is kept as sent and named as a template (``…/{automation_id}``) only when the log
+    is read, so routing each request twice costs nothing while requests are being served.
+    """
 
     def __init__(self, limit: int = 200_000) -> None:
-        self.entries: deque[dict[str, Any]] = deque(maxlen=limit)
+        self._entries: deque[tuple[str, Scope, int, str, float]] = deque(maxlen=limit)
 
-    def add(self, method: str, template: str, status: int, platform: str) -> None:
-        self.entries.append({"method": method, "path": template, "status": status,
-                             "platform": platform, "time": time.time()})
+    def add(self, method: str, scope: Scope, status: int, platform: str) -> None:
+        self._entries.append((method, scope, status, platform, time.time()))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def entries(self, router: Any, since: int = 0) -> list[dict[str, Any]]:
+        """The entries from ``since`` on, each with its path template."""
+        return [{"method": method, "path": path_template(router, scope), "status": status,
+                 "platform": platform, "time": moment}
+                for method, scope, status, platform, moment
+                in itertools.islice(self._entries, since, None)]
 
     def clear(self) -> None:
-        self.entries.clear()
+        self._entries.clear()
 
 
 def path_template(app: Any, scope: Scope) -> str:
@@ -150,6 +167,13 @@ def path_template(app: Any, scope: Scope) -> str:
     return scope["path"]
 
 
+async def _sleep_until(moment: float) -> None:
+    """Wait until ``moment`` (``time.monotonic`` seconds); at once if it has passed."""
+    wait = moment - time.monotonic()
+    if wait > 0:
+        await asyncio.sleep(wait)
+
+
 class FaultMiddleware:
     """Delay, throttle, fail or drop platform requests as configured, and log each one."""
 
@@ -162,20 +186,20 @@ class FaultMiddleware:
             return
         state = scope["app"].state
         platform = platform_of(scope["path"])
-        template = path_template(scope["app"].router, scope)
         delay, fault, retry_after = state.faults.decide()
-        if delay:
-            await asyncio.sleep(delay)
+        answer_at = time.monotonic() + delay
         status = {"status": 500}
 
         async def logged_send(message: Message) -> None:
             if message["type"] == "http.response.start":
                 status["status"] = message["status"]
+                await _sleep_until(answer_at)
             await send(message)
 
         try:
             if fault == "reset":
                 status["status"] = 0
+                await _sleep_until(answer_at)
                 await self._reset(state, send)
             elif fault in ("throttle", "rate_limit"):
                 response = platform_error(platform, 429, "rate limit exceeded; retry later")
@@ -188,7 +212,11 @@ class FaultMiddleware:
             else:
                 await self.app(scope, receive, logged_send)
         finally:
-            state.request_log.add(scope["method"], template, status["status"], platform)
+            # only what routing needs: the whole scope would keep each request's state alive
+            state.request_log.add(scope["method"], {"type": "http", "method": scope["method"],
+                                                    "path": scope["path"],
+                                                    "root_path": scope.get("root_path", "")},
+                                  status["status"], platform)
 
     @staticmethod
     async def _reset(state: Any, send: Send) -> None:

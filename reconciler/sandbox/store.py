@@ -115,6 +115,15 @@ class Store:
                 self._cache[kind] = cached
             return list(cached[1].values())
 
+    def with_prefix(self, kind: str, prefix: str) -> list[dict[str, Any]]:
+        """The documents of a kind whose key starts with ``prefix``, in insertion order."""
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT doc FROM objects WHERE kind = ? AND key >= ? AND key < ? ORDER BY seq",
+                (kind, prefix, prefix + "\U0010ffff"),
+            ).fetchall()
+        return [json.loads(doc) for (doc,) in rows]
+
     def _data_version(self) -> int:
         """Changes whenever another connection (another process) commits."""
         return self._db.execute("PRAGMA data_version").fetchone()[0]

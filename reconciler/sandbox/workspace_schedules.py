@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -66,18 +67,24 @@ def next_run_times(config: dict[str, Any], count: int = 5) -> list[str]:
     limit = count
     if end["end_type"] == END_TYPES[1]:
         limit = min(count, int(end["occurrences"]))
-    stop: datetime | None = None
-    if end["end_type"] == END_TYPES[2]:
-        stop = parse_timestamp(end["end_time"])
-    start = now().astimezone(ZoneInfo(config["timezone"]))
+    stop = end["end_time"] if end["end_type"] == END_TYPES[2] else None
+    # fire times fall on whole seconds, so "after now" and "after now's second" agree
+    second = now().replace(microsecond=0)
+    return list(_fire_times(config["cron"], config["timezone"], second, limit, stop))
+
+
+@functools.lru_cache(maxsize=4096)
+def _fire_times(cron: str, zone: str, start: datetime, limit: int,
+                stop_text: str | None) -> tuple[str, ...]:
+    stop = parse_timestamp(stop_text) if stop_text is not None else None
     times: list[str] = []
-    iterator = croniter(config["cron"], start)
+    iterator = croniter(cron, start.astimezone(ZoneInfo(zone)))
     while len(times) < limit:
         moment = iterator.get_next(datetime)
         if stop is not None and moment > stop:
             break
         times.append(timestamp(moment))
-    return times
+    return tuple(times)
 
 
 def render_schedule(doc: dict[str, Any], base: str) -> dict[str, Any]:
@@ -184,7 +191,7 @@ async def triggers_endpoint(request: Request) -> Response:
     if request.method == "GET":
         size, offset = page_params(request, default=50)
         load(store, automation_id)
-        docs = [d for d in store.all(TRIGGER) if d["automation_id"] == automation_id]
+        docs = store.with_prefix(TRIGGER, trigger_key(automation_id, ""))
         return JSONResponse(page_body("triggers", docs, offset, size,
                                       lambda d: render_trigger(d, base)))
     body = await json_body(request, invalid)

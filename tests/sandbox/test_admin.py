@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import httpx
 import pytest
 
@@ -23,6 +25,19 @@ def test_request_log_records_method_template_and_status(server, ws):
     assert server.requests(since=2) == [LoggedRequest("GET", automation + "/{automation_id}", 404)]
     server.clear_requests()
     assert server.requests() == []
+
+
+def test_latency_holds_every_answer_and_errors_alike(server, ws, outlit):
+    server.set_faults(latency_ms=120)
+    for client, path in ((ws, f"{W}/automations"), (outlit, "/api/automations"),
+                         (ws, f"{W}/automations/nope")):
+        started = time.monotonic()
+        client.get(path)
+        assert time.monotonic() - started >= 0.12
+    server.set_faults(latency_ms=120, throttle_every=1)
+    started = time.monotonic()
+    assert outlit.get("/api/automations").status_code == 429
+    assert time.monotonic() - started >= 0.12
 
 
 def test_throttle_every_nth_answers_429_with_retry_after_in_each_platform_shape(server, ws,

@@ -133,3 +133,27 @@ def test_disable_without_schedule_is_not_found_and_rejects_a_body(ws):
     url = f"{W}/automations/{ident}:disableAutomationSchedule"
     aip_error(ws.post(url, json={}), "NOT_FOUND")
     aip_error(ws.post(url, json={"enabled": False}), "INVALID_ARGUMENT")
+
+
+def test_each_automation_lists_only_its_own_triggers_in_creation_order(ws):
+    first = automation_id(create(ws, "First"))
+    second = automation_id(create(ws, "Second"))
+    for ident, names in ((first, ["b", "a"]), (second, ["a", "c", "b"])):
+        for name in names:
+            ws.post(f"{W}/automations/{ident}/triggers", json={**TRIGGER, "trigger_id": name})
+    listed = {ident: [t["trigger_id"] for t in
+                      ws.get(f"{W}/automations/{ident}/triggers").json()["triggers"]]
+              for ident in (first, second)}
+    assert listed == {first: ["b", "a"], second: ["a", "c", "b"]}
+
+
+def test_next_run_times_are_always_after_now(ws):
+    url = schedule_url(ws)
+    every_minute = {**CONFIG, "cron": "* * * * *", "timezone": "UTC"}
+    ws.post(url, json={"config": every_minute})
+    for _ in range(2):
+        before = datetime.now(ZoneInfo("UTC"))
+        times = [datetime.fromisoformat(t.replace("Z", "+00:00"))
+                 for t in ws.get(url).json()["next_run_times"]]
+        assert times[0] > before and times == sorted(times)
+        assert all((b - a).total_seconds() == 60 for a, b in zip(times, times[1:]))
