@@ -54,6 +54,7 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import email.utils
+import http.cookiejar
 import random
 import time
 from collections import Counter
@@ -68,9 +69,10 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote
+from urllib.parse import quote, urlencode
 
 import anyio
+import anyio.lowlevel
 import httpx
 
 from reconciler.config import SANDBOX_BASE_URL, interpolate
@@ -135,6 +137,20 @@ def expand(template: str, values: Mapping[str, Any]) -> str:
         raise ValueError(f"no value for {missing} in {template}") from None
 
 
+def _query_value(value: Any) -> str:
+    """A query parameter's text as httpx writes it (``true``/``false`` for booleans)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+class _NoCookies(http.cookiejar.CookieJar):
+    """A cookie jar that keeps nothing: platforms are called with credentials, not sessions."""
+
+    def extract_cookies(self, response: Any, request: Any) -> None:
+        return None
+
+
 def retry_after_seconds(value: str | None, now: float | None = None) -> float | None:
     """``Retry-After`` as seconds from now: delta-seconds or an HTTP date; None if absent/bad."""
     if not value:
@@ -191,12 +207,21 @@ class ApiClient:
             base_url = SANDBOX_ORIGIN
         timeout = float(config.timeout)
         parallel = self.parallelism
+        limits = httpx.Limits(max_connections=parallel, max_keepalive_connections=parallel)
+        self._base_url = base_url.rstrip("/")
+        if transport is None:
+            # imported here: commands that never reach a platform do not pay for loading it
+            from reconciler.providers.transport import AiohttpTransport
+
+            transport = AiohttpTransport(limits=limits)
         self._client = httpx.AsyncClient(
-            base_url=base_url.rstrip("/"),
+            base_url=self._base_url,
             headers={**auth, "Accept": "application/json"},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
-            limits=httpx.Limits(max_connections=parallel, max_keepalive_connections=parallel),
+            limits=limits,
             transport=transport,
+            # an API client sends what the project sets, never what a server asked it to keep
+            cookies=_NoCookies(),
         )
 
     # accounting ----------------------------------------------------------------------------
@@ -243,8 +268,9 @@ class ApiClient:
         if idempotent is None:
             idempotent = method != "POST"
         call = f"{method} {template}"
-        path = expand(template, {**self.path_params, **path_values})
-        clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        # built once, outside the limiter: a slot is held only while the request is on the wire
+        request = self._client.build_request(method, self._url(template, params, path_values),
+                                             json=json)
         recorded = _recording.get()
         if recorded is not None:
             recorded.append(call)
@@ -254,9 +280,9 @@ class ApiClient:
             try:
                 async with self._limiter:
                     self._counts[call] += 1
-                    response = await self._client.request(
-                        method, path, params=clean_params or None, json=json
-                    )
+                    response = await self._client.send(request)
+                # let a request waiting for the freed slot go out before this answer is used
+                await anyio.lowlevel.cancel_shielded_checkpoint()
             except httpx.LocalProtocolError as exc:
                 # refused before sending; its text may quote a header (a credential): never shown
                 raise ProviderError(
@@ -300,6 +326,17 @@ class ApiClient:
             await anyio.sleep(wait)
             attempt += 1
 
+    def _url(self, template: str, params: Mapping[str, Any] | None,
+             path_values: Mapping[str, Any]) -> httpx.URL:
+        """The absolute URL of one call, parsed once (httpx would parse a relative one thrice)."""
+        url = self._base_url + expand(template, {**self.path_params, **path_values})
+        query = [(name, _query_value(item)) for name, value in (params or {}).items()
+                 for item in (value if isinstance(value, list | tuple) else [value])
+                 if item is not None]
+        if query:
+            url += "?" + urlencode(query, quote_via=quote, safe="")
+        return httpx.URL(url)
+
     @contextlib.asynccontextmanager
     async def stream_lines(self, method: str, template: str, *,
                            params: Mapping[str, Any] | None = None,
@@ -311,8 +348,7 @@ class ApiClient:
         """
         method = method.upper()
         call = f"{method} {template}"
-        path = expand(template, {**self.path_params, **path_values})
-        clean_params = {k: v for k, v in (params or {}).items() if v is not None}
+        url = self._url(template, params, path_values)
         self._counts[call] += 1
         recorded = _recording.get()
         if recorded is not None:
@@ -320,7 +356,7 @@ class ApiClient:
         timeout = self._client.timeout
         try:
             async with self._client.stream(
-                method, path, params=clean_params or None,
+                method, url,
                 headers={"Accept": "text/event-stream"},
                 timeout=httpx.Timeout(timeout.connect, connect=timeout.connect, read=None),
             ) as response:

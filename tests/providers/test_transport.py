@@ -1,0 +1,195 @@
+"""The wire under the HTTP layer, over real loopback HTTP: what is sent, what comes back, and
+which failures count as "the request may have landed"."""
+
+from __future__ import annotations
+
+import gzip
+import threading
+import time
+from collections.abc import Iterator
+
+import anyio
+import httpx
+import pytest
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from reconciler.errors import ProviderError
+from reconciler.providers.http import (
+    ApiClient,
+    OutcomeUnknown,
+    RetryPolicy,
+    bearer_auth,
+    detail_error,
+)
+from reconciler.providers.transport import AiohttpTransport
+from reconciler.sandbox.server import bind_loopback
+from tests.providers.conftest import provider_config
+
+pytestmark = pytest.mark.anyio
+FAST = RetryPolicy(base=0.001, cap=0.01)
+
+
+async def echo(request: Request) -> Response:
+    return JSONResponse({"path": request.scope["raw_path"].decode(),
+                         "query": request.scope["query_string"].decode(),
+                         "headers": {k.decode(): v.decode() for k, v in request.scope["headers"]},
+                         "body": (await request.body()).decode()})
+
+
+async def set_cookie(request: Request) -> Response:
+    response = JSONResponse({})
+    response.set_cookie("session", "from-the-server")
+    return response
+
+
+async def zipped(request: Request) -> Response:
+    return Response(gzip.compress(b'{"zipped": true}'),
+                    headers={"content-encoding": "gzip", "content-type": "application/json"})
+
+
+async def slow(request: Request) -> Response:
+    # the answer comes after the client stopped waiting
+    await request.body()
+    await anyio.sleep(0.5)
+    return JSONResponse({})
+
+
+class Server:
+    """A small app on 127.0.0.1 in a background thread."""
+
+    def __init__(self) -> None:
+        app = Starlette(routes=[
+            Route("/echo/{rest:path}", echo, methods=["GET", "POST"]),
+            Route("/set-cookie", set_cookie), Route("/zipped", zipped),
+            Route("/slow", slow, methods=["GET", "POST"]),
+        ])
+        self.socket = bind_loopback()
+        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
+                                       daemon=True)
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        while not self.server.started:
+            time.sleep(0.005)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=5)
+        self.socket.close()
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    with Server() as running:
+        yield running
+
+
+def client(url: str, **overrides) -> ApiClient:
+    config = provider_config(url, "outlit", **overrides)
+    return ApiClient(config, platform="outlit", auth=bearer_auth(config),
+                     error_parser=detail_error, retry=FAST)
+
+
+async def test_a_request_arrives_as_built(server):
+    api = client(server.url)
+    try:
+        body = await api.call("POST", "/echo/{name}", name="a b/c", json={"k": "v"},
+                              idempotent=False)
+    finally:
+        await api.aclose()
+    # the path value stays one segment, percent-encoded exactly once
+    assert body["path"] == "/echo/a%20b%2Fc"
+    assert body["body"] == '{"k":"v"}'
+    assert body["headers"]["authorization"] == "Bearer test-token"
+    assert body["headers"]["content-type"] == "application/json"
+
+
+async def test_query_parameters_are_encoded_as_httpx_would(server):
+    api = client(server.url)
+    params = {"filter": 'stage = "DRAFT"', "includeArchived": False, "id": ["a", "b&c"],
+              "page_token": None, "limit": 50}
+    try:
+        body = await api.call("GET", "/echo/list", params=params)
+    finally:
+        await api.aclose()
+    expected = str(httpx.QueryParams({k: v for k, v in params.items() if v is not None}))
+    assert httpx.QueryParams(body["query"]) == httpx.QueryParams(expected)
+    assert "page_token" not in body["query"]
+
+
+async def test_cookies_a_platform_sets_are_never_sent_back(server):
+    api = client(server.url)
+    try:
+        await api.call("GET", "/set-cookie")
+        body = await api.call("GET", "/echo/after")
+    finally:
+        await api.aclose()
+    assert "cookie" not in body["headers"]
+
+
+async def test_a_compressed_answer_is_decoded(server):
+    api = client(server.url)
+    try:
+        assert await api.call("GET", "/zipped") == {"zipped": True}
+    finally:
+        await api.aclose()
+
+
+async def test_a_refused_connection_is_retried_even_for_a_create():
+    # nothing listens on this port: the request never left, so sending again is safe
+    with bind_loopback() as closed:
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}"
+    api = client(url, max_retries=2)
+    try:
+        with pytest.raises(ProviderError) as caught:
+            await api.call("POST", "/api/automations", json={}, idempotent=False)
+    finally:
+        await api.aclose()
+    assert not isinstance(caught.value, OutcomeUnknown)
+    assert "after 3 attempt(s)" in str(caught.value) and "ConnectError" in str(caught.value)
+    assert api.request_counts() == {"POST /api/automations": 3}
+
+
+async def test_a_read_timeout_after_sending_makes_a_create_outcome_unknown(server):
+    api = client(server.url, timeout=0.1, max_retries=2)
+    try:
+        with pytest.raises(OutcomeUnknown) as caught:
+            await api.call("POST", "/slow", json={}, idempotent=False)
+        assert "ReadTimeout" in str(caught.value)
+        assert api.request_counts() == {"POST /slow": 1}  # never blindly re-sent
+        with pytest.raises(ProviderError, match="after 3 attempt"):
+            await api.call("GET", "/slow")  # a read is retried, then given up
+    finally:
+        await api.aclose()
+
+
+async def test_a_header_that_cannot_be_sent_is_refused_without_quoting_it(server):
+    transport = AiohttpTransport(limits=httpx.Limits(max_connections=1))
+    request = httpx.Request("GET", server.url + "/echo/x",
+                            headers={"x-key": "s3cret\r\nInjected: yes"})
+    try:
+        with pytest.raises(httpx.LocalProtocolError) as caught:
+            await transport.handle_async_request(request)
+    finally:
+        await transport.aclose()
+    assert "s3cret" not in str(caught.value)
+
+
+def test_proxies_come_from_the_environment_and_no_proxy_is_honoured(monkeypatch):
+    for name in ("http_proxy", "https_proxy", "all_proxy", "no_proxy"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.upper(), raising=False)
+    monkeypatch.setenv("HTTPS_PROXY", "http://proxy.internal:3128")
+    monkeypatch.setenv("NO_PROXY", "internal.example")
+    transport = AiohttpTransport(limits=httpx.Limits(max_connections=1))
+    assert transport._proxy_for(httpx.URL("https://api.example.com/x")) == \
+        "http://proxy.internal:3128"
+    assert transport._proxy_for(httpx.URL("https://api.internal.example/x")) is None
+    assert transport._proxy_for(httpx.URL("http://api.example.com/x")) is None
