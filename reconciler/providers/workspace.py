@@ -38,8 +38,8 @@ from reconciler.providers.http import (
     aip_error,
     bearer_auth,
 )
-from reconciler.providers.workspace_read import find_automation, project, read_details
-from reconciler.providers.workspace_steps import Run, plan_steps
+from reconciler.providers.workspace_read import project, read_details
+from reconciler.providers.workspace_steps import Run, plan_steps, resolve_automation
 
 if TYPE_CHECKING:
     import httpx
@@ -145,17 +145,9 @@ class WorkspaceProvider(UsesApiClient):
         return False
 
     async def _automation_for(self, check: Resource, context: ExecutionContext) -> str:
-        target = ResourceId(check.id.provider, "Automation", str(check.spec["automation"]))
-        remote = context.remote_ids.get(target)
-        if remote:
-            return remote
-        resource = context.desired.get(target)
-        display_name = resource.spec.get("display_name", target.name) if resource else target.name
-        found = await find_automation(self.client, display_name)
-        if found is None:
-            raise ProviderError(f"workspace: check {check.id}: automation {target.name} does not "
-                                "exist (apply it first)", platform="workspace")
-        return calls.automation_id_of(found["name"])
+        return await resolve_automation(self.client, check.id.provider,
+                                        str(check.spec["automation"]), context,
+                                        needed_by=f"check {check.id}", hint=" (apply it first)")
 
 
 __all__ = ["WorkspaceProvider", "Action"]

@@ -47,17 +47,25 @@ class Run:
 
     async def automation_id(self, name: str) -> str:
         """The remote id of the Automation document ``name`` (state, this apply, or by key)."""
-        rid = ResourceId(self.provider, "Automation", name)
-        known = self.context.remote_ids.get(rid)
-        if known:
-            return known
-        desired = self.context.desired.get(rid)
-        display_name = desired.spec.get("display_name", name) if desired else name
-        found = await find_automation(self.client, display_name)
-        if found is None:
-            raise ProviderError(f"workspace: {self.op.id}: automation {name} does not exist",
-                                platform="workspace")
-        return calls.automation_id_of(found["name"])
+        return await resolve_automation(self.client, self.provider, name, self.context,
+                                        needed_by=str(self.op.id))
+
+
+async def resolve_automation(client: ApiClient, provider: str, name: str,
+                             context: ExecutionContext, *, needed_by: str, hint: str = "") -> str:
+    """The remote id of the Automation document ``name``: from state or this apply if known,
+    else found by its display name (the natural key); a ProviderError naming ``needed_by``."""
+    rid = ResourceId(provider, "Automation", name)
+    known = context.remote_ids.get(rid)
+    if known:
+        return known
+    desired = context.desired.get(rid)
+    display_name = desired.spec.get("display_name", name) if desired else name
+    found = await find_automation(client, display_name)
+    if found is None:
+        raise ProviderError(f"workspace: {needed_by}: automation {name} does not exist{hint}",
+                            platform="workspace")
+    return calls.automation_id_of(found["name"])
 
 
 Action_ = Callable[[Run], Awaitable[None]]

@@ -229,3 +229,22 @@ async def test_replace_moves_a_schedule_and_recreates_a_connection(workspace):
     live = await workspace.read([first, second, moved, swapped], ids)
     assert find(live, "Schedule", "job").spec == spec_of(moved)
     assert find(live, "Connection", "hook-out").spec == spec_of(swapped)
+
+
+async def test_an_automation_unknown_to_state_is_found_by_display_name_or_named_as_missing(
+    workspace,
+):
+    automation = resource("Automation", "nightly", display_name="Nightly digest")
+    await create_all(workspace, [automation])
+    # no remote ids known (a lost state): the schedule's automation is found by its display name
+    schedule = resource("Schedule", "job", automation="nightly", cron="0 1 * * *")
+    result = await workspace.execute(operation(Action.CREATE, schedule, None),
+                                     context({}, [automation, schedule]))
+    assert result.calls == (f"GET {W}/automations", f"POST {A}/schedule")
+    orphan = resource("Schedule", "lost", automation="gone", cron="0 1 * * *")
+    with pytest.raises(ProviderError, match="studio/Schedule/lost: automation gone does not exist"):
+        await workspace.execute(operation(Action.CREATE, orphan, None), context({}, [orphan]))
+    check = resource("Check", "smoke", automation="gone")
+    with pytest.raises(ProviderError, match=r"check .*smoke: automation gone does not exist "
+                                            r"\(apply it first\)"):
+        await workspace.start_check(check, context({}, [check]))
