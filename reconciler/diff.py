@@ -39,6 +39,8 @@ class FieldRules:
     replace_on_change: frozenset[str] = frozenset()
     references: Mapping[str, str] = field(default_factory=dict)
     desired_only: frozenset[str] = frozenset()
+    # field -> (kind, that kind's spec field) it names without a reference (``x-depends-on``)
+    depends_on: Mapping[str, tuple[str, str]] = field(default_factory=dict)
 
     @classmethod
     def from_schema(cls, schema: Mapping[str, Any]) -> FieldRules:
@@ -49,6 +51,7 @@ class FieldRules:
         replace: set[str] = set()
         references: dict[str, str] = {}
         desired_only: set[str] = set()
+        depends_on: dict[str, tuple[str, str]] = {}
 
         def walk(node: Mapping[str, Any], path: Path) -> None:
             for name, prop in (node.get("properties") or {}).items():
@@ -68,6 +71,9 @@ class FieldRules:
                         references[name] = str(prop["x-reference"])
                     if prop.get("x-desired-only"):
                         desired_only.add(name)
+                    if isinstance(prop.get("x-depends-on"), Mapping):
+                        target = prop["x-depends-on"]
+                        depends_on[name] = (str(target["kind"]), str(target["field"]))
                 walk(prop, here)
 
         walk(schema, ())
@@ -78,6 +84,7 @@ class FieldRules:
             frozenset(replace),
             references,
             frozenset(desired_only),
+            depends_on,
         )
 
 

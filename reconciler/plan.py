@@ -5,8 +5,9 @@ resource is created, a changed one updated (or enabled / disabled / replaced / u
 schema's annotations say), one deleted out of band re-created, one gone from the manifests but in
 state removed (an *orphan*), and a live object that is neither desired nor in state is reported
 as unmanaged and never touched. Operations are ordered by the dependency graph: references
-(``x-reference``) and kinds (connections before automations before schedules and triggers before
-checks), removals in reverse.
+(``x-reference``) and the objects a field names (``x-depends-on``: an automation after the
+connections it uses) first, removals in reverse; among independent operations, connections
+before automations before schedules and triggers before checks.
 """
 
 from __future__ import annotations
@@ -200,42 +201,74 @@ def _references(spec: Mapping[str, Any], provider: str, rules: FieldRules) -> li
     return found
 
 
+def _named(spec: Mapping[str, Any], name: str) -> list[str]:
+    """The values a spec field names: a string or each string of a list."""
+    value = spec.get(name)
+    if isinstance(value, str):
+        return [value] if value else []
+    if isinstance(value, list):
+        return [v for v in value if isinstance(v, str) and v]
+    return []
+
+
 def _with_dependencies(
     operations: list[Operation],
     wanted: Mapping[ResourceId, Resource],
     state: State,
     rules_for: RulesFor,
 ) -> list[Operation]:
-    """Fill ``depends_on``: references first; removals wait for what still points at them."""
+    """Fill ``depends_on``.
+
+    References (``x-reference``) go first. A field marked ``x-depends-on`` (an automation's
+    connection ids) waits for the operations that create or change the objects it names, and
+    removing such an object waits for every operation on what named it live (so it is detached
+    or removed first). Removals also wait for what still points at them by reference.
+    """
     planned = {op.id for op in operations}
-    connection_ops: dict[str, list[ResourceId]] = {}
-    automation_ops: dict[str, list[ResourceId]] = {}
+    rules_of = {op.id: rules_for(_provider_type(op, state), op.id.kind) for op in operations}
+    # (provider, kind, field, value) -> operations on the object with that value, live and wanted
+    kept: dict[tuple[str, str, str, str], list[ResourceId]] = {}
+    removed: dict[tuple[str, str, str, str], list[ResourceId]] = {}
+    wanted_fields = {target for rules in rules_of.values() for target in rules.depends_on.values()}
     for op in operations:
-        if op.id.kind == CONNECTION_KIND and op.action is not Action.REMOVE:
-            connection_ops.setdefault(op.id.provider, []).append(op.id)
-        if op.id.kind == AUTOMATION_KIND:
-            automation_ops.setdefault(op.id.provider, []).append(op.id)
+        for kind, name in wanted_fields:
+            if op.id.kind != kind:
+                continue
+            if op.action is Action.REMOVE:
+                spec = op.live.spec if op.live else {}
+                into = removed
+            else:
+                spec = op.resource.spec if op.resource else {}
+                into = kept
+            for value in _named(spec, name):
+                into.setdefault((op.id.provider, kind, name, value), []).append(op.id)
+
     referrers: dict[ResourceId, list[ResourceId]] = {}
     for op in operations:
+        rules = rules_of[op.id]
         if op.action is Action.REMOVE:
             spec = op.live.spec if op.live else {}
-            rules = rules_for(_provider_type(op, state), op.id.kind)
             for ref in _references(spec, op.id.provider, rules):
                 referrers.setdefault(ref, []).append(op.id)
+        # what this object names live must outlive this operation
+        live_spec = op.live.spec if op.live else {}
+        for name, (kind, target) in rules.depends_on.items():
+            for value in _named(live_spec, name):
+                for gone in removed.get((op.id.provider, kind, target, value), ()):
+                    referrers.setdefault(gone, []).append(op.id)
 
     result = []
     for op in operations:
         deps: list[ResourceId] = []
         if op.action is Action.REMOVE:
             deps.extend(r for r in referrers.get(op.id, ()) if r != op.id)
-            if op.id.kind == CONNECTION_KIND:
-                deps.extend(automation_ops.get(op.id.provider, ()))
         else:
-            rules = rules_for(_provider_type(op, state), op.id.kind)
+            rules = rules_of[op.id]
             spec = op.resource.spec if op.resource else {}
             deps.extend(r for r in _references(spec, op.id.provider, rules) if r in planned)
-            if op.id.kind == AUTOMATION_KIND:
-                deps.extend(connection_ops.get(op.id.provider, ()))
+            for name, (kind, target) in rules.depends_on.items():
+                for value in _named(spec, name):
+                    deps.extend(kept.get((op.id.provider, kind, target, value), ()))
         unique = tuple(dict.fromkeys(d for d in deps if d != op.id))
         result.append(replace(op, depends_on=unique))
     return result

@@ -135,6 +135,43 @@ def test_target_keeps_the_resource_and_its_dependencies_only():
     assert actions(plan) == [("create", "studio/Automation/a"), ("create", "studio/Schedule/s")]
 
 
+def connection(name):
+    return resource("Connection", name, {"connection_id": name, "connector": "http"})
+
+
+def test_an_automation_waits_for_the_connections_it_uses_only():
+    slack, mail = connection("slack"), connection("mail")
+    a, b = automation("a", connections=["slack"]), automation("b")
+    plan = make_plan([a, b, slack, mail], [], State(), rules_for)
+    by_name = {op.id.name: op for op in plan.operations}
+    assert by_name["a"].depends_on == (slack.id,)
+    assert by_name["b"].depends_on == ()
+    targeted = make_plan([a, b, slack, mail], [], State(), rules_for, target=a.id)
+    assert actions(targeted) == [("create", "studio/Connection/slack"),
+                                 ("create", "studio/Automation/a")]
+
+
+def test_a_connection_is_removed_after_the_automations_that_used_it_let_go():
+    slack, other = connection("slack"), automation("other", description="changed")
+    a = automation("a", connections=[])
+    state = State(entries={slack.id: entry_for(slack, "slack"), a.id: entry_for(a, "ra"),
+                           other.id: entry_for(other, "ro")})
+    live = [live_of(slack, "slack"), live_of(a, "ra", connections=["slack"]),
+            live_of(other, "ro", description="")]
+    plan = make_plan([a, other], live, state, rules_for)
+    removal = next(op for op in plan.operations if op.action is Action.REMOVE)
+    assert removal.id == slack.id and removal.depends_on == (a.id,)
+    assert [str(op.id) for op in plan.operations].index(str(slack.id)) > \
+        [str(op.id) for op in plan.operations].index(str(a.id))
+
+
+def test_the_schema_marks_an_automations_connections_as_dependencies():
+    from reconciler.engine import rules_for as schema_rules
+
+    assert schema_rules("workspace", "Automation").depends_on == {
+        "connections": ("Connection", "connection_id")}
+
+
 def test_unknown_target_is_an_error():
     with pytest.raises(PlanError, match="no such resource"):
         make_plan(

@@ -29,6 +29,7 @@ AUTOMATION = FieldRules(
     unordered=frozenset({("marked_outputs",), ("connections",)}),
     toggles={"activation": {"active": "enable", "deactivated": "disable"}},
     desired_only=frozenset({"upgrade_connections"}),
+    depends_on={"connections": ("Connection", "connection_id")},
 )
 SCHEDULE = FieldRules(
     toggles={"enabled": {"true": "enable", "false": "disable"}},

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from .helpers import BASE, W, aip_error, automation_id, create
@@ -156,4 +157,4 @@ def test_next_run_times_are_always_after_now(ws):
         times = [datetime.fromisoformat(t.replace("Z", "+00:00"))
                  for t in ws.get(url).json()["next_run_times"]]
         assert times[0] > before and times == sorted(times)
-        assert all((b - a).total_seconds() == 60 for a, b in zip(times, times[1:]))
+        assert all((b - a).total_seconds() == 60 for a, b in pairwise(times))
