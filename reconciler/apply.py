@@ -72,6 +72,7 @@ class StateRecorder:
         self.state = state
         self.backend = backend
         self.rules_for = rules_for
+        self.recorded = False
 
     def forget(self, ids: Sequence[ResourceId]) -> None:
         """Drop entries with nothing left to manage (gone from manifests and platform)."""
@@ -82,12 +83,21 @@ class StateRecorder:
 
     def record(self, op: Operation, result: OperationResult | None) -> None:
         """Remember what was applied: remote id and the desired spec (secrets hashed)."""
+        entry: StateEntry | None = None
         if op.action is Action.REMOVE:
             self.state.entries.pop(op.id, None)
         else:
             assert op.resource is not None
-            self.state.entries[op.id] = self.entry_for(op.resource, _remote_id(op, result))
-        self.backend.write(self.state.stamped())
+            entry = self.entry_for(op.resource, _remote_id(op, result))
+            self.state.entries[op.id] = entry
+        self.backend.record(self.state.stamped(), {op.id: entry})
+        self.recorded = True
+
+    def settle(self) -> None:
+        """Fold what was recorded into the stored state (once the apply has ended)."""
+        if self.recorded:
+            self.backend.write(self.state)
+            self.recorded = False
 
     def entry_for(self, resource: Resource, remote_id: str) -> StateEntry:
         rules = self.rules_for(resource.provider_type, resource.id.kind)
@@ -165,9 +175,12 @@ async def execute_plan(
         finally:
             finished[i].set()
 
-    async with anyio.create_task_group() as group:
-        for i in range(len(ops)):
-            group.start_soon(run, i)
+    try:
+        async with anyio.create_task_group() as group:
+            for i in range(len(ops)):
+                group.start_soon(run, i)
+    finally:
+        recorder.settle()
     return outcome
 
 

@@ -126,6 +126,12 @@ class StateBackend(Protocol):
         """Replace the stored state atomically (the caller bumps the serial via ``stamped``)."""
         ...
 
+    def record(self, state: State, changes: Mapping[ResourceId, StateEntry | None]) -> None:
+        """Make one operation's outcome durable at once, at a cost that does not grow with the
+        state: ``state`` already holds ``changes`` (None: the entry was removed) and a stamped
+        serial. The next ``write`` or ``read`` folds what was recorded in."""
+        ...
+
 
 def open_backend(kind: str, path: Path, settings: Mapping[str, Any] | None = None) -> StateBackend:
     """The backend named in the project file's ``state.backend``."""

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from reconciler.apply import StateRecorder, execute_plan
@@ -74,3 +76,21 @@ async def test_orphan_is_removed_and_forgotten(tmp_path):
     assert [(op.action.value, op.id.name) for op in plan.operations] == [("remove", "gone")]
     assert [rid.name for rid in backend.read().entries] == ["a"]
     assert len(provider.objects) == 1
+
+
+async def test_each_success_is_durable_before_the_next_starts_and_folded_in_at_the_end(tmp_path):
+    provider, backend = MemoryProvider(), LocalStateBackend(tmp_path / "state.json")
+    survives_a_crash = []
+    execute = provider.execute
+
+    async def watched(op, context):
+        survives_a_crash.append(sorted(r.name for r in backend.read().entries))
+        return await execute(op, context)
+
+    provider.execute = watched
+    desired = [automation("a"), automation("b"), automation("c")]
+    _, outcome = await plan_and_apply(provider, backend, desired, parallelism=1)
+    assert outcome.ok
+    assert survives_a_crash == [[], ["a"], ["a", "b"]]
+    assert not backend.journal_path.exists()
+    assert json.loads((tmp_path / "state.json").read_text())["serial"] == 3

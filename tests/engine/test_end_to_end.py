@@ -17,6 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli
+from reconciler.state.local import LocalStateBackend
 
 ROOT = Path(__file__).resolve().parents[2]
 EXAMPLES = sorted(p.parent.name for p in (ROOT / "examples").glob("*/reconciler.yaml"))
@@ -182,8 +183,8 @@ def wait_for(condition, timeout: float = 20.0) -> None:
 
 
 def serial(project: Path) -> int:
-    path = project / ".reconciler" / "state.json"
-    return json.loads(path.read_text())["serial"] if path.exists() else 0
+    """The state's serial as reconciler reads it (the file with its journal folded in)."""
+    return LocalStateBackend(project / ".reconciler" / "state.json").read().serial
 
 
 def test_apply_killed_midway_then_rerun_converges_without_duplicates(tmp_path, sandbox_server):
@@ -196,9 +197,11 @@ def test_apply_killed_midway_then_rerun_converges_without_duplicates(tmp_path, s
     sandbox_server.clear_faults()
     recorded = serial(project)
 
+    assert (project / ".reconciler" / "state.json.journal").exists()  # killed mid-way
     again = run(project, "apply", "--auto-approve")
     assert again.exit_code == 0, again.output
     assert serial(project) > recorded
+    assert not (project / ".reconciler" / "state.json.journal").exists()
     assert run(project, "plan", "--detailed-exitcode").exit_code == 0
     names = [a["display_name"] for a in list_workspace_automations(sandbox_server, project)]
     assert len(names) == len(set(names)) == 3

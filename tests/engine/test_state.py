@@ -39,6 +39,78 @@ def test_write_then_read_round_trips_with_lineage_and_serial(tmp_path):
     assert leftovers == []  # the temp file was renamed, not left behind
 
 
+OTHER = ResourceId("studio", "Schedule", "daily")
+
+
+def test_recorded_outcomes_are_journaled_and_folded_in_by_read_and_write(tmp_path):
+    backend = LocalStateBackend(tmp_path / "state.json")
+    state = State(entries={RID: entry(description="x")})
+    backend.write(state.stamped())
+    state.entries[OTHER] = entry(cron="0 3 * * *")
+    backend.record(state.stamped(), {OTHER: state.entries[OTHER]})
+    del state.entries[RID]
+    backend.record(state.stamped(), {RID: None})
+    # the file was not rewritten; two lines wait in the journal, and a read folds them in
+    assert json.loads((tmp_path / "state.json").read_text())["serial"] == 1
+    assert len(backend.journal_path.read_text().splitlines()) == 2
+    again = backend.read()
+    assert again.serial == 3 and again.lineage == state.lineage and again.salt == state.salt
+    assert set(again.entries) == {OTHER} and again.entries[OTHER].spec == {"cron": "0 3 * * *"}
+    backend.write(state)
+    assert not backend.journal_path.exists()
+    assert backend.read().entries.keys() == {OTHER} and backend.read().serial == 3
+
+
+def test_a_journal_without_a_state_file_is_a_first_apply_that_was_killed(tmp_path):
+    backend = LocalStateBackend(tmp_path / "state.json")
+    state = State(entries={RID: entry(description="x")})
+    backend.record(state.stamped(), {RID: state.entries[RID]})
+    again = backend.read()
+    assert (again.lineage, again.serial, again.salt) == (state.lineage, 1, state.salt)
+    assert again.entries[RID].remote_id == "rid-1"
+
+
+def test_a_torn_last_line_is_ignored_and_folded_lines_are_skipped(tmp_path):
+    backend = LocalStateBackend(tmp_path / "state.json")
+    state = State(entries={RID: entry(description="x")})
+    backend.record(state.stamped(), {RID: state.entries[RID]})
+    backend.write(state)  # serial 1 in the file: the line below is already in it
+    folded = {"lineage": state.lineage, "serial": 1, "salt": state.salt, "set": {},
+              "remove": [str(RID)]}
+    torn = '{"lineage": "' + state.lineage + '", "serial": 2, "set": {'
+    backend.journal_path.write_text(json.dumps(folded) + "\n" + torn)
+    again = backend.read()
+    assert again.serial == 1 and set(again.entries) == {RID}
+
+
+def test_a_damaged_journal_line_or_another_lineage_is_a_clear_error(tmp_path):
+    backend = LocalStateBackend(tmp_path / "state.json")
+    state = State(entries={RID: entry(description="x")})
+    backend.write(state.stamped())
+    backend.journal_path.write_text("{nope\n{}\n")
+    with pytest.raises(StateError, match=r"state.json.journal:1: not a state journal line"):
+        backend.read()
+    backend.journal_path.write_text(json.dumps(
+        {"lineage": "another", "serial": 5, "salt": "s", "set": {}, "remove": []}) + "\n")
+    with pytest.raises(StateError, match=r"journal:1: lineage another does not match"):
+        backend.read()
+
+
+def test_the_journal_is_folded_in_once_it_outgrows_the_state_file(tmp_path, monkeypatch):
+    monkeypatch.setattr("reconciler.state.local.COMPACT_BYTES", 2000)
+    backend = LocalStateBackend(tmp_path / "state.json")
+    state = State()
+    for i in range(40):
+        rid = ResourceId("studio", "Trigger", f"t{i}")
+        state.entries[rid] = entry(trigger_id=f"t{i}")
+        backend.record(state.stamped(), {rid: state.entries[rid]})
+        journal = backend.journal_path.stat().st_size if backend.journal_path.exists() else 0
+        assert journal <= max(2000, (tmp_path / "state.json").stat().st_size
+                              if (tmp_path / "state.json").exists() else 0)
+    assert backend.read().serial == 40 and len(backend.read().entries) == 40
+    assert json.loads((tmp_path / "state.json").read_text())["serial"] > 1
+
+
 def test_corrupt_state_is_a_clear_error(tmp_path):
     path = tmp_path / "state.json"
     path.write_text("{nope")
