@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import secrets
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -64,13 +64,10 @@ class State:
     salt: str = field(default_factory=lambda: secrets.token_hex(16))
     entries: dict[ResourceId, StateEntry] = field(default_factory=dict)
 
-    def remote_ids(self, provider: str | None = None) -> dict[ResourceId, str]:
-        """Known remote ids, optionally for one provider instance."""
-        return {
-            rid: entry.remote_id
-            for rid, entry in self.entries.items()
-            if provider is None or rid.provider == provider
-        }
+    def remote_ids(self, provider: str | None = None) -> Mapping[ResourceId, str]:
+        """Known remote ids, optionally for one provider instance: a live view (lookups cost
+        the same however large the state, and see entries recorded later)."""
+        return RemoteIds(self.entries, provider)
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -104,6 +101,26 @@ class State:
             self.lineage = str(uuid.uuid4())
         self.serial += 1
         return self
+
+
+class RemoteIds(Mapping[ResourceId, str]):
+    """The remote ids of state entries, optionally of one provider instance, as a mapping."""
+
+    def __init__(self, entries: Mapping[ResourceId, StateEntry], provider: str | None) -> None:
+        self._entries = entries
+        self._provider = provider
+
+    def __getitem__(self, rid: ResourceId) -> str:
+        if self._provider is not None and rid.provider != self._provider:
+            raise KeyError(rid)
+        return self._entries[rid].remote_id
+
+    def __iter__(self) -> Iterator[ResourceId]:
+        return (rid for rid in self._entries
+                if self._provider is None or rid.provider == self._provider)
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
 
 
 def now() -> str:

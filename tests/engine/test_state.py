@@ -147,3 +147,12 @@ def test_second_lock_holder_fails_naming_pid_host_and_since(tmp_path):
         holder.communicate("\n", timeout=10)
     with LocalStateBackend(path).lock(1):  # released: a later run gets it
         assert json.loads((tmp_path / "state.json.lock.info").read_text())["pid"] == os.getpid()
+
+
+def test_remote_ids_are_a_live_view_of_one_provider_instance():
+    state = State(entries={RID: entry(), ResourceId("growth", "Automation", "w"): entry()})
+    studio = state.remote_ids("studio")
+    assert dict(studio) == {RID: "rid-1"} and len(studio) == 1
+    assert studio.get(ResourceId("growth", "Automation", "w")) is None
+    state.entries[OTHER] = StateEntry("rid-2", "workspace", {}, "2026-01-01T00:00:00Z", "m:1")
+    assert studio.get(OTHER) == "rid-2" and len(state.remote_ids()) == 3
