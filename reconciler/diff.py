@@ -29,8 +29,9 @@ Path = tuple[str, ...]
 class FieldRules:
     """What the schema of one (provider type, kind) says about its spec fields.
 
-    Paths are relative to ``spec``; ``toggles``, ``replace_on_change``, ``references`` and
-    ``desired_only`` are about top-level fields only, as the annotations are defined.
+    Paths are relative to ``spec``; ``toggles``, ``replace_on_change``, ``references``,
+    ``desired_only`` and ``depends_on`` are about top-level fields only, as the annotations are
+    defined. ``engine.rules_for`` fills it from ``reconciler.schema``, the one reader of them.
     """
 
     unordered: frozenset[Path] = frozenset()
@@ -41,51 +42,6 @@ class FieldRules:
     desired_only: frozenset[str] = frozenset()
     # field -> (kind, that kind's spec field) it names without a reference (``x-depends-on``)
     depends_on: Mapping[str, tuple[str, str]] = field(default_factory=dict)
-
-    @classmethod
-    def from_schema(cls, schema: Mapping[str, Any]) -> FieldRules:
-        """Collect the ``x-*`` annotations of a spec schema (nested objects are walked)."""
-        unordered: set[Path] = set()
-        sensitive: set[Path] = set()
-        toggles: dict[str, Mapping[str, str]] = {}
-        replace: set[str] = set()
-        references: dict[str, str] = {}
-        desired_only: set[str] = set()
-        depends_on: dict[str, tuple[str, str]] = {}
-
-        def walk(node: Mapping[str, Any], path: Path) -> None:
-            for name, prop in (node.get("properties") or {}).items():
-                if not isinstance(prop, Mapping):
-                    continue
-                here = (*path, name)
-                if prop.get("x-unordered"):
-                    unordered.add(here)
-                if prop.get("x-sensitive"):
-                    sensitive.add(here)
-                if not path:
-                    if isinstance(prop.get("x-toggle"), Mapping):
-                        toggles[name] = {str(k): str(v) for k, v in prop["x-toggle"].items()}
-                    if prop.get("x-replace-on-change"):
-                        replace.add(name)
-                    if prop.get("x-reference"):
-                        references[name] = str(prop["x-reference"])
-                    if prop.get("x-desired-only"):
-                        desired_only.add(name)
-                    if isinstance(prop.get("x-depends-on"), Mapping):
-                        target = prop["x-depends-on"]
-                        depends_on[name] = (str(target["kind"]), str(target["field"]))
-                walk(prop, here)
-
-        walk(schema, ())
-        return cls(
-            frozenset(unordered),
-            frozenset(sensitive),
-            toggles,
-            frozenset(replace),
-            references,
-            frozenset(desired_only),
-            depends_on,
-        )
 
 
 NO_RULES = FieldRules()

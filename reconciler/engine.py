@@ -38,7 +38,15 @@ def rules_for(provider_type: str, kind: str) -> FieldRules:
     from reconciler import schema
 
     try:
-        return FieldRules.from_schema(schema.spec_schema(provider_type, kind))
+        return FieldRules(
+            unordered=schema.unordered_paths(provider_type, kind),
+            sensitive=schema.sensitive_paths(provider_type, kind),
+            toggles=schema.toggle_fields(provider_type, kind),
+            replace_on_change=schema.replace_fields(provider_type, kind),
+            references=schema.reference_fields(provider_type, kind),
+            desired_only=schema.desired_only_fields(provider_type, kind),
+            depends_on=schema.dependency_fields(provider_type, kind),
+        )
     except (KeyError, FileNotFoundError):
         return NO_RULES
 

@@ -94,24 +94,18 @@ def test_sensitive_values_compare_through_salted_hash_and_are_masked():
     assert masked(desired, CHECK)["webhook"]["headers"] == SENSITIVE_MASK
 
 
-def test_rules_are_read_from_schema_annotations():
-    schema = {
-        "properties": {
-            "tags": {"type": "array", "x-unordered": True},
-            "key": {"type": "string", "x-replace-on-change": True},
-            "on": {"type": "boolean", "x-toggle": {"true": "enable", "false": "disable"}},
-            "target": {"type": "string", "x-reference": "Automation"},
-            "flag": {"type": "boolean", "x-desired-only": True},
-            "hook": {"type": "object", "properties": {"headers": {"x-sensitive": True}}},
-        }
-    }
-    rules = FieldRules.from_schema(schema)
-    assert rules.unordered == {("tags",)}
-    assert rules.replace_on_change == {"key"}
-    assert rules.toggles == {"on": {"true": "enable", "false": "disable"}}
-    assert rules.references == {"target": "Automation"}
-    assert rules.desired_only == {"flag"}
-    assert rules.sensitive == {("hook", "headers")}
+def test_the_engine_reads_every_annotation_from_the_schemas():
+    from reconciler.engine import rules_for
+
+    automation = rules_for("workspace", "Automation")
+    assert automation.unordered == {("marked_outputs",), ("connections",)}
+    assert automation.toggles == {"activation": {"active": "enable", "deactivated": "disable"}}
+    assert automation.desired_only == {"upgrade_connections"}
+    assert automation.depends_on == {"connections": ("Connection", "connection_id")}
+    assert rules_for("workspace", "Trigger").replace_on_change >= {"trigger_id"}
+    assert rules_for("workspace", "Schedule").references == {"automation": "Automation"}
+    assert rules_for("datallog", "Check").sensitive == {("webhook", "headers")}
+    assert rules_for("nowhere", "Automation") == FieldRules()
 
 
 @given(st.lists(st.text(max_size=5), unique=True, max_size=8), st.randoms())

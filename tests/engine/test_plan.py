@@ -165,13 +165,6 @@ def test_a_connection_is_removed_after_the_automations_that_used_it_let_go():
         [str(op.id) for op in plan.operations].index(str(a.id))
 
 
-def test_the_schema_marks_an_automations_connections_as_dependencies():
-    from reconciler.engine import rules_for as schema_rules
-
-    assert schema_rules("workspace", "Automation").depends_on == {
-        "connections": ("Connection", "connection_id")}
-
-
 def test_unknown_target_is_an_error():
     with pytest.raises(PlanError, match="no such resource"):
         make_plan(
