@@ -13,7 +13,7 @@ API (everything an adapter needs)::
         platform="workspace",      # named in every error
         auth=bearer_auth(config),  # headers; "sandbox" placeholder when base_url is sandbox
         error_parser=aip_error,    # the platform's error shape -> ParsedError
-        transport=transport,       # optional httpx.AsyncBaseTransport (in-process sandbox)
+        transport=transport,       # httpx.AsyncBaseTransport; default: aiohttp (transport.py)
         default_base_url=None,     # used when the project file sets no base_url
         path_params={"organization_id": "o1"},  # filled into every template
         retry=RetryPolicy(),       # backoff; tests pass RetryPolicy(base=0.01)
@@ -69,7 +69,7 @@ from collections.abc import (
 )
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import anyio
 import anyio.lowlevel
@@ -135,13 +135,6 @@ def expand(template: str, values: Mapping[str, Any]) -> str:
         return template.format_map({k: quote(str(v), safe="") for k, v in values.items()})
     except KeyError as missing:
         raise ValueError(f"no value for {missing} in {template}") from None
-
-
-def _query_value(value: Any) -> str:
-    """A query parameter's text as httpx writes it (``true``/``false`` for booleans)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
 
 
 class _NoCookies(http.cookiejar.CookieJar):
@@ -330,11 +323,9 @@ class ApiClient:
              path_values: Mapping[str, Any]) -> httpx.URL:
         """The absolute URL of one call, parsed once (httpx would parse a relative one thrice)."""
         url = self._base_url + expand(template, {**self.path_params, **path_values})
-        query = [(name, _query_value(item)) for name, value in (params or {}).items()
-                 for item in (value if isinstance(value, list | tuple) else [value])
-                 if item is not None]
+        query = {name: value for name, value in (params or {}).items() if value is not None}
         if query:
-            url += "?" + urlencode(query, quote_via=quote, safe="")
+            url += "?" + str(httpx.QueryParams(query))
         return httpx.URL(url)
 
     @contextlib.asynccontextmanager
