@@ -8,7 +8,7 @@ import socket
 import threading
 import time
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, Self
 
 import httpx
 import uvicorn
@@ -45,43 +45,53 @@ def run_server(sock: socket.socket, db_path: Path, faults: Faults | None = None,
     uvicorn.Server(config).run(sockets=[sock])
 
 
-class SandboxServer:
-    """The sandbox on a free loopback port in a background thread, with admin helpers."""
+class LoopbackServer:
+    """An ASGI app served by uvicorn on a free loopback port in a background thread."""
 
-    def __init__(self, db_path: Path, faults: Faults | None = None) -> None:
-        self.db_path = Path(db_path)
-        self.app = create_app(self.db_path, faults=faults)
+    def __init__(self, app: Any, name: str = "server") -> None:
+        self.app = app
         self._socket = bind_loopback()
         self.port = self._socket.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(self.app, log_level="critical", lifespan="off",
+        config = uvicorn.Config(app, log_level="critical", lifespan="off",
                                 timeout_graceful_shutdown=1)
         self._server = uvicorn.Server(config)
         self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [self._socket]},
-                                        name=f"sandbox-{self.port}", daemon=True)
-        self._admin = httpx.Client(base_url=self.url, timeout=10.0)
+                                        name=f"{name}-{self.port}", daemon=True)
 
-    def start(self) -> SandboxServer:
+    def start(self) -> Self:
         self._thread.start()
         deadline = time.monotonic() + 10
         while not self._server.started:
             if time.monotonic() > deadline or not self._thread.is_alive():
-                raise RuntimeError("sandbox server did not start")
+                raise RuntimeError(f"{self._thread.name} did not start")
             time.sleep(0.005)
         return self
 
     def stop(self) -> None:
         self._server.should_exit = True
         self._thread.join(timeout=5)
-        self._admin.close()
         self._socket.close()
-        self.app.state.store.close()
 
-    def __enter__(self) -> SandboxServer:
+    def __enter__(self) -> Self:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class SandboxServer(LoopbackServer):
+    """The sandbox on a free loopback port in a background thread, with admin helpers."""
+
+    def __init__(self, db_path: Path, faults: Faults | None = None) -> None:
+        self.db_path = Path(db_path)
+        super().__init__(create_app(self.db_path, faults=faults), name="sandbox")
+        self._admin = httpx.Client(base_url=self.url, timeout=10.0)
+
+    def stop(self) -> None:
+        super().stop()
+        self._admin.close()
+        self.app.state.store.close()
 
     # admin helpers -------------------------------------------------------------------------
 

@@ -4,14 +4,11 @@ which failures count as "the request may have landed"."""
 from __future__ import annotations
 
 import gzip
-import threading
-import time
 from collections.abc import Iterator
 
 import anyio
 import httpx
 import pytest
-import uvicorn
 from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -26,7 +23,7 @@ from reconciler.providers.http import (
     detail_error,
 )
 from reconciler.providers.transport import AiohttpTransport
-from reconciler.sandbox.server import bind_loopback
+from reconciler.sandbox.server import LoopbackServer, bind_loopback
 from tests.providers.conftest import provider_config
 
 pytestmark = pytest.mark.anyio
@@ -58,36 +55,14 @@ async def slow(request: Request) -> Response:
     return JSONResponse({})
 
 
-class Server:
-    """A small app on 127.0.0.1 in a background thread."""
-
-    def __init__(self) -> None:
-        app = Starlette(routes=[
-            Route("/echo/{rest:path}", echo, methods=["GET", "POST"]),
-            Route("/set-cookie", set_cookie), Route("/zipped", zipped),
-            Route("/slow", slow, methods=["GET", "POST"]),
-        ])
-        self.socket = bind_loopback()
-        self.url = f"http://127.0.0.1:{self.socket.getsockname()[1]}"
-        self.server = uvicorn.Server(uvicorn.Config(app, log_level="critical", lifespan="off"))
-        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.socket]},
-                                       daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        while not self.server.started:
-            time.sleep(0.005)
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        self.thread.join(timeout=5)
-        self.socket.close()
-
-
 @pytest.fixture
-def server() -> Iterator[Server]:
-    with Server() as running:
+def server() -> Iterator[LoopbackServer]:
+    app = Starlette(routes=[
+        Route("/echo/{rest:path}", echo, methods=["GET", "POST"]),
+        Route("/set-cookie", set_cookie), Route("/zipped", zipped),
+        Route("/slow", slow, methods=["GET", "POST"]),
+    ])
+    with LoopbackServer(app) as running:
         yield running
 
 
