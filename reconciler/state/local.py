@@ -145,7 +145,8 @@ class LocalStateBackend:
                                  "move the file aside to use the state without it") from None
             if state.lineage and lineage != state.lineage:
                 raise StateError(f"{self.journal_path}:{number}: lineage {lineage} does not "
-                                 f"match state {self.path} ({state.lineage})")
+                                 f"match state {self.path} ({state.lineage}); the journal "
+                                 "belongs to another state: move it aside")
             if serial <= state.serial:
                 continue  # already in the file
             state.lineage, state.serial, state.salt = lineage, serial, str(line["salt"])
