@@ -65,10 +65,16 @@ def state_of(project: Path) -> dict:
     return json.loads((project / ".reconciler" / "state.json").read_text())
 
 
+# what a first publish does to activation_state is not stated by the contract: every value
+FIRST_PUBLISH = ("deactivated", "active", "unspecified")
+
+
+@pytest.mark.parametrize("first_publish", FIRST_PUBLISH)
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_apply_converges_and_second_apply_makes_no_mutating_calls(
-    tmp_path, sandbox_server, example
+    tmp_path, sandbox_server, example, first_publish
 ):
+    sandbox_server.set_settings(first_publish_activation=first_publish)
     project = make_project(tmp_path, sandbox_server, example)
     first = run(project, "apply", "--auto-approve")
     assert first.exit_code == 0, first.output
