@@ -261,7 +261,9 @@ async def _apply(
             return None
         if not approved:
             _ask()
-        providers = {op.id.provider: engine.provider(op.id.provider) for op in plan.operations}
+        names = {op.id.provider for op in plan.operations}
+        names |= {op.drain.runs_from for op in plan.operations if op.drain and op.drain.runs_from}
+        providers = {name: engine.provider(name) for name in names}
         with _progress() as report:
             return await execute_plan(
                 plan,
