@@ -69,14 +69,10 @@ def _change_directory(ctx: click.Context, _param: click.Parameter, value: Path |
     app.directory = Path.cwd()
 
 
-def _set_debug(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        _app(ctx).debug = True
-
-
-def _set_no_color(ctx: click.Context, _param: click.Parameter, value: bool) -> None:
-    if value:
-        _app(ctx).no_color = True
+def _set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """--debug and --no-color: set once anywhere, they hold for the whole command line."""
+    if value and param.name:
+        setattr(_app(ctx), param.name, True)
 
 
 def global_options() -> list[click.Option]:
@@ -91,19 +87,12 @@ def global_options() -> list[click.Option]:
             is_eager=True,  # before any other option reads a path
             help="Run as if started in DIR (where reconciler.yaml is looked for).",
         ),
-        click.Option(
-            ["--debug"],
-            is_flag=True,
-            callback=_set_debug,
-            expose_value=False,
-            help="Show tracebacks for errors.",
-        ),
-        click.Option(
-            ["--no-color"],
-            is_flag=True,
-            callback=_set_no_color,
-            expose_value=False,
-            help="Never colour the output (also: NO_COLOR=1, TERM=dumb).",
+        *(
+            click.Option([flag], is_flag=True, callback=_set_flag, expose_value=False, help=text)
+            for flag, text in (
+                ("--debug", "Show tracebacks for errors."),
+                ("--no-color", "Never colour the output (also: NO_COLOR=1, TERM=dumb)."),
+            )
         ),
     ]
 
