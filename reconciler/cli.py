@@ -91,9 +91,9 @@ def cli(ctx: click.Context, directory: Path, debug: bool) -> None:
 
 
 def _attach_commands() -> None:
-    from reconciler.commands import completion, engine, foundation, runs, sandbox
+    from reconciler.commands import completion, engine, foundation, init, runs, sandbox, show
 
-    for module in (foundation, sandbox, engine, runs, completion):
+    for module in (foundation, init, sandbox, engine, show, runs, completion):
         for command in module.COMMANDS:
             cli.add_command(command)
 
