@@ -345,17 +345,36 @@ def state_show(app: AppContext, identity: str) -> None:
 
 @state_group.command("rm")
 @click.argument("identity")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also forget an entry with lifecycle.prevent_destroy (it becomes unmanaged).",
+)
 @lock_timeout_option
 @pass_app
-def state_rm(app: AppContext, identity: str, lock_timeout: float) -> None:
-    """Stop managing IDENTITY: forget it in state; the live object is left as it is."""
+def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -> None:
+    """Stop managing IDENTITY: forget it in state; the live object is left as it is.
+
+    An entry with lifecycle.prevent_destroy is refused without --force: forgetting it would
+    also forget its protection. Once forgotten it is unmanaged, and nothing unmanaged is ever
+    removed (not even by `destroy --force-unprotected`).
+    """
     from reconciler.engine import state_backend
 
     backend = state_backend(_project(app))
+    rid = _identity(identity)
     with backend.lock(lock_timeout):
         state = backend.read()
-        if state.entries.pop(_identity(identity), None) is None:
+        entry = state.entries.get(rid)
+        if entry is None:
             raise StateError(f"{identity}: not in state (see `reconciler state list`)")
+        if entry.prevent_destroy and not force:
+            raise StateError(
+                f"{identity}: has lifecycle.prevent_destroy; forgetting it would drop its "
+                "protection with it. Nothing was changed (pass --force to forget it anyway: "
+                "the live object then becomes unmanaged and is never removed)"
+            )
+        del state.entries[rid]
         backend.write(state.stamped())
     click.echo(f"Removed {identity} from state; the live object was not touched.")
 
