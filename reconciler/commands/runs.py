@@ -16,7 +16,7 @@ import click
 
 from reconciler import runs_view
 from reconciler.errors import CheckFailedError, ConfigError
-from reconciler.providers.automation_runs import RETRY_MODES
+from reconciler.providers.automation_runs.provider import RETRY_MODES
 
 if TYPE_CHECKING:
     from rich.console import Console

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from reconciler.providers.outlit import project_automation
-from reconciler.providers.workspace import run_status
+from reconciler.providers.outlit.provider import project_automation
+from reconciler.providers.workspace.provider import run_status
 
 EXAMPLES = Path(__file__).parent / "seed_examples"
 

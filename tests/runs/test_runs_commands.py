@@ -178,7 +178,7 @@ def test_project_without_runs_provider_says_how_to_add_one(runs_project):
 
 @pytest.mark.anyio
 async def test_event_stream_parser_joins_data_lines_and_skips_comments():
-    from reconciler.providers.automation_runs import _server_sent_events
+    from reconciler.providers.automation_runs.provider import _server_sent_events
 
     async def lines():
         for line in [

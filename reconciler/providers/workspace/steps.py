@@ -13,9 +13,9 @@ from typing import Any
 
 from reconciler.errors import ProviderError
 from reconciler.model import Action, ExecutionContext, Operation, ResourceId
-from reconciler.providers import workspace_calls as calls
 from reconciler.providers.http import ApiClient, create_once
-from reconciler.providers.workspace_read import (
+from reconciler.providers.workspace import calls
+from reconciler.providers.workspace.read import (
     find_automation,
     get_schedule,
     list_connections,

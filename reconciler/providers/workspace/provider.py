@@ -29,7 +29,6 @@ from reconciler.model import (
     Resource,
     ResourceId,
 )
-from reconciler.providers import workspace_calls as calls
 from reconciler.providers.base import RunStatus, RunStep
 from reconciler.providers.http import (
     ApiClient,
@@ -38,8 +37,9 @@ from reconciler.providers.http import (
     aip_error,
     bearer_auth,
 )
-from reconciler.providers.workspace_read import project, read_details
-from reconciler.providers.workspace_steps import Run, plan_steps, resolve_automation
+from reconciler.providers.workspace import calls
+from reconciler.providers.workspace.read import project, read_details
+from reconciler.providers.workspace.steps import Run, plan_steps, resolve_automation
 
 if TYPE_CHECKING:
     import httpx

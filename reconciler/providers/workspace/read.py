@@ -15,9 +15,9 @@ from typing import Any
 
 from reconciler.errors import ProviderError
 from reconciler.model import LiveResource, Resource, ResourceId
-from reconciler.providers import workspace_calls as calls
 from reconciler.providers.http import ApiClient, run_concurrently
 from reconciler.providers.matching import Matcher
+from reconciler.providers.workspace import calls
 
 KINDS = ("Automation", "Schedule", "Trigger", "Connection")
 
