@@ -17,6 +17,7 @@ COLOURS = {
     Action.UPGRADE: "cyan",
     Action.REPLACE: "red",
     Action.REMOVE: "red",
+    Action.FORGET: "magenta",
     Action.CHECK: "blue",
 }
 
