@@ -15,6 +15,7 @@ import anyio
 import click
 
 from reconciler.cli import AppContext, pass_app
+from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
 from reconciler.model import ResourceId
 from reconciler.render.report import RunFailure
@@ -165,6 +166,8 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
 )
 @format_option(FORMATS)
 @target_option("Plan")
+@comment_option
+@full_plan_option
 @pass_app
 def plan_command(
     app: AppContext,
@@ -172,13 +175,20 @@ def plan_command(
     detailed_exitcode: bool,
     fmt: str,
     targets: tuple[str, ...],
+    forge: str | None,
+    full_plan_url: str,
 ) -> None:
     """Read live state and show what apply would change."""
     if out is not None:
         _writable_file(out, "--out")
-    project = _project(app)
-    wanted = _targets(targets)
-    assessment, _backend = _run(lambda report: _assess(project, report, wanted))
+    try:
+        project = _project(app)
+        wanted = _targets(targets)
+        assessment, _backend = _run(lambda report: _assess(project, report, wanted))
+    except ReconcilerError:
+        if forge:
+            post_failed_plan(app, forge)
+        raise
     report = _report_of(assessment)
     emit(report, fmt, app, project)
     if out is not None:
@@ -191,6 +201,8 @@ def plan_command(
         except OSError as exc:
             raise ReconcilerError(f"--out {out}: cannot write the plan: {exc.strerror}") from None
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
+    if forge:
+        post_comment(app, project, report, forge, full_plan_url)
     if detailed_exitcode and assessment.plan.has_changes:
         sys.exit(EXIT_CHANGES)
 
