@@ -21,6 +21,7 @@ SUMMARY_ORDER = (
     Action.REPLACE,
     Action.REMOVE,
     Action.CHECK,
+    Action.ADOPT,
 )
 ALWAYS_COUNTED = {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.REMOVE}
 VERBS = {
@@ -32,6 +33,7 @@ VERBS = {
     Action.REPLACE: "replaced (removed, then created)",
     Action.REMOVE: "removed",
     Action.CHECK: "checked (smoke run)",
+    Action.ADOPT: "adopted into state (no API call)",
 }
 SYMBOLS = {
     Action.CREATE: "+",
@@ -42,6 +44,7 @@ SYMBOLS = {
     Action.REPLACE: "-/+",
     Action.REMOVE: "-",
     Action.CHECK: "?",
+    Action.ADOPT: "=",
 }
 
 

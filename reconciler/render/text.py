@@ -16,6 +16,7 @@ COLOURS = {
     Action.REPLACE: "red",
     Action.REMOVE: "red",
     Action.CHECK: "blue",
+    Action.ADOPT: "cyan",
 }
 
 
