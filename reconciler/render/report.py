@@ -20,6 +20,7 @@ SUMMARY_ORDER = (
     Action.UPGRADE,
     Action.REPLACE,
     Action.REMOVE,
+    Action.FORGET,
     Action.CHECK,
     Action.ADOPT,
 )
@@ -32,6 +33,7 @@ VERBS = {
     Action.UPGRADE: "upgraded",
     Action.REPLACE: "replaced (removed, then created)",
     Action.REMOVE: "removed",
+    Action.FORGET: "no longer managed (left as it is, dropped from state)",
     Action.CHECK: "checked (smoke run)",
     Action.ADOPT: "adopted into state (no API call)",
 }
@@ -43,6 +45,7 @@ SYMBOLS = {
     Action.UPGRADE: "^",
     Action.REPLACE: "-/+",
     Action.REMOVE: "-",
+    Action.FORGET: ".",
     Action.CHECK: "?",
     Action.ADOPT: "=",
 }
