@@ -395,7 +395,10 @@ def state_rm(app: AppContext, identity: str, lock_timeout: float) -> None:
         if state.entries.pop(_identity(identity), None) is None:
             raise StateError(f"{identity}: not in state (see `reconciler state list`)")
         backend.write(state.stamped())
-    click.echo(f"Removed {identity} from state; the live object was not touched.")
+    click.echo(
+        f"Removed {identity} from state; the live object was not touched. While a manifest "
+        "declares it, the next apply finds it by its natural key and adopts it again."
+    )
 
 
 @click.command("import")
