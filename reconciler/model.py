@@ -110,9 +110,13 @@ class Action(StrEnum):
     REMOVE = "remove"
     FORGET = "forget"  # stop managing: drop from state, leave the live object as it is
     CHECK = "check"
+    ADOPT = "adopt"  # record a matched live object in state; no API call
 
 
-MUTATING_ACTIONS = frozenset(a for a in Action if a is not Action.CHECK)
+# actions that only write state: adopt records an object, forget drops one
+STATE_ONLY_ACTIONS = frozenset({Action.ADOPT, Action.FORGET})
+# actions that change something on a platform (a check only runs)
+MUTATING_ACTIONS = frozenset(a for a in Action if a is not Action.CHECK) - STATE_ONLY_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -199,4 +203,8 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(op.action in MUTATING_ACTIONS for op in self.operations)
+        """True when apply would change a platform or what state records (adopt, forget)."""
+        return any(
+            op.action in MUTATING_ACTIONS or op.action in STATE_ONLY_ACTIONS
+            for op in self.operations
+        )
