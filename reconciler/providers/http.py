@@ -17,7 +17,7 @@ API (everything an adapter needs)::
         default_base_url=None,     # used when the project file sets no base_url
         path_params={"organization_id": "o1"},  # filled into every template
         retry=RetryPolicy(),       # backoff; tests pass RetryPolicy(base=0.01)
-        notify=print_to_stderr,    # where the retry lines go (default: stderr)
+        notify=lines.append,       # where the retry lines go (default: stderr)
     )
     with command_deadline(600, "--deadline 10m"): ...  # every call inside ends in time
     body = await client.call("GET", "/api/automations/{id}", id="a1", params={...})
