@@ -131,7 +131,7 @@ def _run(work: Callable[[Callable[[str], None]], Awaitable[T]], deadline: float 
         return anyio.run(_within(deadline, lambda: work(report)))
 
 
-def _emit(report: PlanReport, fmt: str, app: AppContext, project: Project) -> None:
+def emit(report: PlanReport, fmt: str, app: AppContext, project: Project | None) -> None:
     """Print a report in the chosen format; github also appends to the job summary."""
     from reconciler.render.github import render_github
     from reconciler.render.json import render_json
@@ -145,8 +145,9 @@ def _emit(report: PlanReport, fmt: str, app: AppContext, project: Project) -> No
     elif fmt == "github":
         # annotation paths are relative to where the command started (the repository root in CI)
         # when the project lies inside it; otherwise relative to the project folder
-        inside = project.root.is_relative_to(app.started_in)
-        base = project.root.relative_to(app.started_in).as_posix() if inside else ""
+        root = project.root if project is not None else None
+        inside = root is not None and root.is_relative_to(app.started_in)
+        base = root.relative_to(app.started_in).as_posix() if root and inside else ""
         text, summary = render_github(report, base="" if base == "." else base)
         click.echo(text, nl=False)
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -210,7 +211,7 @@ def plan_command(
     wanted = _target(target)
     assessment, _backend = _run(lambda report: _assess(project, report, wanted), deadline)
     report = _report_of(assessment)
-    _emit(report, fmt, app, project)
+    emit(report, fmt, app, project)
     if out is not None:
         from reconciler.engine import saved_plan_document
         from reconciler.render.json import plan_document
@@ -252,36 +253,40 @@ def apply_command(
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
     from reconciler.apply import ApplyFailedError
-    from reconciler.engine import state_backend
+    from reconciler.engine import apply, state_backend
+    from reconciler.render.outcome import render_outcome, render_warnings
+    from reconciler.render.text import render_text
 
     project = _project(app)
-    saved = _read_saved_plan(plan_file) if plan_file else None
-    backend = state_backend(project)
-    with backend.lock(lock_timeout):
-        outcome = anyio.run(
-            _within(
-                deadline,
-                lambda: _apply(
-                    project,
-                    backend,
-                    app,
-                    saved,
-                    plan_file,
-                    auto_approve or saved is not None,
-                    parallelism,
-                    _target(target),
-                ),
-            )
+    saved = read_saved_plan(plan_file) if plan_file else None
+    approved = auto_approve or saved is not None
+
+    def approve(assessment: Assessment) -> bool:
+        click.echo(render_text(_report_of(assessment), color=app.color), nl=False, color=app.color)
+        if assessment.plan.operations and not approved:
+            _ask()
+        return True
+
+    _, outcome = anyio.run(
+        _within(
+            deadline,
+            lambda: apply(
+                project,
+                state_backend(project),
+                approve=approve,
+                lock_timeout=lock_timeout,
+                saved=saved,
+                saved_source=str(plan_file),
+                target=_target(target),
+                parallelism=parallelism,
+                progress=_progress,
+            ),
         )
+    )
     if outcome is None:
         return
-    for warning in outcome.warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    click.echo(outcome.summary())
-    for op, error in outcome.failed:
-        click.echo(f"  failed  {op.action} {op.id}: {error}")
-    for op, why in outcome.skipped:
-        click.echo(f"  skipped {op.action} {op.id}: {why}")
+    click.echo(render_warnings(outcome), nl=False, err=True)
+    click.echo(render_outcome(outcome), nl=False)
     if not outcome.ok:
         raise ApplyFailedError(
             f"{len(outcome.failed)} operation(s) failed, {len(outcome.skipped)} skipped; "
@@ -289,7 +294,7 @@ def apply_command(
         )
 
 
-def _read_saved_plan(path: Path) -> dict:
+def read_saved_plan(path: Path) -> dict:
     try:
         loaded: dict = json.loads(path.read_text())
         return loaded
@@ -297,49 +302,13 @@ def _read_saved_plan(path: Path) -> dict:
         raise PlanError(f"{path}: cannot read the saved plan: {exc}") from None
 
 
-async def _apply(
-    project: Project,
-    backend: Any,
-    app: AppContext,
-    saved: dict | None,
-    plan_file: Path | None,
-    approved: bool,
-    parallelism: int,
-    target: ResourceId | None,
-) -> Any:
-    from reconciler.apply import StateRecorder, execute_plan
-    from reconciler.engine import Engine, rules_for, verify_saved_plan
-    from reconciler.render.text import render_text
-
-    async with Engine(project) as engine:
-        with _progress() as report:  # progress lines end before the prompt
-            engine.progress = report
-            assessment = await engine.assess(backend.read(), target=target)
-        if saved is not None:
-            verify_saved_plan(saved, assessment, str(plan_file))
-        recorder = StateRecorder(assessment.state, backend, rules_for)
-        recorder.forget(assessment.forget)
-        plan = assessment.plan
-        click.echo(render_text(_report_of(assessment), color=app.color), nl=False, color=app.color)
-        if not plan.operations:
-            return None
-        if not approved:
-            _ask()
-        providers = {op.id.provider: engine.provider(op.id.provider) for op in plan.operations}
-        with _progress() as report:
-            return await execute_plan(
-                plan,
-                providers,
-                assessment.desired,
-                recorder,
-                parallelism=parallelism,
-                progress=report,
-            )
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 def _ask() -> None:
     """Confirm on a terminal; refuse to ask anywhere else (CI must pass --auto-approve)."""
-    if not sys.stdin.isatty():
+    if not _stdin_is_terminal():
         raise ReconcilerError(
             "refusing to ask for approval: stdin is not a terminal; "
             "review the plan and pass --auto-approve (or apply a saved plan file)"
@@ -381,7 +350,7 @@ def drift_command(app: AppContext, fmt: str, since: str, deadline: float | None)
     report = replace(
         _report_of(assessment, title="Drift"), failed_runs=tuple(failures), since=since
     )
-    _emit(report, fmt, app, project)
+    emit(report, fmt, app, project)
     if moved:
         sys.exit(EXIT_CHANGES)
 
