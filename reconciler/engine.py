@@ -8,27 +8,33 @@ hands desired, live and state to the pure planner.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from functools import cache
+from collections.abc import Callable, Collection, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
+from dataclasses import dataclass, field, replace
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 import anyio
 
 from reconciler.diff import NO_RULES, FieldRules
+from reconciler.drain import describe_operation
 from reconciler.errors import ConfigError
 from reconciler.model import LiveResource, Plan, Resource, ResourceId
-from reconciler.plan import CHECK_KIND, forgotten, make_plan
+from reconciler.plan import CHECK_KIND, Removals, forgotten, make_plan
 from reconciler.providers.registry import open_provider
 from reconciler.state.model import State, StateBackend, StateEntry, open_backend
 
 if TYPE_CHECKING:
     import httpx
 
+    from reconciler.apply import ApplyOutcome
     from reconciler.config import Project
     from reconciler.providers.base import Provider
 
 Progress = Callable[[str], None]
+# a progress line for one phase of work; apply opens one to read and another to execute, so
+# nothing is drawn while the approval question waits
+ProgressPhase = Callable[[], AbstractContextManager[Progress]]
 TransportFor = Callable[[str], "httpx.AsyncBaseTransport | None"]  # provider name -> transport
 
 
@@ -158,17 +164,119 @@ class Engine:
         state: State,
         *,
         desired: Sequence[Resource] | None = None,
-        target: ResourceId | None = None,
+        targets: Collection[ResourceId] = (),
+        destroy: bool = False,
+        force_unprotected: bool = False,
     ) -> Assessment:
-        """Load (unless given), read and plan."""
-        wanted = list(desired) if desired is not None else load_desired(self.project)
+        """Load (unless given), read and plan.
+
+        ``destroy`` plans every managed resource for deletion, as if no manifest declared it
+        (``lifecycle.on_remove`` aside; ``prevent_destroy`` refuses the plan unless
+        ``force_unprotected``).
+        """
+        if destroy:
+            wanted: list[Resource] = []
+        else:
+            wanted = list(desired) if desired is not None else load_desired(self.project)
         live = await self.read_live(wanted, state)
-        describe = {name: self.provider(name).describe for name in self._names(wanted, state)}
-        plan = make_plan(wanted, live, state, rules_for, describe, target)
+        describe = {
+            name: partial(describe_operation, self.provider(name))
+            for name in self._names(wanted, state)
+        }
+        rules = replace(removals(self.project), destroy=destroy,
+                        force_unprotected=force_unprotected)
+        plan = make_plan(wanted, live, state, rules_for, describe, targets, rules)
         return Assessment(wanted, live, state, plan, forgotten(wanted, live, state))
 
     def _names(self, desired: Sequence[Resource], state: State) -> set[str]:
         return {r.id.provider for r in desired} | {rid.provider for rid in state.entries}
+
+
+def removals(project: Project) -> Removals:
+    """What the project's provider types declare about removals: which kinds drain, and which
+    instance reports the runs of each instance's objects (``providers.base``)."""
+    from reconciler.providers.registry import provider_class
+
+    classes = {name: provider_class(config.type) for name, config in project.providers.items()}
+    drained: dict[str, frozenset[str]] = {}
+    runs_from: dict[str, str] = {}
+    ambiguous: dict[str, tuple[str, ...]] = {}
+    for name, config in sorted(project.providers.items()):
+        kinds = frozenset(getattr(classes[name], "drained_kinds", frozenset()))
+        if not kinds:
+            continue
+        drained[name] = kinds
+        reporters = tuple(
+            other for other in sorted(classes)
+            if config.type in getattr(classes[other], "runs_of", frozenset())
+        )
+        if len(reporters) == 1:
+            runs_from[name] = reporters[0]
+        elif reporters:
+            ambiguous[name] = reporters
+    return Removals(drained, runs_from, ambiguous)
+
+
+# --- apply -------------------------------------------------------------------------------------
+
+
+async def apply(
+    project: Project,
+    backend: StateBackend,
+    *,
+    approve: Callable[[Assessment], bool],
+    lock_timeout: float = 0.0,
+    saved: Mapping | None = None,
+    saved_source: str = "",
+    targets: Collection[ResourceId] = (),
+    parallelism: int = 8,
+    progress: ProgressPhase | None = None,
+    transport_for: TransportFor | None = None,
+    destroy: bool = False,
+    force_unprotected: bool = False,
+) -> tuple[Assessment, ApplyOutcome | None]:
+    """Hold the state lock, assess, ask ``approve``, then execute and record each success.
+
+    ``destroy`` (and ``force_unprotected``) plan every managed resource for removal
+    (see ``Engine.assess``).
+
+    ``approve`` sees the assessment (to show the plan, and to ask when there are operations)
+    and returns whether to go on; nothing is written to state before it said yes. The outcome
+    is None when nothing was executed (no operations, or not approved).
+    """
+    from reconciler.apply import StateRecorder, execute_plan
+
+    phase: ProgressPhase = progress or (lambda: nullcontext(lambda _text: None))
+    with backend.lock(lock_timeout):
+        async with Engine(project, transport_for=transport_for) as engine:
+            with phase() as report:  # the progress line ends before approval is asked
+                engine.progress = report
+                assessment = await engine.assess(backend.read(), targets=targets,
+                                                 destroy=destroy,
+                                                 force_unprotected=force_unprotected)
+            if saved is not None:
+                verify_saved_plan(saved, assessment, saved_source)
+            plan = assessment.plan
+            if not approve(assessment):
+                return assessment, None
+            recorder = StateRecorder(assessment.state, backend, rules_for)
+            recorder.forget(assessment.forget)
+            if not plan.operations:
+                return assessment, None
+            names = {op.id.provider for op in plan.operations}
+            names |= {op.drain.runs_from for op in plan.operations
+                      if op.drain and op.drain.runs_from}
+            providers = {name: engine.provider(name) for name in names}
+            with phase() as report:
+                outcome = await execute_plan(
+                    plan,
+                    providers,
+                    assessment.desired,
+                    recorder,
+                    parallelism=parallelism,
+                    progress=report,
+                )
+    return assessment, outcome
 
 
 # --- saved plans -------------------------------------------------------------------------------

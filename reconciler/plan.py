@@ -4,7 +4,11 @@ Each identity is classified three ways (desired in git, last applied in state, l
 resource is created, a changed one updated (or enabled / disabled / replaced / upgraded as the
 schema's annotations say), one deleted out of band re-created, one gone from the manifests but in
 state removed (an *orphan*), and a live object that is neither desired nor in state is reported
-as unmanaged and never touched. Operations are ordered by the dependency graph: references
+as unmanaged and never touched. A desired resource found live (by remote id or natural key)
+that state does not record under that remote id is *adopted*: an operation with no API call
+that only records it, so every desired resource matched live is in state after apply, even
+when nothing differs (a create whose answer was lost, an apply killed before it recorded, a
+document claiming an object that exists). Operations are ordered by the dependency graph: references
 (``x-reference``) and the objects a field names (``x-depends-on``: an automation after the
 connections it uses) first, removals in reverse; among independent operations, connections
 before automations before schedules and triggers before checks.
@@ -13,8 +17,8 @@ before automations before schedules and triggers before checks.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.diff import (
@@ -28,15 +32,20 @@ from reconciler.diff import (
 from reconciler.errors import PlanError
 from reconciler.model import (
     MUTATING_ACTIONS,
+    ON_REMOVE_DEACTIVATE,
+    ON_REMOVE_DELETE,
+    ON_REMOVE_KEEP,
     Action,
     Change,
+    Drain,
     LiveResource,
     Operation,
     Plan,
     Resource,
     ResourceId,
+    SourcePosition,
 )
-from reconciler.state.model import State, now
+from reconciler.state.model import State, StateEntry, now
 
 RulesFor = Callable[[str, str], FieldRules]  # (provider type, kind) -> rules
 Describe = Callable[[Operation], tuple[str, ...]]
@@ -49,15 +58,38 @@ UPGRADE_FLAG = "upgrade_connections"  # desired-only flag: upgrade what live rep
 CONNECTION_LIST = "connections"  # an automation's list of connection ids (Connection.connection_id)
 
 
+@dataclass(frozen=True)
+class Removals:
+    """What the providers declare about removing their objects (``providers.base.Drains``).
+
+    ``drained`` maps a provider instance to the kinds whose removal first stops new runs and
+    waits for running ones; ``runs_from`` maps it to the instance reporting those runs ("" or
+    absent: none, so the removal cannot wait).
+    """
+
+    drained: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    runs_from: Mapping[str, str] = field(default_factory=dict)
+    ambiguous: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # several reporters
+    destroy: bool = False  # ``destroy``: every removal deletes, whatever lifecycle.on_remove says
+    force_unprotected: bool = False  # ``destroy --force-unprotected``: prevent_destroy too
+
+
+NO_REMOVALS = Removals()
+
+
 def make_plan(
     desired: Sequence[Resource],
     live: Sequence[LiveResource],
     state: State,
     rules_for: RulesFor,
     describe: Mapping[str, Describe] | None = None,
-    target: ResourceId | None = None,
+    targets: Collection[ResourceId] = (),
+    removals: Removals = NO_REMOVALS,
 ) -> Plan:
-    """The ordered plan; PlanError when it would break ``prevent_destroy`` or names no target."""
+    """The ordered plan; PlanError when it would break ``prevent_destroy`` or names no target.
+
+    With ``targets``, only their operations and those they depend on (every target counts).
+    """
     wanted = {r.id: r for r in desired}
     found = {item.id: item for item in live if item.managed}
     operations: list[Operation] = []
@@ -67,15 +99,18 @@ def make_plan(
             operations.extend(_operations_for(resource, found.get(rid), state, rules_for))
     for rid in sorted(state.entries):
         if rid not in wanted and rid in found:
-            operations.append(Operation(Action.REMOVE, rid, None, found[rid], reason="orphan"))
+            operations.append(
+                removal_operation(rid, state.entries[rid], found[rid], rules_for, removals)
+            )
     operations.extend(_checks(wanted, operations, state, rules_for))
     operations = _with_dependencies(operations, wanted, state, rules_for)
-    if target is not None:
-        operations = _targeted(operations, target, wanted, state)
-    _refuse_destroying_protected(operations, state)
+    if targets:
+        operations = _targeted(operations, targets, wanted, state)
+    if not removals.force_unprotected:
+        _refuse_destroying_protected(operations, state, removals.destroy)
     ordered = _topological(operations)
     if describe:
-        ordered = [replace(op, steps=tuple(describe[op.id.provider](op))) for op in ordered]
+        ordered = [_described(op, describe) for op in ordered]
     unmanaged = tuple(sorted((item for item in live if not item.managed), key=lambda item: item.id))
     return Plan(
         operations=tuple(ordered),
@@ -85,6 +120,13 @@ def make_plan(
         live_fingerprint=live_fingerprint(live),
         created_at=now(),
     )
+
+
+def _described(op: Operation, describe: Mapping[str, Describe]) -> Operation:
+    """The operation with the API steps its provider will take (an adoption takes none)."""
+    if op.action is Action.ADOPT:
+        return op
+    return replace(op, steps=tuple(describe[op.id.provider](op)))
 
 
 def live_fingerprint(live: Iterable[LiveResource]) -> str:
@@ -99,6 +141,67 @@ def forgotten(
     wanted = {r.id for r in desired}
     seen = {item.id for item in live if item.managed}
     return [rid for rid in sorted(state.entries) if rid not in wanted and rid not in seen]
+
+
+# --- removals ----------------------------------------------------------------------------------
+
+
+def removal_operation(
+    rid: ResourceId, entry: StateEntry, live: LiveResource, rules_for: RulesFor,
+    removals: Removals = NO_REMOVALS,
+) -> Operation:
+    """What removing a managed object from the manifests does, by its ``lifecycle.on_remove``
+    (recorded in state): delete it (draining its runs first where its provider declares so),
+    only deactivate it, or keep it as it is and stop managing it."""
+    drains = rid.kind in removals.drained.get(rid.provider, frozenset())
+    mode = ON_REMOVE_DELETE if removals.destroy else entry.on_remove
+    why = f"removed from the manifests; lifecycle.on_remove: {mode}"
+    if mode == ON_REMOVE_KEEP:
+        return Operation(Action.FORGET, rid, None, live, reason=why, removal=ON_REMOVE_KEEP)
+    if mode == ON_REMOVE_DEACTIVATE:
+        if drains:  # the provider's own way to stop it (e.g. an automation and its schedule)
+            return Operation(Action.DISABLE, rid, None, live, reason=why,
+                             removal=ON_REMOVE_DEACTIVATE)
+        deactivated = _deactivated(rid, entry, live, rules_for(entry.provider_type, rid.kind))
+        if deactivated is None:
+            return Operation(Action.FORGET, rid, None, live, removal=ON_REMOVE_KEEP,
+                             reason=f"{why}, but a {rid.kind} has no switch to turn off: "
+                             "it stops being managed")
+        resource, change = deactivated
+        if change.before == change.after:
+            return Operation(Action.FORGET, rid, None, live, removal=ON_REMOVE_KEEP,
+                             reason=f"{why}; already off")
+        return Operation(Action.DISABLE, rid, resource, live, (change,), reason=why,
+                         removal=ON_REMOVE_DEACTIVATE)
+    drain = None
+    if drains and rid.provider in removals.ambiguous:
+        names = ", ".join(removals.ambiguous[rid.provider])
+        raise PlanError(f"{rid}: its removal waits for its runs, but several providers report "
+                        f"them ({names}); keep one in the project file")
+    if drains:
+        drain = Drain(entry.drain_timeout, removals.runs_from.get(rid.provider, ""))
+    reason = "destroy" if removals.destroy else "orphan"
+    return Operation(Action.REMOVE, rid, None, live, reason=reason, removal=ON_REMOVE_DELETE,
+                     drain=drain)
+
+
+def _deactivated(
+    rid: ResourceId, entry: StateEntry, live: LiveResource, rules: FieldRules
+) -> tuple[Resource, Change] | None:
+    """The live object with its on/off field (``x-toggle``) turned off, as a desired resource
+    the provider can apply; None when the kind has no such field."""
+    for name in sorted(rules.toggles):
+        off = [value for value, action in rules.toggles[name].items()
+               if action == Action.DISABLE.value]
+        if not off:
+            continue
+        value: Any = {"true": True, "false": False}.get(off[0], off[0])
+        spec = {**live.spec, name: value}
+        file, _, line = entry.source.rpartition(":")
+        source = SourcePosition(file or "state", int(line) if line.isdigit() else 0, 0)
+        resource = Resource(rid, entry.provider_type, spec, source)
+        return resource, Change((name,), live.spec.get(name), value)
+    return None
 
 
 # --- one resource ------------------------------------------------------------------------------
@@ -136,7 +239,15 @@ def _operations_for(
         operations.append(
             Operation(Action.UPGRADE, resource.id, resource, live, upgrade, reason="upgradable")
         )
+    if not operations and (entry is None or entry.remote_id != live.remote_id):
+        operations.append(adoption(resource, live, entry is not None))
     return operations
+
+
+def adoption(resource: Resource, live: LiveResource, in_state: bool) -> Operation:
+    """Record ``live`` in state as ``resource``: no API call, nothing on the platform changes."""
+    reason = "state records another remote id" if in_state else "matched live, not in state"
+    return Operation(Action.ADOPT, resource.id, resource, live, reason=reason)
 
 
 def _shown(resource: Resource, rules: FieldRules) -> list[tuple[str, Any]]:
@@ -260,7 +371,9 @@ def _with_dependencies(
     result = []
     for op in operations:
         deps: list[ResourceId] = []
-        if op.action is Action.REMOVE:
+        if op.action is Action.ADOPT:
+            pass  # recording waits for nothing
+        elif op.action is Action.REMOVE:
             deps.extend(r for r in referrers.get(op.id, ()) if r != op.id)
         else:
             rules = rules_of[op.id]
@@ -283,19 +396,24 @@ def _provider_type(op: Operation, state: State) -> str:
 
 def _targeted(
     operations: list[Operation],
-    target: ResourceId,
+    targets: Collection[ResourceId],
     wanted: Mapping[ResourceId, Resource],
     state: State,
 ) -> list[Operation]:
-    """Only the target's operations and those it depends on (transitively)."""
-    if target not in wanted and target not in state.entries:
-        known = ", ".join(str(r) for r in sorted(wanted)[:5])
-        raise PlanError(f"--target {target}: no such resource in the manifests or state ({known}…)")
+    """Only the targets' operations and those they depend on (transitively)."""
+    unknown = [t for t in targets if t not in wanted and t not in state.entries]
+    if unknown:
+        known = sorted({*wanted, *state.entries})
+        shown = ", ".join(str(r) for r in known[:5]) + (", …" if len(known) > 5 else "")
+        raise PlanError(
+            "; ".join(f"--target {t}: no such resource in the manifests or state" for t in unknown)
+            + f" (known: {shown or 'none'})"
+        )
     by_id: dict[ResourceId, list[Operation]] = {}
     for op in operations:
         by_id.setdefault(op.id, []).append(op)
     keep: set[ResourceId] = set()
-    stack = [target]
+    stack = list(targets)
     while stack:
         rid = stack.pop()
         if rid in keep:
@@ -306,7 +424,9 @@ def _targeted(
     return [op for op in operations if op.id in keep]
 
 
-def _refuse_destroying_protected(operations: Sequence[Operation], state: State) -> None:
+def _refuse_destroying_protected(
+    operations: Sequence[Operation], state: State, destroy: bool = False
+) -> None:
     """prevent_destroy: a plan that would remove or replace such a resource is refused."""
     problems = []
     for op in operations:
@@ -314,6 +434,13 @@ def _refuse_destroying_protected(operations: Sequence[Operation], state: State) 
             entry = state.entries.get(op.id)
             if entry is not None and entry.prevent_destroy:
                 where = entry.source or "state"
+                if destroy:
+                    problems.append(
+                        f"{where}: {op.id} has lifecycle.prevent_destroy; destroy leaves "
+                        "nothing half done, so it removes nothing (pass --force-unprotected "
+                        "to remove protected resources too)"
+                    )
+                    continue
                 problems.append(
                     f"{where}: {op.id} has lifecycle.prevent_destroy but its manifest is gone "
                     "(the plan would remove it); restore the document or clear prevent_destroy"

@@ -15,6 +15,7 @@ import anyio
 import click
 
 from reconciler.cli import AppContext, pass_app
+from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
 from reconciler.model import ResourceId
 from reconciler.render.report import RunFailure
@@ -51,19 +52,99 @@ lock_timeout_option = click.option(
 )
 
 
+def _deadline_seconds(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> float | None:
+    if value is None:
+        return None
+    from reconciler.checks import parse_duration
+    from reconciler.errors import ConfigError
+
+    try:
+        seconds = parse_duration(value)
+    except ConfigError:
+        raise click.BadParameter(
+            f"expected a duration such as 90s, 10m or 1h, got {value!r}"
+        ) from None
+    if seconds <= 0:
+        raise click.BadParameter("must be more than 0")
+    return seconds
+
+
+deadline_option = click.option(
+    "--deadline",
+    metavar="DURATION",
+    callback=_deadline_seconds,
+    help="Give up when the command has run this long (e.g. 90s, 10m, 1h): every platform "
+    "call, retry and wait counts.",
+)
+
+
+def _within(seconds: float | None, work: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """``work`` bounded by ``--deadline``: each call knows the time left; a wait that is not a
+    call (a check's polling) is cut off too, a moment later, so calls name what they waited for."""
+    if seconds is None:
+        return work
+    label = f"--deadline {_shown(seconds)}"
+
+    async def bounded() -> T:
+        from reconciler.providers.http import command_deadline
+
+        with command_deadline(seconds, label):
+            with anyio.move_on_after(seconds + 1.0) as scope:
+                return await work()
+        assert scope.cancelled_caught
+        raise ReconcilerError(f"{label} passed before the command finished")
+
+    return bounded
+
+
+def _shown(seconds: float) -> str:
+    from reconciler.checks import format_duration
+
+    return format_duration(seconds)
+
+
 def _project(app: AppContext) -> Project:
     from reconciler.config import load_project
 
     return load_project(app.directory)
 
 
-def _target(value: str | None) -> ResourceId | None:
-    if value is None:
-        return None
-    try:
-        return ResourceId.parse(value)
-    except ValueError as exc:
-        raise PlanError(f"--target: {exc}") from None
+def _targets(values: tuple[str, ...]) -> tuple[ResourceId, ...]:
+    """Every --target given (repeatable); a malformed one is an error naming it."""
+    targets = []
+    for value in values:
+        try:
+            targets.append(ResourceId.parse(value))
+        except ValueError as exc:
+            raise PlanError(f"--target {value}: {exc}") from None
+    return tuple(targets)
+
+
+def target_option(verb: str) -> Callable[[FC], FC]:
+    """``--target``, repeatable: every one given counts."""
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="PROVIDER/KIND/NAME",
+        help=f"{verb} only this resource and what it depends on (repeat for several).",
+    )
+
+
+def _writable_file(path: Path, option: str) -> None:
+    """Refuse an output file that could not be written, before any live state is read."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        problem = "is a folder"
+    elif not folder.is_dir():
+        problem = f"folder {folder} does not exist"
+    elif not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        problem = "is not writable"
+    else:
+        return
+    raise ReconcilerError(f"{option} {path}: {problem}; nothing was read or planned")
 
 
 def _progress() -> AbstractContextManager[Callable[[str], None]]:
@@ -72,13 +153,13 @@ def _progress() -> AbstractContextManager[Callable[[str], None]]:
     return progress_line(sys.stderr)
 
 
-def _run(work: Callable[[Callable[[str], None]], Awaitable[T]]) -> T:
-    """Run async work with a progress callback on stderr."""
+def _run(work: Callable[[Callable[[str], None]], Awaitable[T]], deadline: float | None = None) -> T:
+    """Run async work with a progress callback on stderr, within ``--deadline`` if given."""
     with _progress() as report:
-        return anyio.run(work, report)
+        return anyio.run(_within(deadline, lambda: work(report)))
 
 
-def _emit(report: PlanReport, fmt: str, app: AppContext, project: Project) -> None:
+def emit(report: PlanReport, fmt: str, app: AppContext, project: Project | None) -> None:
     """Print a report in the chosen format; github also appends to the job summary."""
     from reconciler.render.github import render_github
     from reconciler.render.json import render_json
@@ -92,8 +173,9 @@ def _emit(report: PlanReport, fmt: str, app: AppContext, project: Project) -> No
     elif fmt == "github":
         # annotation paths are relative to where the command started (the repository root in CI)
         # when the project lies inside it; otherwise relative to the project folder
-        inside = project.root.is_relative_to(app.started_in)
-        base = project.root.relative_to(app.started_in).as_posix() if inside else ""
+        root = project.root if project is not None else None
+        inside = root is not None and root.is_relative_to(app.started_in)
+        base = root.relative_to(app.started_in).as_posix() if root and inside else ""
         text, summary = render_github(report, base="" if base == "." else base)
         click.echo(text, nl=False)
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -107,14 +189,14 @@ def _emit(report: PlanReport, fmt: str, app: AppContext, project: Project) -> No
 async def _assess(
     project: Project,
     report: Callable[[str], None],
-    target: ResourceId | None = None,
+    targets: tuple[ResourceId, ...] = (),
 ) -> tuple[Assessment, Any]:
     from reconciler.engine import Engine, state_backend
 
     backend = state_backend(project)
     engine = Engine(project, progress=report)
     async with engine:
-        assessment = await engine.assess(backend.read(), target=target)
+        assessment = await engine.assess(backend.read(), targets=targets)
     return assessment, backend
 
 
@@ -136,29 +218,46 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
     "--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (0 none, 1 error)."
 )
 @format_option(FORMATS)
-@click.option(
-    "--target",
-    "target",
-    metavar="PROVIDER/KIND/NAME",
-    help="Plan only this resource and what it depends on.",
-)
+@target_option("Plan")
+@comment_option
+@full_plan_option
+@deadline_option
 @pass_app
 def plan_command(
-    app: AppContext, out: Path | None, detailed_exitcode: bool, fmt: str, target: str | None
+    app: AppContext,
+    out: Path | None,
+    detailed_exitcode: bool,
+    fmt: str,
+    targets: tuple[str, ...],
+    forge: str | None,
+    full_plan_url: str,
+    deadline: float | None,
 ) -> None:
     """Read live state and show what apply would change."""
-    project = _project(app)
-    wanted = _target(target)
-    assessment, _backend = _run(lambda report: _assess(project, report, wanted))
+    if out is not None:
+        _writable_file(out, "--out")
+    try:
+        project = _project(app)
+        wanted = _targets(targets)
+        assessment, _backend = _run(lambda report: _assess(project, report, wanted), deadline)
+    except ReconcilerError:
+        if forge:
+            post_failed_plan(app, forge)
+        raise
     report = _report_of(assessment)
-    _emit(report, fmt, app, project)
+    emit(report, fmt, app, project)
     if out is not None:
         from reconciler.engine import saved_plan_document
         from reconciler.render.json import plan_document
 
         document = saved_plan_document(plan_document(report), assessment)
-        out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+        try:
+            out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+        except OSError as exc:
+            raise ReconcilerError(f"--out {out}: cannot write the plan: {exc.strerror}") from None
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
+    if forge:
+        post_comment(app, project, report, forge, full_plan_url)
     if detailed_exitcode and assessment.plan.has_changes:
         sys.exit(EXIT_CHANGES)
 
@@ -174,12 +273,8 @@ def plan_command(
     help="Operations run at the same time (dependencies always respected).",
 )
 @lock_timeout_option
-@click.option(
-    "--target",
-    "target",
-    metavar="PROVIDER/KIND/NAME",
-    help="Apply only this resource and what it depends on.",
-)
+@target_option("Apply")
+@deadline_option
 @pass_app
 def apply_command(
     app: AppContext,
@@ -187,37 +282,45 @@ def apply_command(
     auto_approve: bool,
     parallelism: int,
     lock_timeout: float,
-    target: str | None,
+    targets: tuple[str, ...],
+    deadline: float | None,
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
     from reconciler.apply import ApplyFailedError
-    from reconciler.engine import state_backend
+    from reconciler.engine import apply, state_backend
+    from reconciler.render.outcome import render_outcome, render_warnings
+    from reconciler.render.text import render_text
 
     project = _project(app)
-    saved = _read_saved_plan(plan_file) if plan_file else None
-    backend = state_backend(project)
-    with backend.lock(lock_timeout):
-        outcome = anyio.run(
-            lambda: _apply(
+    saved = read_saved_plan(plan_file) if plan_file else None
+    approved = auto_approve or saved is not None
+
+    def approve(assessment: Assessment) -> bool:
+        click.echo(render_text(_report_of(assessment), color=app.color), nl=False, color=app.color)
+        if assessment.plan.operations and not approved:
+            _ask()
+        return True
+
+    _, outcome = anyio.run(
+        _within(
+            deadline,
+            lambda: apply(
                 project,
-                backend,
-                app,
-                saved,
-                plan_file,
-                auto_approve or saved is not None,
-                parallelism,
-                _target(target),
-            )
+                state_backend(project),
+                approve=approve,
+                lock_timeout=lock_timeout,
+                saved=saved,
+                saved_source=str(plan_file),
+                targets=_targets(targets),
+                parallelism=parallelism,
+                progress=_progress,
+            ),
         )
+    )
     if outcome is None:
         return
-    for warning in outcome.warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    click.echo(outcome.summary())
-    for op, error in outcome.failed:
-        click.echo(f"  failed  {op.action} {op.id}: {error}")
-    for op, why in outcome.skipped:
-        click.echo(f"  skipped {op.action} {op.id}: {why}")
+    click.echo(render_warnings(outcome), nl=False, err=True)
+    click.echo(render_outcome(outcome), nl=False)
     if not outcome.ok:
         raise ApplyFailedError(
             f"{len(outcome.failed)} operation(s) failed, {len(outcome.skipped)} skipped; "
@@ -225,7 +328,7 @@ def apply_command(
         )
 
 
-def _read_saved_plan(path: Path) -> dict:
+def read_saved_plan(path: Path) -> dict:
     try:
         loaded: dict = json.loads(path.read_text())
         return loaded
@@ -233,49 +336,13 @@ def _read_saved_plan(path: Path) -> dict:
         raise PlanError(f"{path}: cannot read the saved plan: {exc}") from None
 
 
-async def _apply(
-    project: Project,
-    backend: Any,
-    app: AppContext,
-    saved: dict | None,
-    plan_file: Path | None,
-    approved: bool,
-    parallelism: int,
-    target: ResourceId | None,
-) -> Any:
-    from reconciler.apply import StateRecorder, execute_plan
-    from reconciler.engine import Engine, rules_for, verify_saved_plan
-    from reconciler.render.text import render_text
-
-    async with Engine(project) as engine:
-        with _progress() as report:  # progress lines end before the prompt
-            engine.progress = report
-            assessment = await engine.assess(backend.read(), target=target)
-        if saved is not None:
-            verify_saved_plan(saved, assessment, str(plan_file))
-        recorder = StateRecorder(assessment.state, backend, rules_for)
-        recorder.forget(assessment.forget)
-        plan = assessment.plan
-        click.echo(render_text(_report_of(assessment), color=app.color), nl=False, color=app.color)
-        if not plan.operations:
-            return None
-        if not approved:
-            _ask()
-        providers = {op.id.provider: engine.provider(op.id.provider) for op in plan.operations}
-        with _progress() as report:
-            return await execute_plan(
-                plan,
-                providers,
-                assessment.desired,
-                recorder,
-                parallelism=parallelism,
-                progress=report,
-            )
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 def _ask() -> None:
     """Confirm on a terminal; refuse to ask anywhere else (CI must pass --auto-approve)."""
-    if not sys.stdin.isatty():
+    if not _stdin_is_terminal():
         raise ReconcilerError(
             "refusing to ask for approval: stdin is not a terminal; "
             "review the plan and pass --auto-approve (or apply a saved plan file)"
@@ -296,8 +363,9 @@ def _ask() -> None:
     metavar="DURATION",
     help="Also report failed runs of managed automations this recent (e.g. 90m, 24h, 7d).",
 )
+@deadline_option
 @pass_app
-def drift_command(app: AppContext, fmt: str, since: str) -> None:
+def drift_command(app: AppContext, fmt: str, since: str, deadline: float | None) -> None:
     """Compare live objects with the manifests; exit 2 naming each resource and field that moved.
 
     Failed runs of managed automations within --since are listed too (where the project has an
@@ -310,13 +378,13 @@ def drift_command(app: AppContext, fmt: str, since: str) -> None:
 
     window = parse_since(since)
     project = _project(app)
-    assessment, failures = _run(lambda report: _assess_drift(project, report, window))
+    assessment, failures = _run(lambda report: _assess_drift(project, report, window), deadline)
     moved = tuple(op for op in assessment.plan.operations if op.action in MUTATING_ACTIONS)
     assessment.plan = replace(assessment.plan, operations=moved)
     report = replace(
         _report_of(assessment, title="Drift"), failed_runs=tuple(failures), since=since
     )
-    _emit(report, fmt, app, project)
+    emit(report, fmt, app, project)
     if moved:
         sys.exit(EXIT_CHANGES)
 
@@ -376,19 +444,41 @@ def state_show(app: AppContext, identity: str) -> None:
 
 @state_group.command("rm")
 @click.argument("identity")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also forget an entry with lifecycle.prevent_destroy (it becomes unmanaged).",
+)
 @lock_timeout_option
 @pass_app
-def state_rm(app: AppContext, identity: str, lock_timeout: float) -> None:
-    """Stop managing IDENTITY: forget it in state; the live object is left as it is."""
+def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -> None:
+    """Stop managing IDENTITY: forget it in state; the live object is left as it is.
+
+    An entry with lifecycle.prevent_destroy is refused without --force: forgetting it would
+    also forget its protection. Once forgotten it is unmanaged, and nothing unmanaged is ever
+    removed (not even by `destroy --force-unprotected`).
+    """
     from reconciler.engine import state_backend
 
     backend = state_backend(_project(app))
+    rid = _identity(identity)
     with backend.lock(lock_timeout):
         state = backend.read()
-        if state.entries.pop(_identity(identity), None) is None:
+        entry = state.entries.get(rid)
+        if entry is None:
             raise StateError(f"{identity}: not in state (see `reconciler state list`)")
+        if entry.prevent_destroy and not force:
+            raise StateError(
+                f"{identity}: has lifecycle.prevent_destroy; forgetting it would drop its "
+                "protection with it. Nothing was changed (pass --force to forget it anyway: "
+                "the live object then becomes unmanaged and is never removed)"
+            )
+        del state.entries[rid]
         backend.write(state.stamped())
-    click.echo(f"Removed {identity} from state; the live object was not touched.")
+    click.echo(
+        f"Removed {identity} from state; the live object was not touched. While a manifest "
+        "declares it, the next apply finds it by its natural key and adopts it again."
+    )
 
 
 @click.command("import")

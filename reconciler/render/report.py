@@ -20,7 +20,9 @@ SUMMARY_ORDER = (
     Action.UPGRADE,
     Action.REPLACE,
     Action.REMOVE,
+    Action.FORGET,
     Action.CHECK,
+    Action.ADOPT,
 )
 ALWAYS_COUNTED = {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.REMOVE}
 VERBS = {
@@ -31,7 +33,9 @@ VERBS = {
     Action.UPGRADE: "upgraded",
     Action.REPLACE: "replaced (removed, then created)",
     Action.REMOVE: "removed",
+    Action.FORGET: "no longer managed (left as it is, dropped from state)",
     Action.CHECK: "checked (smoke run)",
+    Action.ADOPT: "adopted into state (no API call)",
 }
 SYMBOLS = {
     Action.CREATE: "+",
@@ -41,7 +45,9 @@ SYMBOLS = {
     Action.UPGRADE: "^",
     Action.REPLACE: "-/+",
     Action.REMOVE: "-",
+    Action.FORGET: ".",
     Action.CHECK: "?",
+    Action.ADOPT: "=",
 }
 
 

@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli
+from reconciler.model import ResourceId
 from reconciler.providers import registry
 
 from .worlds import MemoryCheckProvider
@@ -139,7 +140,7 @@ def test_failure_is_summarised_and_exits_1_then_rerun_converges(world, project, 
 def test_plan_json_on_stdout_only(world, project):
     result = run(project, "plan", "--format", "json")
     document = json.loads(result.stdout)
-    assert document["format_version"] == "1.0" and document["has_changes"] is True
+    assert document["format_version"] == "1.1" and document["has_changes"] is True
 
 
 def test_github_format_annotates_and_appends_to_the_step_summary(
@@ -158,3 +159,73 @@ def test_github_format_annotates_and_appends_to_the_step_summary(
 def test_markdown_format_is_a_pr_comment(world, project):
     result = run(project, "plan", "--format", "markdown")
     assert result.stdout.startswith("### reconciler plan") and "</details>" in result.stdout
+
+
+def test_answering_no_at_the_prompt_leaves_state_untouched(world, project, monkeypatch):
+    """State is written only after approval: a "no" must not forget entries or bump the serial."""
+    from reconciler.commands import engine as commands
+    from reconciler.state.local import LocalStateBackend
+    from reconciler.state.model import StateEntry
+
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    backend = LocalStateBackend(project / ".reconciler" / "state.json")
+    state = backend.read()
+    gone = ResourceId("studio", "Automation", "gone-everywhere")  # forgotten by the next apply
+    state.entries[gone] = StateEntry("r-gone", "workspace", {}, "2026-01-01T00:00:00Z")
+    backend.write(state.stamped())
+    growth = project / "manifests" / "growth.yaml"
+    growth.write_text(growth.read_text().replace("Tells the growth", "Tells growth"))
+    before = (project / ".reconciler" / "state.json").read_text()
+    calls = len(world.calls)
+    monkeypatch.setattr(commands, "_stdin_is_terminal", lambda: True)
+    answered = CliRunner().invoke(cli, ["-C", str(project), "apply"], input="no\n")
+    assert answered.exit_code == 1 and "nothing was changed" in answered.stderr
+    assert (project / ".reconciler" / "state.json").read_text() == before
+    assert not (project / ".reconciler" / "state.json.journal").exists()
+    assert gone in backend.read().entries and len(world.calls) == calls
+
+
+# --target and --out ---------------------------------------------------------------------------
+
+SLACK = "studio/Connection/slack-alerts"
+NUDGE = "growth/Automation/trial-nudge"
+
+
+def _planned(result) -> set[str]:
+    return {change["address"] for change in json.loads(result.stdout)["resource_changes"]}
+
+
+def test_every_target_given_counts_in_plan(world: World, project: Path) -> None:
+    both = run(project, "plan", "--format", "json", "--target", SLACK, "--target", NUDGE)
+    assert both.exit_code == 0, both.output
+    assert {SLACK, NUDGE} <= _planned(both)
+    one = run(project, "plan", "--format", "json", "--target", NUDGE)
+    assert SLACK not in _planned(one)
+
+
+def test_every_target_given_counts_in_apply(world: World, project: Path) -> None:
+    result = run(project, "apply", "--auto-approve", "--target", SLACK, "--target", NUDGE)
+    assert result.exit_code == 0, result.output
+    assert {f"create {SLACK}", f"create {NUDGE}"} <= set(world.calls)
+    assert not any("nightly-digest" in call for call in world.calls)
+
+
+def test_an_unknown_target_is_an_error_naming_it(world: World, project: Path) -> None:
+    result = run(project, "plan", "--target", SLACK, "--target", "studio/Automation/nope")
+    assert result.exit_code == 1
+    assert "--target studio/Automation/nope: no such resource" in result.stderr
+    assert "slack-alerts: no such" not in result.stderr
+
+
+@pytest.mark.parametrize("out", ["/nonexistent/dir/p.json", "reconciler.yaml/p.json"])
+def test_plan_out_that_cannot_be_written_fails_before_reading(
+    world: World, project: Path, out: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_reading(*_args, **_kwargs):
+        raise AssertionError("live state was read")
+
+    monkeypatch.setattr("reconciler.engine.Engine.read_live", no_reading)
+    result = run(project, "plan", "--out", out)
+    assert result.exit_code == 1
+    assert f"--out {out}:" in result.stderr
+    assert "internal error" not in result.stderr
