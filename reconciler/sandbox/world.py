@@ -38,6 +38,7 @@ DEFAULT_WORLD: dict[str, Any] = {
     "workspace": {
         "connections": [
             {"connection_id": "slack-alerts", "connector": "slack"},
+            {"connection_id": "slack-reports", "connector": "slack"},
             {"connection_id": "slack-main", "connector": "slack"},
             {"connection_id": "pg-main", "connector": "postgres"},
             {"connection_id": "http-main", "connector": "http"},

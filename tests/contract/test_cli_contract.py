@@ -23,7 +23,9 @@ def sandbox_env(monkeypatch):
 def test_a_connection_is_claimed_with_no_call_and_recorded_in_state(tmp_path, sandbox_server):
     project = make_project(tmp_path, sandbox_server)
     plan = run(project, "plan")
-    assert "claim (no API call" in plan.stdout
+    # a claim is adopted: recorded in state, no call (the API cannot create a connection)
+    assert "studio/Connection/slack-alerts" in plan.stdout
+    assert "adopted into state (no API call)" in plan.stdout
     assert run(project, "apply", "--auto-approve").exit_code == 0
     entry = state_of(project)["resources"]["studio/Connection/slack-alerts"]
     assert entry["remote_id"] == "slack-alerts"

@@ -317,7 +317,9 @@ def test_github_annotations_point_at_files_from_where_the_command_started(
         cli, ["-C", project.name, "plan", "--format", "github"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
-    assert f"::warning file={project.name}/manifests/connections.yaml,line=" in result.stdout
+    assert f"::warning file={project.name}/manifests/automations.yaml,line=" in result.stdout
+    # the claimed connection is adopted (no call): a notice, not a warning
+    assert f"::notice file={project.name}/manifests/connections.yaml,line=" in result.stdout
 
 
 def test_plan_out_is_written_relative_to_dash_c(tmp_path, sandbox_server, monkeypatch):

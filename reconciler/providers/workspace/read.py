@@ -7,9 +7,9 @@ needed.
 
 The API has no call that lists or reads a connection. What it shows of one is what an
 automation's code connections say (id and connector), so a ``Connection`` document *claims* a
-connection: the live side of a claimed connection is the state's record of the claim, with the
-connector the automations show where any does (a different connector is an error: the API
-cannot change it).
+connection: the live side of a claimed connection is the claim itself, with the connector the
+automations show where any does (a different connector is an error: the API cannot change it);
+the plan adopts a new claim into state with no call.
 """
 
 from __future__ import annotations
@@ -154,11 +154,11 @@ def project_connections(
     desired: Sequence[Resource],
     known: Mapping[ResourceId, str],
 ) -> list[LiveResource]:
-    """Claimed connections (in state) and those automations show that nobody claimed.
+    """Every claimed connection (desired or in state) and those automations show unclaimed.
 
-    A connection a document claims that state does not record yet is left out, so the plan
-    claims it (records it with no call). A claim whose ``connector`` differs from what an
-    automation shows is a ProviderError naming the document.
+    A claim stands for the connection it names (the API cannot read one), so the plan adopts a
+    claim state does not record yet: it records it with no call. A claim whose ``connector``
+    differs from what an automation shows is a ProviderError naming the document.
     """
     seen: dict[str, tuple[str, list[str]]] = {}  # id -> (connector, display names using it)
     for detail in details:
@@ -173,7 +173,7 @@ def project_connections(
     _refuse_other_connectors(claimed, seen)
     in_state = {remote: rid for rid, remote in known.items()
                 if rid.kind == "Connection" and rid.provider == provider}
-    ids = list(dict.fromkeys([*in_state, *(i for i in seen if i not in claimed)]))
+    ids = list(dict.fromkeys([*in_state, *(str(i) for i in claimed if i), *seen]))
     matcher = Matcher(provider, "Connection", desired, known, "connection_id")
     live = []
     for connection_id, (rid, managed, resource) in zip(

@@ -526,7 +526,7 @@ def _connection(op: Operation) -> Steps:
         return [(f"traceConnectionUsage (refused while a published automation uses it{seen})",
                  _check_usage),
                 ("DELETE automations:deleteConnection", _delete_connection)]
-    if op.action is Action.CREATE:
+    if op.action is Action.CREATE:  # a claim is adopted; should one be planned as a create
         return [("claim (no API call: connections are made in the platform)", _claim)]
     return []  # the API cannot change a connection; a claim with another connector is refused
 
