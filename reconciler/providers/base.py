@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from reconciler.model import (
     ExecutionContext,
@@ -110,5 +110,33 @@ class CheckRunner(Protocol):
 
         May answer True (cancelled) or False (the platform cannot cancel runs, so it was left
         running); None means no answer, and the check's report then says a cancel was asked.
+        """
+        ...
+
+
+@dataclass(frozen=True)
+class RehearsalCopy:
+    """What a provider copies of its live objects into a throw-away sandbox world.
+
+    ``world`` is a world document of the embedded sandbox (``reconciler.sandbox.world``) holding
+    the objects with their production ids, so state entries and plan operations address them
+    unchanged. ``not_rehearsed`` says, in a line each, what the copy could not hold (fields the
+    platform does not return, objects the API cannot list), for the rehearsal report.
+    """
+
+    world: Mapping[str, Any]
+    not_rehearsed: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class Rehearsable(Protocol):
+    """Optional capability: providers whose platform the embedded sandbox can stand in for."""
+
+    async def rehearsal_copy(
+        self, live: Sequence[LiveResource], desired: Sequence[Resource]
+    ) -> RehearsalCopy:
+        """Copy what ``read`` found (plus read-only calls where needed) into a world document.
+
+        Only reads: a rehearsal never changes the platform it copies.
         """
         ...
