@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping, Sequence
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
@@ -25,10 +26,14 @@ from reconciler.state.model import State, StateBackend, StateEntry, open_backend
 if TYPE_CHECKING:
     import httpx
 
+    from reconciler.apply import ApplyOutcome
     from reconciler.config import Project
     from reconciler.providers.base import Provider
 
 Progress = Callable[[str], None]
+# a progress line for one phase of work; apply opens one to read and another to execute, so
+# nothing is drawn while the approval question waits
+ProgressPhase = Callable[[], AbstractContextManager[Progress]]
 TransportFor = Callable[[str], "httpx.AsyncBaseTransport | None"]  # provider name -> transport
 
 
@@ -169,6 +174,58 @@ class Engine:
 
     def _names(self, desired: Sequence[Resource], state: State) -> set[str]:
         return {r.id.provider for r in desired} | {rid.provider for rid in state.entries}
+
+
+# --- apply -------------------------------------------------------------------------------------
+
+
+async def apply(
+    project: Project,
+    backend: StateBackend,
+    *,
+    approve: Callable[[Assessment], bool],
+    lock_timeout: float = 0.0,
+    saved: Mapping | None = None,
+    saved_source: str = "",
+    target: ResourceId | None = None,
+    parallelism: int = 8,
+    progress: ProgressPhase | None = None,
+    transport_for: TransportFor | None = None,
+) -> tuple[Assessment, ApplyOutcome | None]:
+    """Hold the state lock, assess, ask ``approve``, then execute and record each success.
+
+    ``approve`` sees the assessment (to show the plan, and to ask when there are operations)
+    and returns whether to go on; nothing is written to state before it said yes. The outcome
+    is None when nothing was executed (no operations, or not approved).
+    """
+    from reconciler.apply import StateRecorder, execute_plan
+
+    phase: ProgressPhase = progress or (lambda: nullcontext(lambda _text: None))
+    with backend.lock(lock_timeout):
+        async with Engine(project, transport_for=transport_for) as engine:
+            with phase() as report:  # the progress line ends before approval is asked
+                engine.progress = report
+                assessment = await engine.assess(backend.read(), target=target)
+            if saved is not None:
+                verify_saved_plan(saved, assessment, saved_source)
+            plan = assessment.plan
+            if not approve(assessment):
+                return assessment, None
+            recorder = StateRecorder(assessment.state, backend, rules_for)
+            recorder.forget(assessment.forget)
+            if not plan.operations:
+                return assessment, None
+            providers = {op.id.provider: engine.provider(op.id.provider) for op in plan.operations}
+            with phase() as report:
+                outcome = await execute_plan(
+                    plan,
+                    providers,
+                    assessment.desired,
+                    recorder,
+                    parallelism=parallelism,
+                    progress=report,
+                )
+    return assessment, outcome
 
 
 # --- saved plans -------------------------------------------------------------------------------

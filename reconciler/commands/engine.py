@@ -191,33 +191,37 @@ def apply_command(
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
     from reconciler.apply import ApplyFailedError
-    from reconciler.engine import state_backend
+    from reconciler.engine import apply, state_backend
+    from reconciler.render.outcome import render_outcome, render_warnings
+    from reconciler.render.text import render_text
 
     project = _project(app)
     saved = _read_saved_plan(plan_file) if plan_file else None
-    backend = state_backend(project)
-    with backend.lock(lock_timeout):
-        outcome = anyio.run(
-            lambda: _apply(
-                project,
-                backend,
-                app,
-                saved,
-                plan_file,
-                auto_approve or saved is not None,
-                parallelism,
-                _target(target),
-            )
+    approved = auto_approve or saved is not None
+
+    def approve(assessment: Assessment) -> bool:
+        click.echo(render_text(_report_of(assessment), color=app.color), nl=False, color=app.color)
+        if assessment.plan.operations and not approved:
+            _ask()
+        return True
+
+    _, outcome = anyio.run(
+        lambda: apply(
+            project,
+            state_backend(project),
+            approve=approve,
+            lock_timeout=lock_timeout,
+            saved=saved,
+            saved_source=str(plan_file),
+            target=_target(target),
+            parallelism=parallelism,
+            progress=_progress,
         )
+    )
     if outcome is None:
         return
-    for warning in outcome.warnings:
-        click.echo(f"Warning: {warning}", err=True)
-    click.echo(outcome.summary())
-    for op, error in outcome.failed:
-        click.echo(f"  failed  {op.action} {op.id}: {error}")
-    for op, why in outcome.skipped:
-        click.echo(f"  skipped {op.action} {op.id}: {why}")
+    click.echo(render_warnings(outcome), nl=False, err=True)
+    click.echo(render_outcome(outcome), nl=False)
     if not outcome.ok:
         raise ApplyFailedError(
             f"{len(outcome.failed)} operation(s) failed, {len(outcome.skipped)} skipped; "
@@ -233,49 +237,13 @@ def _read_saved_plan(path: Path) -> dict:
         raise PlanError(f"{path}: cannot read the saved plan: {exc}") from None
 
 
-async def _apply(
-    project: Project,
-    backend: Any,
-    app: AppContext,
-    saved: dict | None,
-    plan_file: Path | None,
-    approved: bool,
-    parallelism: int,
-    target: ResourceId | None,
-) -> Any:
-    from reconciler.apply import StateRecorder, execute_plan
-    from reconciler.engine import Engine, rules_for, verify_saved_plan
-    from reconciler.render.text import render_text
-
-    async with Engine(project) as engine:
-        with _progress() as report:  # progress lines end before the prompt
-            engine.progress = report
-            assessment = await engine.assess(backend.read(), target=target)
-        if saved is not None:
-            verify_saved_plan(saved, assessment, str(plan_file))
-        recorder = StateRecorder(assessment.state, backend, rules_for)
-        recorder.forget(assessment.forget)
-        plan = assessment.plan
-        click.echo(render_text(_report_of(assessment), color=app.color), nl=False, color=app.color)
-        if not plan.operations:
-            return None
-        if not approved:
-            _ask()
-        providers = {op.id.provider: engine.provider(op.id.provider) for op in plan.operations}
-        with _progress() as report:
-            return await execute_plan(
-                plan,
-                providers,
-                assessment.desired,
-                recorder,
-                parallelism=parallelism,
-                progress=report,
-            )
+def _stdin_is_terminal() -> bool:
+    return sys.stdin.isatty()
 
 
 def _ask() -> None:
     """Confirm on a terminal; refuse to ask anywhere else (CI must pass --auto-approve)."""
-    if not sys.stdin.isatty():
+    if not _stdin_is_terminal():
         raise ReconcilerError(
             "refusing to ask for approval: stdin is not a terminal; "
             "review the plan and pass --auto-approve (or apply a saved plan file)"

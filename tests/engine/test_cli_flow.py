@@ -13,6 +13,7 @@ import pytest
 from click.testing import CliRunner
 
 from reconciler.cli import cli
+from reconciler.model import ResourceId
 from reconciler.providers import registry
 
 from .worlds import MemoryCheckProvider
@@ -158,3 +159,27 @@ def test_github_format_annotates_and_appends_to_the_step_summary(
 def test_markdown_format_is_a_pr_comment(world, project):
     result = run(project, "plan", "--format", "markdown")
     assert result.stdout.startswith("### reconciler plan") and "</details>" in result.stdout
+
+
+def test_answering_no_at_the_prompt_leaves_state_untouched(world, project, monkeypatch):
+    """State is written only after approval: a "no" must not forget entries or bump the serial."""
+    from reconciler.commands import engine as commands
+    from reconciler.state.local import LocalStateBackend
+    from reconciler.state.model import StateEntry
+
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    backend = LocalStateBackend(project / ".reconciler" / "state.json")
+    state = backend.read()
+    gone = ResourceId("studio", "Automation", "gone-everywhere")  # forgotten by the next apply
+    state.entries[gone] = StateEntry("r-gone", "workspace", {}, "2026-01-01T00:00:00Z")
+    backend.write(state.stamped())
+    growth = project / "manifests" / "growth.yaml"
+    growth.write_text(growth.read_text().replace("Tells the growth", "Tells growth"))
+    before = (project / ".reconciler" / "state.json").read_text()
+    calls = len(world.calls)
+    monkeypatch.setattr(commands, "_stdin_is_terminal", lambda: True)
+    answered = CliRunner().invoke(cli, ["-C", str(project), "apply"], input="no\n")
+    assert answered.exit_code == 1 and "nothing was changed" in answered.stderr
+    assert (project / ".reconciler" / "state.json").read_text() == before
+    assert not (project / ".reconciler" / "state.json.journal").exists()
+    assert gone in backend.read().entries and len(world.calls) == calls
