@@ -91,9 +91,9 @@ def cli(ctx: click.Context, directory: Path, debug: bool) -> None:
 
 
 def _attach_commands() -> None:
-    from reconciler.commands import engine, foundation, runs, sandbox
+    from reconciler.commands import engine, foundation, rehearse, runs, sandbox
 
-    for module in (foundation, sandbox, engine, runs):
+    for module in (foundation, sandbox, engine, rehearse, runs):
         for command in module.COMMANDS:
             cli.add_command(command)
 

@@ -22,6 +22,7 @@ from reconciler.render.report import RunFailure
 if TYPE_CHECKING:
     from reconciler.config import Project
     from reconciler.engine import Assessment
+    from reconciler.render.rehearsal import RehearsalView
     from reconciler.render.report import PlanReport
 
 T = TypeVar("T")
@@ -78,30 +79,51 @@ def _run(work: Callable[[Callable[[str], None]], Awaitable[T]]) -> T:
         return anyio.run(work, report)
 
 
-def _emit(report: PlanReport, fmt: str, app: AppContext, project: Project) -> None:
-    """Print a report in the chosen format; github also appends to the job summary."""
+def _emit(
+    report: PlanReport,
+    fmt: str,
+    app: AppContext,
+    project: Project,
+    rehearsal: RehearsalView | None = None,
+) -> None:
+    """Print a report in the chosen format (a rehearsal's verdicts after the plan); github also
+    appends to the job summary."""
+    from reconciler.render import rehearsal as rehearsed
     from reconciler.render.github import render_github
-    from reconciler.render.json import render_json
+    from reconciler.render.json import plan_document, render_json
     from reconciler.render.markdown import render_markdown
     from reconciler.render.text import render_text
 
     if fmt == "json":
-        click.echo(render_json(report), nl=False)
+        if rehearsal is None:
+            click.echo(render_json(report), nl=False)
+        else:
+            document = {**plan_document(report), "rehearsal": rehearsed.document(rehearsal)}
+            click.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     elif fmt == "markdown":
-        click.echo(render_markdown(report), nl=False)
+        extra = rehearsed.rehearsal_markdown(rehearsal) if rehearsal else ""
+        click.echo(render_markdown(report) + extra, nl=False)
     elif fmt == "github":
         # annotation paths are relative to where the command started (the repository root in CI)
         # when the project lies inside it; otherwise relative to the project folder
         inside = project.root.is_relative_to(app.started_in)
         base = project.root.relative_to(app.started_in).as_posix() if inside else ""
-        text, summary = render_github(report, base="" if base == "." else base)
+        base = "" if base == "." else base
+        text, summary = render_github(report, base=base)
+        if rehearsal is not None:
+            text = rehearsed.rehearsal_annotations(rehearsal, base) + text
+            text += rehearsed.rehearsal_text(rehearsal)
+            summary += rehearsed.rehearsal_markdown(rehearsal)
         click.echo(text, nl=False)
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
             with open(summary_path, "a", encoding="utf-8") as handle:
                 handle.write(summary + "\n")
     else:
-        click.echo(render_text(report, color=app.color), nl=False, color=app.color)
+        text = render_text(report, color=app.color)
+        if rehearsal is not None:
+            text += rehearsed.rehearsal_text(rehearsal, color=app.color)
+        click.echo(text, nl=False, color=app.color)
 
 
 async def _assess(
@@ -142,25 +164,51 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
     metavar="PROVIDER/KIND/NAME",
     help="Plan only this resource and what it depends on.",
 )
+@click.option(
+    "--rehearse",
+    is_flag=True,
+    help="Also apply the plan to a private sandbox copy first and say what would fail "
+    "(production is only read).",
+)
 @pass_app
 def plan_command(
-    app: AppContext, out: Path | None, detailed_exitcode: bool, fmt: str, target: str | None
+    app: AppContext,
+    out: Path | None,
+    detailed_exitcode: bool,
+    fmt: str,
+    target: str | None,
+    rehearse: bool,
 ) -> None:
     """Read live state and show what apply would change."""
     project = _project(app)
     wanted = _target(target)
+    if rehearse:
+        from reconciler.commands import rehearse as rehearsal
+
+        assessment, outcome = _run(
+            lambda report: rehearsal.assess_and_rehearse(project, report, wanted)
+        )
+        _save_plan(out, assessment)
+        rehearsal.show_and_exit(app, project, assessment, outcome, fmt, detailed_exitcode)
+        return
     assessment, _backend = _run(lambda report: _assess(project, report, wanted))
     report = _report_of(assessment)
     _emit(report, fmt, app, project)
+    _save_plan(out, assessment, report)
+    if detailed_exitcode and assessment.plan.has_changes:
+        sys.exit(EXIT_CHANGES)
+
+
+def _save_plan(out: Path | None, assessment: Assessment, report: PlanReport | None = None) -> None:
+    """Write the plan for ``apply FILE`` when ``--out`` was given."""
     if out is not None:
+        report = report or _report_of(assessment)
         from reconciler.engine import saved_plan_document
         from reconciler.render.json import plan_document
 
         document = saved_plan_document(plan_document(report), assessment)
         out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
-    if detailed_exitcode and assessment.plan.has_changes:
-        sys.exit(EXIT_CHANGES)
 
 
 @click.command("apply")

@@ -127,7 +127,7 @@ def rehearsal_markdown(view: RehearsalView) -> str:
     return "\n".join(out)
 
 
-def rehearsal_document(view: RehearsalView) -> dict[str, Any]:
+def document(view: RehearsalView) -> dict[str, Any]:
     """The ``rehearsal`` key of the JSON plan (docs/plan-json.md)."""
     return {
         "ok": view.ok,
