@@ -79,11 +79,11 @@ def _run(work: Callable[[Callable[[str], None]], Awaitable[T]]) -> T:
         return anyio.run(work, report)
 
 
-def _emit(
+def emit(
     report: PlanReport,
     fmt: str,
     app: AppContext,
-    project: Project,
+    project: Project | None,
     rehearsal: RehearsalView | None = None,
 ) -> None:
     """Print a report in the chosen format (a rehearsal's verdicts after the plan); github also
@@ -106,8 +106,9 @@ def _emit(
     elif fmt == "github":
         # annotation paths are relative to where the command started (the repository root in CI)
         # when the project lies inside it; otherwise relative to the project folder
-        inside = project.root.is_relative_to(app.started_in)
-        base = project.root.relative_to(app.started_in).as_posix() if inside else ""
+        root = project.root if project is not None else None
+        inside = root is not None and root.is_relative_to(app.started_in)
+        base = root.relative_to(app.started_in).as_posix() if root and inside else ""
         base = "" if base == "." else base
         text, summary = render_github(report, base=base)
         if rehearsal is not None:
@@ -193,7 +194,7 @@ def plan_command(
         return
     assessment, _backend = _run(lambda report: _assess(project, report, wanted))
     report = _report_of(assessment)
-    _emit(report, fmt, app, project)
+    emit(report, fmt, app, project)
     _save_plan(out, assessment, report)
     if detailed_exitcode and assessment.plan.has_changes:
         sys.exit(EXIT_CHANGES)
@@ -244,7 +245,7 @@ def apply_command(
     from reconciler.render.text import render_text
 
     project = _project(app)
-    saved = _read_saved_plan(plan_file) if plan_file else None
+    saved = read_saved_plan(plan_file) if plan_file else None
     approved = auto_approve or saved is not None
 
     def approve(assessment: Assessment) -> bool:
@@ -277,7 +278,7 @@ def apply_command(
         )
 
 
-def _read_saved_plan(path: Path) -> dict:
+def read_saved_plan(path: Path) -> dict:
     try:
         loaded: dict = json.loads(path.read_text())
         return loaded
@@ -332,7 +333,7 @@ def drift_command(app: AppContext, fmt: str, since: str) -> None:
     report = replace(
         _report_of(assessment, title="Drift"), failed_runs=tuple(failures), since=since
     )
-    _emit(report, fmt, app, project)
+    emit(report, fmt, app, project)
     if moved:
         sys.exit(EXIT_CHANGES)
 

@@ -12,12 +12,12 @@ import click
 from reconciler.cli import AppContext, pass_app
 from reconciler.commands.engine import (
     FORMATS,
-    _emit,
     _project,
-    _read_saved_plan,
     _report_of,
     _run,
+    emit,
     format_option,
+    read_saved_plan,
 )
 from reconciler.errors import EXIT_CHANGES, ReconcilerError
 
@@ -70,7 +70,7 @@ def show_and_exit(
 
     report = _report_of(assessment)
     view = build_view(rehearsal, report)
-    _emit(report, fmt, app, project, rehearsal=view)
+    emit(report, fmt, app, project, rehearsal=view)
     if not view.ok:
         raise RehearsalFailedError(
             "the rehearsal failed: fix what it names before applying to production "
@@ -104,7 +104,7 @@ def rehearse_command(
     Production is only read. The copy is deleted afterwards.
     """
     project = _project(app)
-    saved = _read_saved_plan(plan_file) if plan_file else None
+    saved = read_saved_plan(plan_file) if plan_file else None
     assessment, rehearsal = _run(
         lambda report: assess_and_rehearse(
             project, report, saved=saved, plan_file=plan_file, parallelism=parallelism
