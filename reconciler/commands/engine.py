@@ -15,6 +15,7 @@ import anyio
 import click
 
 from reconciler.cli import AppContext, pass_app
+from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
 from reconciler.model import ResourceId
 from reconciler.render.report import RunFailure
@@ -58,13 +59,40 @@ def _project(app: AppContext) -> Project:
     return load_project(app.directory)
 
 
-def _target(value: str | None) -> ResourceId | None:
-    if value is None:
-        return None
-    try:
-        return ResourceId.parse(value)
-    except ValueError as exc:
-        raise PlanError(f"--target: {exc}") from None
+def _targets(values: tuple[str, ...]) -> tuple[ResourceId, ...]:
+    """Every --target given (repeatable); a malformed one is an error naming it."""
+    targets = []
+    for value in values:
+        try:
+            targets.append(ResourceId.parse(value))
+        except ValueError as exc:
+            raise PlanError(f"--target {value}: {exc}") from None
+    return tuple(targets)
+
+
+def target_option(verb: str) -> Callable[[FC], FC]:
+    """``--target``, repeatable: every one given counts."""
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="PROVIDER/KIND/NAME",
+        help=f"{verb} only this resource and what it depends on (repeat for several).",
+    )
+
+
+def _writable_file(path: Path, option: str) -> None:
+    """Refuse an output file that could not be written, before any live state is read."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        problem = "is a folder"
+    elif not folder.is_dir():
+        problem = f"folder {folder} does not exist"
+    elif not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        problem = "is not writable"
+    else:
+        return
+    raise ReconcilerError(f"{option} {path}: {problem}; nothing was read or planned")
 
 
 def _progress() -> AbstractContextManager[Callable[[str], None]]:
@@ -130,14 +158,14 @@ def emit(
 async def _assess(
     project: Project,
     report: Callable[[str], None],
-    target: ResourceId | None = None,
+    targets: tuple[ResourceId, ...] = (),
 ) -> tuple[Assessment, Any]:
     from reconciler.engine import Engine, state_backend
 
     backend = state_backend(project)
     engine = Engine(project, progress=report)
     async with engine:
-        assessment = await engine.assess(backend.read(), target=target)
+        assessment = await engine.assess(backend.read(), targets=targets)
     return assessment, backend
 
 
@@ -159,17 +187,14 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
     "--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (0 none, 1 error)."
 )
 @format_option(FORMATS)
-@click.option(
-    "--target",
-    "target",
-    metavar="PROVIDER/KIND/NAME",
-    help="Plan only this resource and what it depends on.",
-)
+@target_option("Plan")
+@comment_option
+@full_plan_option
 @click.option(
     "--rehearse",
     is_flag=True,
-    help="Also apply the plan to a private sandbox copy first and say what would fail "
-    "(production is only read).",
+    help="Also apply the plan to a private sandbox copy and say what would fail "
+    "(production is only read; exit 1 when the rehearsal fails).",
 )
 @pass_app
 def plan_command(
@@ -177,39 +202,50 @@ def plan_command(
     out: Path | None,
     detailed_exitcode: bool,
     fmt: str,
-    target: str | None,
+    targets: tuple[str, ...],
+    forge: str | None,
+    full_plan_url: str,
     rehearse: bool,
 ) -> None:
     """Read live state and show what apply would change."""
-    project = _project(app)
-    wanted = _target(target)
-    if rehearse:
-        from reconciler.commands import rehearse as rehearsal
+    from reconciler.commands import rehearse as rehearsing
 
-        assessment, outcome = _run(
-            lambda report: rehearsal.assess_and_rehearse(project, report, wanted)
-        )
-        _save_plan(out, assessment)
-        rehearsal.show_and_exit(app, project, assessment, outcome, fmt, detailed_exitcode)
-        return
-    assessment, _backend = _run(lambda report: _assess(project, report, wanted))
-    report = _report_of(assessment)
-    emit(report, fmt, app, project)
-    _save_plan(out, assessment, report)
-    if detailed_exitcode and assessment.plan.has_changes:
-        sys.exit(EXIT_CHANGES)
-
-
-def _save_plan(out: Path | None, assessment: Assessment, report: PlanReport | None = None) -> None:
-    """Write the plan for ``apply FILE`` when ``--out`` was given."""
     if out is not None:
-        report = report or _report_of(assessment)
+        _writable_file(out, "--out")
+    view = None
+    try:
+        project = _project(app)
+        wanted = _targets(targets)
+        if rehearse:
+            assessment, rehearsal = _run(
+                lambda report: rehearsing.assess_and_rehearse(project, report, wanted)
+            )
+            view = rehearsing.view_of(rehearsal, assessment)
+        else:
+            assessment, _backend = _run(lambda report: _assess(project, report, wanted))
+    except ReconcilerError:
+        if forge:
+            post_failed_plan(app, forge)
+        raise
+    report = _report_of(assessment)
+    emit(report, fmt, app, project, rehearsal=view)
+    if out is not None:
         from reconciler.engine import saved_plan_document
         from reconciler.render.json import plan_document
 
         document = saved_plan_document(plan_document(report), assessment)
-        out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+        try:
+            out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+        except OSError as exc:
+            raise ReconcilerError(f"--out {out}: cannot write the plan: {exc.strerror}") from None
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
+    if forge:
+        verdict = rehearsing.verdict_markdown(view) if view else ""
+        post_comment(app, project, report, forge, full_plan_url, verdict=verdict)
+    if view is not None:
+        rehearsing.fail_unless_ok(view)
+    if detailed_exitcode and assessment.plan.has_changes:
+        sys.exit(EXIT_CHANGES)
 
 
 @click.command("apply")
@@ -223,12 +259,7 @@ def _save_plan(out: Path | None, assessment: Assessment, report: PlanReport | No
     help="Operations run at the same time (dependencies always respected).",
 )
 @lock_timeout_option
-@click.option(
-    "--target",
-    "target",
-    metavar="PROVIDER/KIND/NAME",
-    help="Apply only this resource and what it depends on.",
-)
+@target_option("Apply")
 @pass_app
 def apply_command(
     app: AppContext,
@@ -236,7 +267,7 @@ def apply_command(
     auto_approve: bool,
     parallelism: int,
     lock_timeout: float,
-    target: str | None,
+    targets: tuple[str, ...],
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
     from reconciler.apply import ApplyFailedError
@@ -262,7 +293,7 @@ def apply_command(
             lock_timeout=lock_timeout,
             saved=saved,
             saved_source=str(plan_file),
-            target=_target(target),
+            targets=_targets(targets),
             parallelism=parallelism,
             progress=_progress,
         )
@@ -405,7 +436,10 @@ def state_rm(app: AppContext, identity: str, lock_timeout: float) -> None:
         if state.entries.pop(_identity(identity), None) is None:
             raise StateError(f"{identity}: not in state (see `reconciler state list`)")
         backend.write(state.stamped())
-    click.echo(f"Removed {identity} from state; the live object was not touched.")
+    click.echo(
+        f"Removed {identity} from state; the live object was not touched. While a manifest "
+        "declares it, the next apply finds it by its natural key and adopts it again."
+    )
 
 
 @click.command("import")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from reconciler.engine import Assessment
     from reconciler.model import ResourceId
     from reconciler.rehearse import Rehearsal
+    from reconciler.render.rehearsal import RehearsalView
 
 
 class RehearsalFailedError(ReconcilerError):
@@ -35,7 +36,7 @@ class RehearsalFailedError(ReconcilerError):
 async def assess_and_rehearse(
     project: Project,
     report: Callable[[str], None],
-    target: ResourceId | None = None,
+    targets: Collection[ResourceId] = (),
     *,
     saved: dict | None = None,
     plan_file: Path | None = None,
@@ -47,7 +48,7 @@ async def assess_and_rehearse(
 
     backend = state_backend(project)
     async with Engine(project, progress=report) as engine:
-        assessment = await engine.assess(backend.read(), target=target)
+        assessment = await engine.assess(backend.read(), targets=targets)
         if saved is not None:
             verify_saved_plan(saved, assessment, str(plan_file))
         rehearsal = await rehearse(
@@ -56,28 +57,27 @@ async def assess_and_rehearse(
     return assessment, rehearsal
 
 
-def show_and_exit(
-    app: AppContext,
-    project: Project,
-    assessment: Assessment,
-    rehearsal: Rehearsal,
-    fmt: str,
-    detailed_exitcode: bool,
-) -> None:
-    """Print the plan and the verdicts; exit 1 when the rehearsal failed, else 2 for changes
-    with ``--detailed-exitcode``."""
+def view_of(rehearsal: Rehearsal, assessment: Assessment) -> RehearsalView:
+    """What the renderers show of a rehearsal of this assessment's plan."""
     from reconciler.render.rehearsal import build_view
 
-    report = _report_of(assessment)
-    view = build_view(rehearsal, report)
-    emit(report, fmt, app, project, rehearsal=view)
+    return build_view(rehearsal, _report_of(assessment))
+
+
+def verdict_markdown(view: RehearsalView) -> str:
+    """The rehearsal's section of a pull request comment."""
+    from reconciler.render.rehearsal import rehearsal_markdown
+
+    return rehearsal_markdown(view)
+
+
+def fail_unless_ok(view: RehearsalView) -> None:
+    """Exit 1 (after the report was printed) when the rehearsal failed."""
     if not view.ok:
         raise RehearsalFailedError(
             "the rehearsal failed: fix what it names before applying to production "
             "(production was not changed)"
         )
-    if detailed_exitcode and assessment.plan.has_changes:
-        sys.exit(EXIT_CHANGES)
 
 
 @click.command("rehearse")
@@ -101,7 +101,9 @@ def rehearse_command(
 ) -> None:
     """Apply the plan (or a saved one) to a private sandbox copy and say what would fail.
 
-    Production is only read. The copy is deleted afterwards.
+    Production is only read; the copy is deleted afterwards. Exit 0 when the rehearsal went
+    through and converged, 1 when it would fail, 2 (with --detailed-exitcode) for changes that
+    rehearse clean.
     """
     project = _project(app)
     saved = read_saved_plan(plan_file) if plan_file else None
@@ -110,7 +112,11 @@ def rehearse_command(
             project, report, saved=saved, plan_file=plan_file, parallelism=parallelism
         )
     )
-    show_and_exit(app, project, assessment, rehearsal, fmt, detailed_exitcode)
+    view = view_of(rehearsal, assessment)
+    emit(_report_of(assessment), fmt, app, project, rehearsal=view)
+    fail_unless_ok(view)
+    if detailed_exitcode and assessment.plan.has_changes:
+        sys.exit(EXIT_CHANGES)
 
 
 COMMANDS = [rehearse_command]

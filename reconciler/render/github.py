@@ -1,8 +1,10 @@
-"""GitHub Actions output: one ``::warning`` annotation per change at its manifest line, and the
+"""GitHub Actions output: one ``::warning`` annotation per change at its manifest line (a
+``::notice`` for an adoption, which changes nothing on the platform), and the
 markdown plan for the job summary (the caller appends it to ``$GITHUB_STEP_SUMMARY``)."""
 
 from __future__ import annotations
 
+from reconciler.model import Action
 from reconciler.render.markdown import render_markdown
 from reconciler.render.report import VERBS, PlanReport
 from reconciler.render.text import render_text
@@ -22,7 +24,9 @@ def render_github(report: PlanReport, base: str = "") -> tuple[str, str]:
         if fields:
             message += f": {fields}"
         file = f"{base}/{change.file}" if base and change.file else change.file
-        lines.append(annotation("warning", "reconciler " + change.action.value, message,
+        # an adoption changes nothing on the platform: a notice, not a warning
+        level = "notice" if change.action is Action.ADOPT else "warning"
+        lines.append(annotation(level, "reconciler " + change.action.value, message,
                                 file, change.line))
     for failure in report.failed_runs:
         lines.append(f"::warning title=reconciler failed run::{_data(failure.describe())}")
