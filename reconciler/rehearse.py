@@ -36,6 +36,12 @@ CHECKS_NOTE = (
 )
 
 
+RUNS_NOTE = (
+    "in-flight runs are not copied: a removal that drains is rehearsed up to stopping new "
+    "runs, not its wait for running ones"
+)
+
+
 class Verdict(StrEnum):
     """What the rehearsal found for one operation. Values are what users see."""
 
@@ -108,7 +114,13 @@ async def rehearse(
     if any(op.action is Action.CHECK and op.id.provider in copies for op in plan.operations):
         rehearsal.notes.append(CHECKS_NOTE)
 
-    rehearsed = tuple(op for op in plan.operations if op.id.provider in copies)
+    rehearsed = tuple(
+        _without_run_wait(op, copies) for op in plan.operations if op.id.provider in copies
+    )
+    waits = {op.drain.runs_from for op in plan.operations
+             if op.id.provider in copies and op.drain is not None and op.drain.runs_from}
+    if waits - set(copies):
+        rehearsal.not_rehearsed.append(RUNS_NOTE)
     with tempfile.TemporaryDirectory(prefix="reconciler-rehearsal-") as folder:
         rehearsal_project = _sandboxed(project, copies, Path(folder))
         state = _state_copy(assessment.state, set(copies))
@@ -157,6 +169,14 @@ def _verdicts(
         else:
             verdicts.append(OperationVerdict(op, Verdict.SUCCEEDS))
     return verdicts
+
+
+def _without_run_wait(op: Operation, copies: dict[str, RehearsalCopy]) -> Operation:
+    """A removal that drains waits for runs only where the copy holds them (runs are not
+    copied): the stop of new runs is rehearsed, the wait is not."""
+    if op.drain is None or not op.drain.runs_from or op.drain.runs_from in copies:
+        return op
+    return dataclasses.replace(op, drain=dataclasses.replace(op.drain, runs_from=""))
 
 
 def _sandboxed(project: Project, copies: dict[str, RehearsalCopy], folder: Path) -> Project:

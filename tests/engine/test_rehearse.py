@@ -205,3 +205,26 @@ def test_the_rehearsal_world_holds_no_credential(tmp_path, production, monkeypat
     sandboxed = rehearse._sandbox_config(project.providers["studio"], tmp_path / "w.db")
     assert "token" not in sandboxed.settings and sandboxed.is_sandbox
     assert sandboxed.settings["organization_id"] == "org_demo"
+
+
+def test_a_draining_removal_is_rehearsed_without_stopping_anything_in_production(
+    tmp_path, production
+):
+    project = project_at(tmp_path, production)
+    config = project / "reconciler.yaml"
+    config.write_text(config.read_text() + (
+        f"  history:\n    type: automation-runs\n    base_url: {production.url}\n"
+        "    token: ${env:SANDBOX_TOKEN}\n"
+    ))
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    (project / "manifests" / "digest.yaml").unlink()
+    before = len(production.requests())
+    result = run(project, "rehearse", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rehearsal = json.loads(result.stdout)["rehearsal"]
+    removal = next(op for op in rehearsal["operations"]
+                   if op["address"] == "studio/Automation/digest")
+    assert removal["action"] == "remove" and removal["verdict"] == "succeeds"
+    assert rehearsal["converged"] is True
+    assert any("in-flight runs are not copied" in line for line in rehearsal["not_rehearsed"])
+    assert mutating(production.requests()[before:]) == []
