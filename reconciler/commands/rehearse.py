@@ -15,6 +15,7 @@ from reconciler.commands.engine import (
     _project,
     _report_of,
     _run,
+    deadline_option,
     emit,
     format_option,
     read_saved_plan,
@@ -95,9 +96,15 @@ def fail_unless_ok(view: RehearsalView) -> None:
     show_default=True,
     help="Operations rehearsed at the same time (dependencies always respected).",
 )
+@deadline_option
 @pass_app
 def rehearse_command(
-    app: AppContext, plan_file: Path | None, detailed_exitcode: bool, fmt: str, parallelism: int
+    app: AppContext,
+    plan_file: Path | None,
+    detailed_exitcode: bool,
+    fmt: str,
+    parallelism: int,
+    deadline: float | None,
 ) -> None:
     """Apply the plan (or a saved one) to a private sandbox copy and say what would fail.
 
@@ -110,7 +117,8 @@ def rehearse_command(
     assessment, rehearsal = _run(
         lambda report: assess_and_rehearse(
             project, report, saved=saved, plan_file=plan_file, parallelism=parallelism
-        )
+        ),
+        deadline,
     )
     view = view_of(rehearsal, assessment)
     emit(_report_of(assessment), fmt, app, project, rehearsal=view)
