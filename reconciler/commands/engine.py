@@ -351,11 +351,13 @@ def state_rm(app: AppContext, identity: str, lock_timeout: float) -> None:
     from reconciler.engine import state_backend
 
     backend = state_backend(_project(app))
-    with backend.lock(lock_timeout):
+    rid = _identity(identity)
+    with backend.lock(lock_timeout, "reconciler state rm"):
         state = backend.read()
-        if state.entries.pop(_identity(identity), None) is None:
+        if state.entries.pop(rid, None) is None:
             raise StateError(f"{identity}: not in state (see `reconciler state list`)")
-        backend.write(state.stamped())
+        backend.record(state.stamped(), {rid: None})
+        backend.settle(state)
     click.echo(f"Removed {identity} from state; the live object was not touched.")
 
 
@@ -371,7 +373,7 @@ def import_command(app: AppContext, identity: str, remote_id: str, lock_timeout:
     project = _project(app)
     rid = _identity(identity)
     backend = state_backend(project)
-    with backend.lock(lock_timeout):
+    with backend.lock(lock_timeout, "reconciler import"):
         entry = _run(lambda report: adopt(project, backend, rid, remote_id, report))
     click.echo(f"Imported {rid} (remote id {entry.remote_id}); run `reconciler plan` to compare.")
 
