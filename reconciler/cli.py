@@ -10,11 +10,14 @@ import sys
 import traceback
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import click
 
 from reconciler import __version__
-from reconciler.errors import EXIT_ERROR, ConfigError, ReconcilerError
+from reconciler.errors import EXIT_ERROR, ReconcilerError
+
+EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a job stopped with Ctrl-C
 
 
 @dataclass
@@ -24,18 +27,111 @@ class AppContext:
     directory: Path  # absolute: the folder given with -C (the working folder during the command)
     debug: bool
     started_in: Path  # where the command was started; paths for CI annotations are relative to it
+    no_color: bool = False  # --no-color
 
     @property
     def color(self) -> bool:
-        """Colour only on a terminal, never with NO_COLOR set (any value)."""
-        return sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        """Colour only on a terminal; never with --no-color, a non-empty NO_COLOR or TERM=dumb."""
+        from reconciler.terminal import colour_wanted
+
+        return colour_wanted(sys.stdout, self.no_color)
 
 
 pass_app = click.make_pass_decorator(AppContext)
 
 
+def _app(ctx: click.Context) -> AppContext:
+    """The command line's AppContext, made by the first option that needs it."""
+    root = ctx.find_root()
+    if root.obj is None:
+        root.obj = AppContext(directory=Path.cwd(), debug=False, started_in=Path.cwd())
+    app: AppContext = root.obj
+    return app
+
+
+def _change_directory(ctx: click.Context, _param: click.Parameter, value: Path | None) -> None:
+    """-C DIR, wherever it is written: like ``git -C`` and ``make -C``.
+
+    Every relative path on the command line (--out, a plan file, --db, an export folder) is then
+    relative to DIR too. The previous folder comes back when the command ends, so in-process
+    callers (tests) are left as they were. Several -C accumulate, as with git.
+    """
+    app = _app(ctx)
+    if value is None or value == Path("."):
+        return
+    before = Path.cwd()
+    try:
+        os.chdir(value)
+    except OSError as exc:
+        raise click.BadParameter(f"{value}: {exc.strerror or exc}", ctx, _param) from None
+    if before == app.started_in:
+        ctx.find_root().call_on_close(lambda: os.chdir(app.started_in))
+    app.directory = Path.cwd()
+
+
+def _set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """--debug and --no-color: set once anywhere, they hold for the whole command line."""
+    if value and param.name:
+        setattr(_app(ctx), param.name, True)
+
+
+def global_options() -> list[click.Option]:
+    """-C, --debug and --no-color: accepted by every command and group, before or after its name."""
+    return [
+        click.Option(
+            ["-C", "chdir"],
+            type=click.Path(file_okay=False, path_type=Path),
+            metavar="DIR",
+            callback=_change_directory,
+            expose_value=False,
+            is_eager=True,  # before any other option reads a path
+            help="Run as if started in DIR (where reconciler.yaml is looked for).",
+        ),
+        *(
+            click.Option([flag], is_flag=True, callback=_set_flag, expose_value=False, help=text)
+            for flag, text in (
+                ("--debug", "Show tracebacks for errors."),
+                ("--no-color", "Never colour the output (also: NO_COLOR=1, TERM=dumb)."),
+            )
+        ),
+    ]
+
+
+def _add_global_options(command: click.Command) -> None:
+    """Give ``command`` and, for a group, every command below it the global options."""
+    names = {name for param in command.params for name in param.opts}
+    for option in global_options():
+        if not names.intersection(option.opts):
+            command.params.append(option)
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _add_global_options(sub)
+
+
 class ReconcilerGroup(click.Group):
-    """Turns ReconcilerError into a one-line message and its exit code; tracebacks with --debug."""
+    """Turns ReconcilerError into a one-line message and its exit code; tracebacks with --debug.
+
+    ``main`` maps the rest once, for every command: a usage error (unknown option, bad value,
+    missing argument) exits 1, since 2 means changes or drift; Ctrl-C exits 130 quietly.
+    """
+
+    def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        parse_only: Any = super().main  # click types main as never returning in standalone mode
+        if not standalone_mode:
+            return parse_only(*args, standalone_mode=False, **kwargs)
+        try:
+            result = parse_only(*args, standalone_mode=False, **kwargs)
+        except click.exceptions.UsageError as exc:
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        except click.ClickException as exc:
+            exc.show()
+            sys.exit(exc.exit_code)
+        except (click.Abort, KeyboardInterrupt, EOFError):
+            sys.stderr.write("\n")  # ends the line the terminal's ^C echo left open
+            sys.exit(EXIT_INTERRUPTED)
+        # standalone_mode=False returns the exit code of a click Exit and None otherwise
+        sys.exit(result if isinstance(result, int) else 0)
 
     def invoke(self, ctx: click.Context) -> object:
         try:
@@ -61,33 +157,19 @@ class ReconcilerGroup(click.Group):
 
 
 @click.group(cls=ReconcilerGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option(
-    "-C",
-    "directory",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=".",
-    help="Run as if started in DIR (where reconciler.yaml is looked for).",
-)
-@click.option("--debug", is_flag=True, help="Show tracebacks for errors.")
 @click.version_option(__version__, prog_name="reconciler")
 @click.pass_context
-def cli(ctx: click.Context, directory: Path, debug: bool) -> None:
+def cli(ctx: click.Context) -> None:
     """Terraform-style GitOps for automation platforms.
 
     Validate manifests, plan against live state, apply, detect drift.
-    Exit codes: 0 success, 1 error, 2 changes or drift (with --detailed-exitcode / drift).
+
+    Exit codes: 0 success, 1 error (usage errors too), 2 changes or drift (with
+    --detailed-exitcode / drift), 130 interrupted.
+
+    -C DIR, --debug and --no-color may be written before or after the command name.
     """
-    started_in = Path.cwd()
-    if directory != Path("."):
-        # Like ``git -C`` and ``make -C``: every relative path on the command line (--out, a plan
-        # file, --db, an export folder) is then relative to DIR too. The previous folder comes
-        # back when the command ends, so in-process callers (tests) are left as they were.
-        try:
-            os.chdir(directory)
-        except OSError as exc:
-            raise ConfigError(f"-C {directory}: {exc.strerror or exc}") from None
-        ctx.call_on_close(lambda: os.chdir(started_in))
-    ctx.obj = AppContext(directory=Path.cwd(), debug=debug, started_in=started_in)
+    _app(ctx)
 
 
 def _attach_commands() -> None:
@@ -96,6 +178,7 @@ def _attach_commands() -> None:
     for module in (foundation, sandbox, engine, runs):
         for command in module.COMMANDS:
             cli.add_command(command)
+    _add_global_options(cli)
 
 
 _attach_commands()

@@ -7,7 +7,6 @@ short and readable.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 from collections.abc import Callable, Iterator
@@ -17,25 +16,23 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
+from reconciler.terminal import colour_wanted, is_terminal
+
 
 @contextmanager
 def progress_line(stream: TextIO | None = None) -> Iterator[Callable[[str], None]]:
     """Yield a callback taking status text; live spinner on a terminal, plain lines otherwise."""
     out = stream if stream is not None else sys.stderr
-    if _is_terminal(out):
+    if is_terminal(out):
         with _live(out) as report:
             yield report
     else:
         yield _plain(out)
 
 
-def _is_terminal(stream: TextIO) -> bool:
-    return hasattr(stream, "isatty") and stream.isatty() and os.environ.get("TERM") != "dumb"
-
-
 @contextmanager
 def _live(stream: TextIO) -> Iterator[Callable[[str], None]]:
-    console = Console(file=stream, no_color="NO_COLOR" in os.environ, highlight=False)
+    console = Console(file=stream, no_color=not colour_wanted(stream), highlight=False)
     columns = (SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn())
     with Progress(*columns, console=console, transient=True) as bar:
         task = bar.add_task("starting", total=None)

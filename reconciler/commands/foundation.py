@@ -42,7 +42,7 @@ def validate(app: AppContext, fmt: str) -> None:
         shown = render_problems(
             exc.problems, fmt, root=root, color=app.color, relative_to=app.started_in
         )
-        click.echo(shown, nl=False)
+        click.echo(shown, nl=False, color=app.color)
         click.echo(f"{counted(len(exc.problems), 'problem')} in the project file", err=True)
         raise click.exceptions.Exit(EXIT_ERROR) from None
     report = validate_project(project)
@@ -55,7 +55,7 @@ def validate(app: AppContext, fmt: str) -> None:
         color=app.color,
         relative_to=app.started_in,
     )
-    click.echo(output, nl=False)
+    click.echo(output, nl=False, color=app.color)
     read = f"{counted(report.documents, 'document')} in {counted(report.files, 'file')}"
     if report.problems:
         click.echo(f"{counted(len(report.problems), 'problem')} ({read})", err=True)

@@ -143,7 +143,7 @@ def test_retry_refusals_come_back_with_reasons(runs_project, two_past_runs):
     assert "Only failed runs can be retried" in ok_run.stderr
 
     no_step = runs_project.cli("runs", "retry", FAILED_RUN, "--mode", "from_step")
-    assert no_step.exit_code == 2  # usage error, nothing sent
+    assert no_step.exit_code == 1  # usage error, nothing sent
     assert "--step" in no_step.output
 
     bad_step = runs_project.cli(

@@ -1,0 +1,25 @@
+"""When output may be coloured: on a terminal only, never with NO_COLOR, TERM=dumb or --no-color.
+
+NO_COLOR follows no-color.org: set to any non-empty value it turns colour off; set but empty it
+does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TextIO
+
+
+def is_terminal(stream: TextIO) -> bool:
+    """True when ``stream`` is an interactive terminal that is not TERM=dumb."""
+    return _isatty(stream) and os.environ.get("TERM") != "dumb"
+
+
+def _isatty(stream: TextIO) -> bool:
+    isatty = getattr(stream, "isatty", None)
+    return bool(isatty and isatty())
+
+
+def colour_wanted(stream: TextIO, disabled: bool = False) -> bool:
+    """Colour for ``stream``: a terminal, no --no-color (``disabled``), NO_COLOR empty or unset."""
+    return not disabled and not os.environ.get("NO_COLOR") and is_terminal(stream)
