@@ -173,9 +173,9 @@ def cli(ctx: click.Context) -> None:
 
 
 def _attach_commands() -> None:
-    from reconciler.commands import engine, foundation, runs, sandbox
+    from reconciler.commands import completion, engine, foundation, init, runs, sandbox, show
 
-    for module in (foundation, sandbox, engine, runs):
+    for module in (foundation, init, sandbox, engine, show, runs, completion):
         for command in module.COMMANDS:
             cli.add_command(command)
     _add_global_options(cli)

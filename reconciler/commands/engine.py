@@ -78,7 +78,7 @@ def _run(work: Callable[[Callable[[str], None]], Awaitable[T]]) -> T:
         return anyio.run(work, report)
 
 
-def _emit(report: PlanReport, fmt: str, app: AppContext, project: Project) -> None:
+def emit(report: PlanReport, fmt: str, app: AppContext, project: Project | None) -> None:
     """Print a report in the chosen format; github also appends to the job summary."""
     from reconciler.render.github import render_github
     from reconciler.render.json import render_json
@@ -92,8 +92,9 @@ def _emit(report: PlanReport, fmt: str, app: AppContext, project: Project) -> No
     elif fmt == "github":
         # annotation paths are relative to where the command started (the repository root in CI)
         # when the project lies inside it; otherwise relative to the project folder
-        inside = project.root.is_relative_to(app.started_in)
-        base = project.root.relative_to(app.started_in).as_posix() if inside else ""
+        root = project.root if project is not None else None
+        inside = root is not None and root.is_relative_to(app.started_in)
+        base = root.relative_to(app.started_in).as_posix() if root and inside else ""
         text, summary = render_github(report, base="" if base == "." else base)
         click.echo(text, nl=False)
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
@@ -151,7 +152,7 @@ def plan_command(
     wanted = _target(target)
     assessment, _backend = _run(lambda report: _assess(project, report, wanted))
     report = _report_of(assessment)
-    _emit(report, fmt, app, project)
+    emit(report, fmt, app, project)
     if out is not None:
         from reconciler.engine import saved_plan_document
         from reconciler.render.json import plan_document
@@ -196,7 +197,7 @@ def apply_command(
     from reconciler.render.text import render_text
 
     project = _project(app)
-    saved = _read_saved_plan(plan_file) if plan_file else None
+    saved = read_saved_plan(plan_file) if plan_file else None
     approved = auto_approve or saved is not None
 
     def approve(assessment: Assessment) -> bool:
@@ -229,7 +230,7 @@ def apply_command(
         )
 
 
-def _read_saved_plan(path: Path) -> dict:
+def read_saved_plan(path: Path) -> dict:
     try:
         loaded: dict = json.loads(path.read_text())
         return loaded
@@ -284,7 +285,7 @@ def drift_command(app: AppContext, fmt: str, since: str) -> None:
     report = replace(
         _report_of(assessment, title="Drift"), failed_runs=tuple(failures), since=since
     )
-    _emit(report, fmt, app, project)
+    emit(report, fmt, app, project)
     if moved:
         sys.exit(EXIT_CHANGES)
 

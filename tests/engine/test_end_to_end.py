@@ -33,7 +33,10 @@ def make_project(tmp_path: Path, server, example: str = "quickstart") -> Path:
     config = project / "reconciler.yaml"
     # a served sandbox accepts any credential; only the embedded one needs none
     local = rf"\1base_url: {server.url}\n\1token: ${{env:SANDBOX_TOKEN}}"
-    config.write_text(re.sub(r"(?m)^( +)base_url: sandbox$", local, config.read_text()))
+    text = config.read_text()
+    # datallog sends an API key beside its token
+    text = re.sub(r"(?m)^( +)(type: datallog\n)", r"\1\2\1api_key: ${env:SANDBOX_TOKEN}\n", text)
+    config.write_text(re.sub(r"(?m)^( +)base_url: sandbox$", local, text))
     return project
 
 

@@ -1,0 +1,142 @@
+"""``reconciler init``: scaffold a project (a project file and a first manifest) in a folder.
+
+The files are written all or none: when any of them exists already nothing is written. The
+scaffold validates and plans against the embedded sandbox as it is, so the next commands work at
+once; pointing it at a real platform is a change of ``base_url`` and a token reference.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from reconciler.cli import pass_app
+from reconciler.errors import ConfigError
+
+if TYPE_CHECKING:
+    from reconciler.cli import AppContext
+
+GITIGNORE = ".gitignore"
+IGNORED = ".reconciler/"  # local state, its lock and journal, the sandbox's world
+
+PROJECT_FILE_TEXT = """\
+# The reconciler project file: which platforms this project manages (providers), where its
+# manifests are and where the state of what was applied is kept.
+#
+# `base_url: sandbox` is the embedded sandbox: no account, no network. Against a real workspace,
+# set base_url to its API and add `token: ${env:STUDIO_TOKEN}` (secrets only by reference).
+version: 1
+manifests: [manifests/]
+providers:
+  studio:
+    type: workspace
+    base_url: sandbox
+    organization_id: org_example
+    workspace_id: ws_example
+state:
+  backend: local
+  path: .reconciler/state.json
+"""
+
+FIRST_MANIFEST = "manifests/hello.yaml"
+FIRST_MANIFEST_TEXT = """\
+# A first automation. `reconciler plan` shows that it will be created, `reconciler apply`
+# creates it. Kinds and fields: `reconciler schema export DIR` writes the schemas for editors.
+apiVersion: reconciler/v1
+kind: Automation
+metadata:
+  name: hello
+  provider: studio
+  labels:
+    team: example
+spec:
+  description: Says hello; a first automation to try plan and apply with.
+  code: |
+    def run(inputs, tools):
+        return {"greeting": "Hello, " + inputs.get("name", "world") + "!"}
+"""
+
+
+def starter_files() -> dict[str, str]:
+    """The scaffold: relative path -> text."""
+    return {"reconciler.yaml": PROJECT_FILE_TEXT, FIRST_MANIFEST: FIRST_MANIFEST_TEXT}
+
+
+@click.command("init")
+@click.argument(
+    "directory",
+    required=False,
+    default=".",
+    type=click.Path(file_okay=False, path_type=Path),
+)
+@pass_app
+def init_command(app: AppContext, directory: Path) -> None:
+    """Create a project in DIRECTORY (default: the current folder, or -C DIR).
+
+    Writes reconciler.yaml (one workspace provider on the embedded sandbox) and a first
+    manifest, manifests/hello.yaml, and adds .reconciler/ to .gitignore. Refuses, writing
+    nothing, when either file exists. The printed paths are what was written.
+    """
+    root = directory if directory.is_absolute() else app.directory / directory
+    written = write_new_files(root, starter_files())
+    ignore_file, ignore_note = _ignore_local_state(root)
+    if ignore_file is not None:
+        written.append(ignore_file)
+    for path in written:
+        shown = path.relative_to(app.directory) if path.is_relative_to(app.directory) else path
+        click.echo(shown.as_posix())
+    if ignore_note:
+        click.echo(ignore_note, err=True)
+    # the next commands as typed from where this one was started
+    shown_root = root.relative_to(app.started_in) if root.is_relative_to(app.started_in) else root
+    where = "" if shown_root == Path(".") else f" -C {shown_root.as_posix()}"
+    click.echo(
+        f"Next: reconciler{where} validate, then reconciler{where} plan and "
+        f"reconciler{where} apply (against the embedded sandbox).",
+        err=True,
+    )
+
+
+def write_new_files(root: Path, files: dict[str, str]) -> list[Path]:
+    """Write each file under ``root``, or none when any exists (a ConfigError names them)."""
+    targets = [root / relative for relative in files]
+    existing = [str(path) for path in targets if path.exists()]
+    if existing:
+        raise ConfigError(
+            f"refusing to overwrite {', '.join(existing)}: nothing was written "
+            "(move the files away or run init in an empty folder)"
+        )
+    if root.exists() and not root.is_dir():
+        raise ConfigError(f"{root} is not a folder")
+    try:
+        for path, text in zip(targets, files.values(), strict=True):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("x", encoding="utf-8") as handle:  # "x": never replace a file
+                handle.write(text)
+    except OSError as exc:
+        raise ConfigError(f"cannot write {exc.filename or root}: {exc.strerror or exc}") from None
+    return targets
+
+
+def _ignore_local_state(root: Path) -> tuple[Path | None, str]:
+    """Add ``.reconciler/`` to .gitignore (created when missing), as ``cargo init`` does.
+
+    (the file when it was changed, a note when it could not be)
+    """
+    path = root / GITIGNORE
+    try:
+        text = path.read_text(encoding="utf-8") if path.exists() else ""
+        lines = {line.strip().strip("/") for line in text.splitlines()}
+        if IGNORED.strip("/") in lines:
+            return None, ""
+        prefix = "" if not text or text.endswith("\n") else "\n"
+        with path.open("a", encoding="utf-8") as handle:
+            handle.write(f"{prefix}# reconciler: local state and the sandbox's world\n{IGNORED}\n")
+    except OSError as exc:
+        return None, f"Note: could not add {IGNORED} to {path} ({exc.strerror or exc}); add it."
+    return path, ""
+
+
+COMMANDS: list[click.Command] = [init_command]
