@@ -15,6 +15,7 @@ COLOURS = {
     Action.UPGRADE: "cyan",
     Action.REPLACE: "red",
     Action.REMOVE: "red",
+    Action.FORGET: "magenta",
     Action.CHECK: "blue",
 }
 
