@@ -4,7 +4,11 @@ Each identity is classified three ways (desired in git, last applied in state, l
 resource is created, a changed one updated (or enabled / disabled / replaced / upgraded as the
 schema's annotations say), one deleted out of band re-created, one gone from the manifests but in
 state removed (an *orphan*), and a live object that is neither desired nor in state is reported
-as unmanaged and never touched. Operations are ordered by the dependency graph: references
+as unmanaged and never touched. A desired resource found live (by remote id or natural key)
+that state does not record under that remote id is *adopted*: an operation with no API call
+that only records it, so every desired resource matched live is in state after apply, even
+when nothing differs (a create whose answer was lost, an apply killed before it recorded, a
+document claiming an object that exists). Operations are ordered by the dependency graph: references
 (``x-reference``) and the objects a field names (``x-depends-on``: an automation after the
 connections it uses) first, removals in reverse; among independent operations, connections
 before automations before schedules and triggers before checks.
@@ -100,7 +104,7 @@ def make_plan(
     _refuse_destroying_protected(operations, state)
     ordered = _topological(operations)
     if describe:
-        ordered = [replace(op, steps=tuple(describe[op.id.provider](op))) for op in ordered]
+        ordered = [_described(op, describe) for op in ordered]
     unmanaged = tuple(sorted((item for item in live if not item.managed), key=lambda item: item.id))
     return Plan(
         operations=tuple(ordered),
@@ -110,6 +114,13 @@ def make_plan(
         live_fingerprint=live_fingerprint(live),
         created_at=now(),
     )
+
+
+def _described(op: Operation, describe: Mapping[str, Describe]) -> Operation:
+    """The operation with the API steps its provider will take (an adoption takes none)."""
+    if op.action is Action.ADOPT:
+        return op
+    return replace(op, steps=tuple(describe[op.id.provider](op)))
 
 
 def live_fingerprint(live: Iterable[LiveResource]) -> str:
@@ -220,7 +231,15 @@ def _operations_for(
         operations.append(
             Operation(Action.UPGRADE, resource.id, resource, live, upgrade, reason="upgradable")
         )
+    if not operations and (entry is None or entry.remote_id != live.remote_id):
+        operations.append(adoption(resource, live, entry is not None))
     return operations
+
+
+def adoption(resource: Resource, live: LiveResource, in_state: bool) -> Operation:
+    """Record ``live`` in state as ``resource``: no API call, nothing on the platform changes."""
+    reason = "state records another remote id" if in_state else "matched live, not in state"
+    return Operation(Action.ADOPT, resource.id, resource, live, reason=reason)
 
 
 def _shown(resource: Resource, rules: FieldRules) -> list[tuple[str, Any]]:
@@ -344,7 +363,9 @@ def _with_dependencies(
     result = []
     for op in operations:
         deps: list[ResourceId] = []
-        if op.action is Action.REMOVE:
+        if op.action is Action.ADOPT:
+            pass  # recording waits for nothing
+        elif op.action is Action.REMOVE:
             deps.extend(r for r in referrers.get(op.id, ()) if r != op.id)
         else:
             rules = rules_of[op.id]

@@ -15,6 +15,7 @@ import anyio
 import click
 
 from reconciler.cli import AppContext, pass_app
+from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
 from reconciler.model import ResourceId
 from reconciler.render.report import RunFailure
@@ -143,14 +144,27 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
     metavar="PROVIDER/KIND/NAME",
     help="Plan only this resource and what it depends on.",
 )
+@comment_option
+@full_plan_option
 @pass_app
 def plan_command(
-    app: AppContext, out: Path | None, detailed_exitcode: bool, fmt: str, target: str | None
+    app: AppContext,
+    out: Path | None,
+    detailed_exitcode: bool,
+    fmt: str,
+    target: str | None,
+    forge: str | None,
+    full_plan_url: str,
 ) -> None:
     """Read live state and show what apply would change."""
-    project = _project(app)
-    wanted = _target(target)
-    assessment, _backend = _run(lambda report: _assess(project, report, wanted))
+    try:
+        project = _project(app)
+        wanted = _target(target)
+        assessment, _backend = _run(lambda report: _assess(project, report, wanted))
+    except ReconcilerError:
+        if forge:
+            post_failed_plan(app, forge)
+        raise
     report = _report_of(assessment)
     emit(report, fmt, app, project)
     if out is not None:
@@ -160,6 +174,8 @@ def plan_command(
         document = saved_plan_document(plan_document(report), assessment)
         out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
+    if forge:
+        post_comment(app, project, report, forge, full_plan_url)
     if detailed_exitcode and assessment.plan.has_changes:
         sys.exit(EXIT_CHANGES)
 
@@ -359,7 +375,10 @@ def state_rm(app: AppContext, identity: str, lock_timeout: float) -> None:
             raise StateError(f"{identity}: not in state (see `reconciler state list`)")
         backend.record(state.stamped(), {rid: None})
         backend.settle(state)
-    click.echo(f"Removed {identity} from state; the live object was not touched.")
+    click.echo(
+        f"Removed {identity} from state; the live object was not touched. While a manifest "
+        "declares it, the next apply finds it by its natural key and adopts it again."
+    )
 
 
 @click.command("import")

@@ -140,7 +140,7 @@ def test_failure_is_summarised_and_exits_1_then_rerun_converges(world, project, 
 def test_plan_json_on_stdout_only(world, project):
     result = run(project, "plan", "--format", "json")
     document = json.loads(result.stdout)
-    assert document["format_version"] == "1.0" and document["has_changes"] is True
+    assert document["format_version"] == "1.1" and document["has_changes"] is True
 
 
 def test_github_format_annotates_and_appends_to_the_step_summary(
