@@ -109,13 +109,16 @@ async def _assess(
     project: Project,
     report: Callable[[str], None],
     target: ResourceId | None = None,
+    *,
+    refresh: bool = True,
+    parallelism: int | None = None,
 ) -> tuple[Assessment, Any]:
     from reconciler.engine import Engine, state_backend
 
     backend = state_backend(project)
-    engine = Engine(project, progress=report)
+    engine = Engine(project, progress=report, parallelism=parallelism)
     async with engine:
-        assessment = await engine.assess(backend.read(), target=target)
+        assessment = await engine.assess(backend.read(), target=target, refresh=refresh)
     return assessment, backend
 
 
@@ -143,14 +146,40 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
     metavar="PROVIDER/KIND/NAME",
     help="Plan only this resource and what it depends on.",
 )
+@click.option(
+    "--refresh",
+    type=click.BOOL,
+    default=True,
+    show_default=True,
+    metavar="BOOL",
+    help="--refresh=false: read nothing live and plan against the last applied state "
+    "(fast, but blind to changes made on the platforms; such a plan cannot be applied).",
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Requests in flight at once per provider instance while reading "
+    "(default: each instance's `parallelism` setting, 8).",
+)
 @pass_app
 def plan_command(
-    app: AppContext, out: Path | None, detailed_exitcode: bool, fmt: str, target: str | None
+    app: AppContext,
+    out: Path | None,
+    detailed_exitcode: bool,
+    fmt: str,
+    target: str | None,
+    refresh: bool,
+    parallelism: int | None,
 ) -> None:
     """Read live state and show what apply would change."""
     project = _project(app)
     wanted = _target(target)
-    assessment, _backend = _run(lambda report: _assess(project, report, wanted))
+    assessment, _backend = _run(
+        lambda report: _assess(
+            project, report, wanted, refresh=refresh, parallelism=parallelism
+        )
+    )
     report = _report_of(assessment)
     emit(report, fmt, app, project)
     if out is not None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from reconciler.render.report import PlanReport
+from reconciler.render.report import NOT_REFRESHED, PlanReport
 from reconciler.render.text import render_text
 
 LIMIT = 65_000
@@ -19,9 +19,12 @@ def render_markdown(report: PlanReport, limit: int = LIMIT) -> str:
     """A PR-comment body that always fits under ``limit`` characters."""
     title = report.title.lower()
     head = HEADER.format(title=title)
+    if not report.plan.refreshed:
+        head += f"> {NOT_REFRESHED}\n\n"
     runs = _failed_runs(report)
     if not report.changes:
-        body = head + "**No changes.** Live state matches the manifests.\n"
+        lead, rest = report.no_changes.split(". ", 1)  # "No changes", what was compared
+        body = head + f"**{lead}.** {rest}\n"
         if report.unmanaged:
             body += f"\n{len(report.unmanaged)} unmanaged object(s) found live (never touched).\n"
         return body + runs
@@ -29,7 +32,8 @@ def render_markdown(report: PlanReport, limit: int = LIMIT) -> str:
     head += f"**{report.summary()}**\n\n"
     opening = f"<details><summary>Show {len(report.changes)} operation(s)</summary>\n\n```diff\n"
     closing = "```\n\n</details>\n"
-    plan_text = _diff_coloured(render_text(replace(report, failed_runs=()), color=False))
+    shown = replace(report, failed_runs=(), plan=replace(report.plan, refreshed=True))
+    plan_text = _diff_coloured(render_text(shown, color=False))  # the note is in the head
     room = limit - len(head) - len(opening) - len(closing) - 200
     if len(plan_text) > room:
         cut = plan_text[:room].rsplit("\n", 1)[0] + "\n"
