@@ -16,8 +16,10 @@ import anyio
 
 from reconciler.checks import explain, run_check
 from reconciler.diff import FieldRules, for_state
+from reconciler.drain import quiesce, wait_for_runs
 from reconciler.errors import ReconcilerError
 from reconciler.model import (
+    ON_REMOVE_DEACTIVATE,
     Action,
     ExecutionContext,
     Operation,
@@ -84,7 +86,7 @@ class StateRecorder:
     def record(self, op: Operation, result: OperationResult | None) -> None:
         """Remember what was applied: remote id and the desired spec (secrets hashed)."""
         entry: StateEntry | None = None
-        if op.action is Action.REMOVE:
+        if op.action is Action.REMOVE or op.removal:
             self.state.entries.pop(op.id, None)
         else:
             assert op.resource is not None
@@ -108,6 +110,8 @@ class StateRecorder:
             applied_at=now(),
             source=f"{resource.source.file}:{resource.source.line}",
             prevent_destroy=resource.lifecycle.prevent_destroy,
+            on_remove=resource.lifecycle.on_remove,
+            drain_timeout=resource.lifecycle.drain_timeout,
         )
 
 
@@ -161,8 +165,10 @@ async def execute_plan(
                     desired=desired_by_provider.get(op.id.provider, {}),
                 )
                 provider = providers[op.id.provider]
+                runs = providers.get(op.drain.runs_from) if op.drain else None
                 try:
-                    error = await _perform(op, provider, context, recorder, outcome, report)
+                    error = await _perform(op, provider, context, recorder, outcome, report,
+                                           runs)
                 except ReconcilerError as exc:  # e.g. the state could not be written
                     error = exc.message
             if error:
@@ -191,9 +197,14 @@ async def _perform(
     recorder: StateRecorder,
     outcome: ApplyOutcome,
     report: Progress,
+    runs: Provider | None = None,
 ) -> str:
     """Carry out one operation; the error text, or "" on success (state already recorded)."""
     report(f"{op.action} {op.id}…")
+    if op.action is Action.FORGET:
+        recorder.record(op, None)
+        report(f"{op.action} {op.id}: done (the live object was not touched)")
+        return ""
     if op.action is Action.CHECK:
         assert op.resource is not None
         try:
@@ -206,6 +217,14 @@ async def _perform(
         recorder.record(op, None)
         return ""
     try:
+        stops_only = op.removal == ON_REMOVE_DEACTIVATE and op.resource is None
+        if op.drain is not None or stops_only:
+            outcome.warnings.extend(f"{op.id}: {w}" for w in await quiesce(op, provider, context))
+            if stops_only:  # deactivated through the provider's own stop: nothing to delete
+                recorder.record(op, None)
+                report(f"{op.action} {op.id}: done")
+                return ""
+            await wait_for_runs(op, runs, report)
         done = await provider.execute(op, context)
     except ReconcilerError as exc:
         return exc.message

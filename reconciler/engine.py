@@ -11,15 +11,16 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from typing import TYPE_CHECKING
 
 import anyio
 
 from reconciler.diff import NO_RULES, FieldRules
+from reconciler.drain import describe_operation
 from reconciler.errors import ConfigError
 from reconciler.model import LiveResource, Plan, Resource, ResourceId
-from reconciler.plan import CHECK_KIND, forgotten, make_plan
+from reconciler.plan import CHECK_KIND, Removals, forgotten, make_plan
 from reconciler.providers.registry import open_provider
 from reconciler.state.model import State, StateBackend, StateEntry, open_backend
 
@@ -175,8 +176,11 @@ class Engine:
         against the last applied state instead (``plan --refresh=false``)."""
         wanted = list(desired) if desired is not None else load_desired(self.project)
         live = await self.read_live(wanted, state) if refresh else last_applied(state)
-        describe = {name: self.provider(name).describe for name in self._names(wanted, state)}
-        plan = make_plan(wanted, live, state, rules_for, describe, target)
+        describe = {
+            name: partial(describe_operation, self.provider(name))
+            for name in self._names(wanted, state)
+        }
+        plan = make_plan(wanted, live, state, rules_for, describe, target, removals(self.project))
         if not refresh:
             plan = replace(plan, refreshed=False)
         return Assessment(wanted, live, state, plan, forgotten(wanted, live, state))
@@ -195,6 +199,31 @@ def last_applied(state: State) -> list[LiveResource]:
         for rid, entry in sorted(state.entries.items())
         if rid.kind != CHECK_KIND
     ]
+
+
+def removals(project: Project) -> Removals:
+    """What the project's provider types declare about removals: which kinds drain, and which
+    instance reports the runs of each instance's objects (``providers.base``)."""
+    from reconciler.providers.registry import provider_class
+
+    classes = {name: provider_class(config.type) for name, config in project.providers.items()}
+    drained: dict[str, frozenset[str]] = {}
+    runs_from: dict[str, str] = {}
+    ambiguous: dict[str, tuple[str, ...]] = {}
+    for name, config in sorted(project.providers.items()):
+        kinds = frozenset(getattr(classes[name], "drained_kinds", frozenset()))
+        if not kinds:
+            continue
+        drained[name] = kinds
+        reporters = tuple(
+            other for other in sorted(classes)
+            if config.type in getattr(classes[other], "runs_of", frozenset())
+        )
+        if len(reporters) == 1:
+            runs_from[name] = reporters[0]
+        elif reporters:
+            ambiguous[name] = reporters
+    return Removals(drained, runs_from, ambiguous)
 
 
 # --- apply -------------------------------------------------------------------------------------
@@ -236,7 +265,10 @@ async def apply(
             recorder.forget(assessment.forget)
             if not plan.operations:
                 return assessment, None
-            providers = {op.id.provider: engine.provider(op.id.provider) for op in plan.operations}
+            names = {op.id.provider for op in plan.operations}
+            names |= {op.drain.runs_from for op in plan.operations
+                      if op.drain and op.drain.runs_from}
+            providers = {name: engine.provider(name) for name in names}
             with phase() as report:
                 outcome = await execute_plan(
                     plan,

@@ -45,12 +45,27 @@ class SourcePosition:
         return f"{self.file}:{self.line}:{self.column}"
 
 
+ON_REMOVE_DELETE = "delete"
+ON_REMOVE_DEACTIVATE = "deactivate"
+ON_REMOVE_KEEP = "keep"
+ON_REMOVE_CHOICES = (ON_REMOVE_DELETE, ON_REMOVE_DEACTIVATE, ON_REMOVE_KEEP)
+DEFAULT_DRAIN_TIMEOUT = 600.0  # seconds: ten minutes
+
+
 @dataclass(frozen=True)
 class Lifecycle:
-    """Per-resource rules from ``metadata.lifecycle``."""
+    """Per-resource rules from ``metadata.lifecycle``.
+
+    ``on_remove`` says what removing the document does to the live object (delete it,
+    only deactivate it, or keep it as it is and stop managing it); ``drain_timeout`` bounds
+    the wait for in-flight runs before a delete, in seconds. Both are recorded in state, like
+    ``prevent_destroy``, so they still apply once the manifest is gone.
+    """
 
     prevent_destroy: bool = False
     ignore_changes: tuple[str, ...] = ()  # dotted paths such as "spec.description"
+    on_remove: str = ON_REMOVE_DELETE
+    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
 
 
 @dataclass(frozen=True)
@@ -93,6 +108,7 @@ class Action(StrEnum):
     UPGRADE = "upgrade"
     REPLACE = "replace"
     REMOVE = "remove"
+    FORGET = "forget"  # stop managing: drop from state, leave the live object as it is
     CHECK = "check"
 
 
@@ -114,6 +130,18 @@ class Change:
 
 
 @dataclass(frozen=True)
+class Drain:
+    """How a removal waits for the object's in-flight runs before it deletes.
+
+    ``runs_from`` is the provider instance that reports runs ("" when the project has none:
+    the removal then cannot wait, and the plan says so); ``timeout`` is in seconds.
+    """
+
+    timeout: float
+    runs_from: str = ""
+
+
+@dataclass(frozen=True)
 class Operation:
     """One planned step: action on a resource, the field changes behind it, what it waits for.
 
@@ -129,6 +157,10 @@ class Operation:
     depends_on: tuple[ResourceId, ...] = ()
     steps: tuple[str, ...] = ()
     reason: str = ""  # e.g. "drift", "change in git", "conflict", "orphan"
+    # set when the operation carries out a removal from the manifests (lifecycle.on_remove:
+    # delete, deactivate or keep); once it succeeds the identity leaves state
+    removal: str = ""
+    drain: Drain | None = None  # a delete that first stops new runs and waits for running ones
 
 
 @dataclass(frozen=True)

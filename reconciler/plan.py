@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.diff import (
@@ -28,15 +28,20 @@ from reconciler.diff import (
 from reconciler.errors import PlanError
 from reconciler.model import (
     MUTATING_ACTIONS,
+    ON_REMOVE_DEACTIVATE,
+    ON_REMOVE_DELETE,
+    ON_REMOVE_KEEP,
     Action,
     Change,
+    Drain,
     LiveResource,
     Operation,
     Plan,
     Resource,
     ResourceId,
+    SourcePosition,
 )
-from reconciler.state.model import State, now
+from reconciler.state.model import State, StateEntry, now
 
 RulesFor = Callable[[str, str], FieldRules]  # (provider type, kind) -> rules
 Describe = Callable[[Operation], tuple[str, ...]]
@@ -49,6 +54,23 @@ UPGRADE_FLAG = "upgrade_connections"  # desired-only flag: upgrade what live rep
 CONNECTION_LIST = "connections"  # an automation's list of connection ids (Connection.connection_id)
 
 
+@dataclass(frozen=True)
+class Removals:
+    """What the providers declare about removing their objects (``providers.base.Drains``).
+
+    ``drained`` maps a provider instance to the kinds whose removal first stops new runs and
+    waits for running ones; ``runs_from`` maps it to the instance reporting those runs ("" or
+    absent: none, so the removal cannot wait).
+    """
+
+    drained: Mapping[str, frozenset[str]] = field(default_factory=dict)
+    runs_from: Mapping[str, str] = field(default_factory=dict)
+    ambiguous: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # several reporters
+
+
+NO_REMOVALS = Removals()
+
+
 def make_plan(
     desired: Sequence[Resource],
     live: Sequence[LiveResource],
@@ -56,6 +78,7 @@ def make_plan(
     rules_for: RulesFor,
     describe: Mapping[str, Describe] | None = None,
     target: ResourceId | None = None,
+    removals: Removals = NO_REMOVALS,
 ) -> Plan:
     """The ordered plan; PlanError when it would break ``prevent_destroy`` or names no target."""
     wanted = {r.id: r for r in desired}
@@ -67,7 +90,9 @@ def make_plan(
             operations.extend(_operations_for(resource, found.get(rid), state, rules_for))
     for rid in sorted(state.entries):
         if rid not in wanted and rid in found:
-            operations.append(Operation(Action.REMOVE, rid, None, found[rid], reason="orphan"))
+            operations.append(
+                removal_operation(rid, state.entries[rid], found[rid], rules_for, removals)
+            )
     operations.extend(_checks(wanted, operations, state, rules_for))
     operations = _with_dependencies(operations, wanted, state, rules_for)
     if target is not None:
@@ -99,6 +124,65 @@ def forgotten(
     wanted = {r.id for r in desired}
     seen = {item.id for item in live if item.managed}
     return [rid for rid in sorted(state.entries) if rid not in wanted and rid not in seen]
+
+
+# --- removals ----------------------------------------------------------------------------------
+
+
+def removal_operation(
+    rid: ResourceId, entry: StateEntry, live: LiveResource, rules_for: RulesFor,
+    removals: Removals = NO_REMOVALS,
+) -> Operation:
+    """What removing a managed object from the manifests does, by its ``lifecycle.on_remove``
+    (recorded in state): delete it (draining its runs first where its provider declares so),
+    only deactivate it, or keep it as it is and stop managing it."""
+    drains = rid.kind in removals.drained.get(rid.provider, frozenset())
+    why = f"removed from the manifests; lifecycle.on_remove: {entry.on_remove}"
+    if entry.on_remove == ON_REMOVE_KEEP:
+        return Operation(Action.FORGET, rid, None, live, reason=why, removal=ON_REMOVE_KEEP)
+    if entry.on_remove == ON_REMOVE_DEACTIVATE:
+        if drains:  # the provider's own way to stop it (e.g. an automation and its schedule)
+            return Operation(Action.DISABLE, rid, None, live, reason=why,
+                             removal=ON_REMOVE_DEACTIVATE)
+        deactivated = _deactivated(rid, entry, live, rules_for(entry.provider_type, rid.kind))
+        if deactivated is None:
+            return Operation(Action.FORGET, rid, None, live, removal=ON_REMOVE_KEEP,
+                             reason=f"{why}, but a {rid.kind} has no switch to turn off: "
+                             "it stops being managed")
+        resource, change = deactivated
+        if change.before == change.after:
+            return Operation(Action.FORGET, rid, None, live, removal=ON_REMOVE_KEEP,
+                             reason=f"{why}; already off")
+        return Operation(Action.DISABLE, rid, resource, live, (change,), reason=why,
+                         removal=ON_REMOVE_DEACTIVATE)
+    drain = None
+    if drains and rid.provider in removals.ambiguous:
+        names = ", ".join(removals.ambiguous[rid.provider])
+        raise PlanError(f"{rid}: its removal waits for its runs, but several providers report "
+                        f"them ({names}); keep one in the project file")
+    if drains:
+        drain = Drain(entry.drain_timeout, removals.runs_from.get(rid.provider, ""))
+    return Operation(Action.REMOVE, rid, None, live, reason="orphan", removal=ON_REMOVE_DELETE,
+                     drain=drain)
+
+
+def _deactivated(
+    rid: ResourceId, entry: StateEntry, live: LiveResource, rules: FieldRules
+) -> tuple[Resource, Change] | None:
+    """The live object with its on/off field (``x-toggle``) turned off, as a desired resource
+    the provider can apply; None when the kind has no such field."""
+    for name in sorted(rules.toggles):
+        off = [value for value, action in rules.toggles[name].items()
+               if action == Action.DISABLE.value]
+        if not off:
+            continue
+        value: Any = {"true": True, "false": False}.get(off[0], off[0])
+        spec = {**live.spec, name: value}
+        file, _, line = entry.source.rpartition(":")
+        source = SourcePosition(file or "state", int(line) if line.isdigit() else 0, 0)
+        resource = Resource(rid, entry.provider_type, spec, source)
+        return resource, Change((name,), live.spec.get(name), value)
+    return None
 
 
 # --- one resource ------------------------------------------------------------------------------

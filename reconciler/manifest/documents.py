@@ -18,7 +18,15 @@ from reconciler.manifest.formats import format_problem
 from reconciler.manifest.problems import Problem, closest, dotted, one_of, type_name
 from reconciler.manifest.schema_errors import schema_problems
 from reconciler.manifest.yaml_source import Path_
-from reconciler.model import Lifecycle, Resource, ResourceId, SourcePosition
+from reconciler.model import (
+    DEFAULT_DRAIN_TIMEOUT,
+    ON_REMOVE_CHOICES,
+    ON_REMOVE_DELETE,
+    Lifecycle,
+    Resource,
+    ResourceId,
+    SourcePosition,
+)
 from reconciler.schema import (
     ENVELOPE,
     all_kinds,
@@ -134,12 +142,29 @@ def _lifecycle(value: Any) -> Lifecycle:
     separately by the envelope schema)."""
     lifecycle = _mapping(value)
     ignore = lifecycle.get("ignore_changes")
+    on_remove = lifecycle.get("on_remove")
     return Lifecycle(
         prevent_destroy=lifecycle.get("prevent_destroy") is True,
         ignore_changes=tuple(p for p in ignore if isinstance(p, str))
         if isinstance(ignore, list)
         else (),
+        on_remove=on_remove if on_remove in ON_REMOVE_CHOICES else ON_REMOVE_DELETE,
+        drain_timeout=_duration(lifecycle.get("drain_timeout"), DEFAULT_DRAIN_TIMEOUT),
     )
+
+
+def _duration(value: Any, default: float) -> float:
+    """A duration such as ``10m`` in seconds; the default where malformed (the envelope schema
+    reports the shape)."""
+    from reconciler.checks import parse_duration
+    from reconciler.errors import ConfigError
+
+    if not isinstance(value, str):
+        return default
+    try:
+        return parse_duration(value)
+    except ConfigError:
+        return default
 
 
 def _mapping(value: Any) -> dict[str, Any]:

@@ -14,7 +14,7 @@ left is returned with ``managed=False`` and a name derived from its natural key.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
@@ -111,4 +111,41 @@ class CheckRunner(Protocol):
         May answer True (cancelled) or False (the platform cannot cancel runs, so it was left
         running); None means no answer, and the check's report then says a cancel was asked.
         """
+        ...
+
+
+@runtime_checkable
+class Drains(Protocol):
+    """Optional capability: kinds whose removal first stops new runs, then waits for runs.
+
+    ``drained_kinds`` names them. Removing such an object (or deactivating it on removal)
+    starts with ``quiesce``, which stops anything from starting new runs of it (for a
+    workspace automation: deactivate it, disable its schedule); it must be safe to repeat, as
+    a drain that timed out is resumed by the next apply. Its runs are named by its remote id,
+    and are reported by a provider that declares the type in ``RunsReporter.runs_of``.
+    """
+
+    drained_kinds: ClassVar[frozenset[str]]
+
+    def quiesce_steps(self, operation: Operation) -> tuple[str, ...]:
+        """The API steps ``quiesce`` takes, for display (no I/O)."""
+        ...
+
+    async def quiesce(self, operation: Operation, context: ExecutionContext) -> OperationResult:
+        """Stop new runs of the live object of ``operation`` (a removal)."""
+        ...
+
+
+@runtime_checkable
+class RunsReporter(Protocol):
+    """Optional capability: reports the runs of other providers' objects.
+
+    ``runs_of`` lists the provider types whose objects' runs it reports (they name an object
+    by its remote id).
+    """
+
+    runs_of: ClassVar[frozenset[str]]
+
+    async def in_flight_runs(self, remote_ids: Collection[str]) -> Mapping[str, Sequence[str]]:
+        """Remote id -> ids of its runs that have not ended (only ids with such runs)."""
         ...

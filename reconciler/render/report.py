@@ -20,6 +20,7 @@ SUMMARY_ORDER = (
     Action.UPGRADE,
     Action.REPLACE,
     Action.REMOVE,
+    Action.FORGET,
     Action.CHECK,
 )
 ALWAYS_COUNTED = {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.REMOVE}
@@ -31,6 +32,7 @@ VERBS = {
     Action.UPGRADE: "upgraded",
     Action.REPLACE: "replaced (removed, then created)",
     Action.REMOVE: "removed",
+    Action.FORGET: "no longer managed (left as it is, dropped from state)",
     Action.CHECK: "checked (smoke run)",
 }
 NOT_REFRESHED = (
@@ -47,6 +49,7 @@ SYMBOLS = {
     Action.UPGRADE: "^",
     Action.REPLACE: "-/+",
     Action.REMOVE: "-",
+    Action.FORGET: ".",
     Action.CHECK: "?",
 }
 

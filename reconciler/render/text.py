@@ -22,6 +22,7 @@ COLOURS = {
     Action.UPGRADE: "cyan",
     Action.REPLACE: "red",
     Action.REMOVE: "red",
+    Action.FORGET: "magenta",
     Action.CHECK: "blue",
 }
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from reconciler.errors import ConfigError, StateError
-from reconciler.model import ResourceId
+from reconciler.model import DEFAULT_DRAIN_TIMEOUT, ON_REMOVE_DELETE, ResourceId
 
 STATE_FORMAT = 1
 
@@ -32,9 +32,12 @@ class StateEntry:
     applied_at: str
     source: str = ""  # file:line of the manifest it was applied from
     prevent_destroy: bool = False
+    # lifecycle rules that must outlive the manifest: what its removal does, how long it drains
+    on_remove: str = ON_REMOVE_DELETE
+    drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "remote_id": self.remote_id,
             "provider_type": self.provider_type,
             "spec": dict(self.spec),
@@ -42,6 +45,11 @@ class StateEntry:
             "source": self.source,
             "prevent_destroy": self.prevent_destroy,
         }
+        if self.on_remove != ON_REMOVE_DELETE:
+            data["on_remove"] = self.on_remove
+        if self.drain_timeout != DEFAULT_DRAIN_TIMEOUT:
+            data["drain_timeout"] = self.drain_timeout
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any]) -> StateEntry:
@@ -52,7 +60,16 @@ class StateEntry:
             applied_at=str(data.get("applied_at") or ""),
             source=str(data.get("source") or ""),
             prevent_destroy=bool(data.get("prevent_destroy", False)),
+            on_remove=str(data.get("on_remove") or ON_REMOVE_DELETE),
+            drain_timeout=_seconds(data.get("drain_timeout"), DEFAULT_DRAIN_TIMEOUT),
         )
+
+
+def _seconds(value: Any, default: float) -> float:
+    """A duration in seconds as state keeps it; the default when absent or not a number."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        return default
+    return float(value)
 
 
 @dataclass

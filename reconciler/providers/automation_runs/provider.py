@@ -11,7 +11,7 @@ is in ``PATHS``. Documented: the six calls, their query and body fields, 422 ``{
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -33,6 +33,7 @@ PATHS = {
     "events": BASE + "/{run_id}/events",
 }
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+IN_FLIGHT_STATUSES = ("pending", "queued", "running")  # assumed (PROVIDERS.md): the others
 RETRY_MODES = ("from_failed", "from_step", "full")
 MAX_PAGE = 1000  # the API's ceiling for ``limit``
 
@@ -50,6 +51,8 @@ class AutomationRunsProvider(ManagesNothing):
 
     type_name: ClassVar[str] = "automation-runs"
     kinds: ClassVar[frozenset[str]] = frozenset()
+    # the runs it reports are of workspace automations (``automationId`` is their id)
+    runs_of: ClassVar[frozenset[str]] = frozenset({"workspace"})
 
     def __init__(
         self, config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None
@@ -88,6 +91,24 @@ class AutomationRunsProvider(ManagesNothing):
             offset += len(page.items)
             if not page.items or offset >= page.total:
                 return
+
+    async def in_flight_runs(self, remote_ids: Collection[str]) -> Mapping[str, Sequence[str]]:
+        """Automation id -> ids of its runs that have not ended, for the given automations.
+
+        The API filters by status only, so each non-terminal status is listed and matched on
+        ``automationId`` here; a run seen twice (it moved on between pages) counts once.
+        """
+        wanted = set(remote_ids)
+        found: dict[str, list[str]] = {}
+        if not wanted:
+            return found
+        for status in IN_FLIGHT_STATUSES:
+            async for run in self.iter_runs(status):
+                owner = str(run.get("automationId") or "")
+                run_id = str(run.get("id") or "")
+                if owner in wanted and run_id and run_id not in found.get(owner, ()):
+                    found.setdefault(owner, []).append(run_id)
+        return found
 
     async def get_run(self, run_id: str) -> Mapping[str, Any]:
         """One run."""

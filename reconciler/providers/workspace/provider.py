@@ -39,7 +39,12 @@ from reconciler.providers.http import (
 )
 from reconciler.providers.workspace import calls
 from reconciler.providers.workspace.read import project, read_details
-from reconciler.providers.workspace.steps import Run, plan_steps, resolve_automation
+from reconciler.providers.workspace.steps import (
+    Run,
+    plan_steps,
+    quiesce_steps,
+    resolve_automation,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -81,6 +86,8 @@ class WorkspaceProvider(UsesApiClient):
     kinds: ClassVar[frozenset[str]] = frozenset(
         {"Automation", "Schedule", "Trigger", "Connection", "Check"}
     )
+    # removing an automation stops new runs, waits for running ones, then deletes (Drains)
+    drained_kinds: ClassVar[frozenset[str]] = frozenset({"Automation"})
 
     def __init__(self, config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None,
                  retry: RetryPolicy | None = None) -> None:
@@ -107,9 +114,23 @@ class WorkspaceProvider(UsesApiClient):
 
     async def execute(self, operation: Operation, context: ExecutionContext) -> OperationResult:
         """Run the operation's steps; report the calls made and the remote id behind it."""
+        return await self._run(operation, context, plan_steps(operation))
+
+    # Drains -----------------------------------------------------------------------------------
+
+    def quiesce_steps(self, operation: Operation) -> tuple[str, ...]:
+        """Deactivate the automation and disable its schedule (no I/O)."""
+        return tuple(label for label, _ in quiesce_steps(operation)[1:])
+
+    async def quiesce(self, operation: Operation, context: ExecutionContext) -> OperationResult:
+        """Stop new runs of an automation being removed (safe to repeat)."""
+        return await self._run(operation, context, quiesce_steps(operation))
+
+    async def _run(self, operation: Operation, context: ExecutionContext,
+                   steps: list) -> OperationResult:
         run = Run(self.client, operation, context, self.config.name)
         with self.client.recording() as made:
-            for _, step in plan_steps(operation):
+            for _, step in steps:
                 await step(run)
         return OperationResult(remote_id=run.remote_id, calls=tuple(made),
                                warnings=tuple(run.warnings))

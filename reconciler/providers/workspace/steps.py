@@ -205,6 +205,26 @@ async def _delete_automation(run: Run) -> None:
     await run.client.call("DELETE", calls.path("delete_automation"), automation_id=run.live_id)
 
 
+def quiesce_steps(op: Operation) -> Steps:
+    """Stop new runs of an automation being removed: deactivate it (when it is active), then
+    disable its schedule (a missing schedule is fine). Both are safe to repeat."""
+    raw = op.live.raw if op.live is not None else {}
+    steps: Steps = []
+    if raw.get("activation_state") == calls.ACTIVATION["active"]:
+        steps.append(_activation_step(calls.ACTIVATION["deactivated"]))
+    steps.append((":disableAutomationSchedule (if it has a schedule)", _disable_any_schedule))
+    return [("use existing automation", _adopt_live), *steps]
+
+
+async def _disable_any_schedule(run: Run) -> None:
+    try:
+        await run.client.call("POST", calls.path("disable_schedule"), json={}, idempotent=True,
+                              automation_id=run.remote_id)
+    except ProviderError as exc:
+        if exc.status != 404:  # NOT_FOUND: the automation has no schedule
+            raise
+
+
 # --- schedules -------------------------------------------------------------------------------
 
 
