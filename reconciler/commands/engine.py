@@ -15,6 +15,7 @@ import anyio
 import click
 
 from reconciler.cli import AppContext, pass_app
+from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
 from reconciler.model import ResourceId
 from reconciler.render.report import RunFailure
@@ -162,6 +163,8 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
     help="Requests in flight at once per provider instance while reading "
     "(default: each instance's `parallelism` setting, 8).",
 )
+@comment_option
+@full_plan_option
 @pass_app
 def plan_command(
     app: AppContext,
@@ -171,15 +174,22 @@ def plan_command(
     target: str | None,
     refresh: bool,
     parallelism: int | None,
+    forge: str | None,
+    full_plan_url: str,
 ) -> None:
     """Read live state and show what apply would change."""
-    project = _project(app)
-    wanted = _target(target)
-    assessment, _backend = _run(
-        lambda report: _assess(
-            project, report, wanted, refresh=refresh, parallelism=parallelism
+    try:
+        project = _project(app)
+        wanted = _target(target)
+        assessment, _backend = _run(
+            lambda report: _assess(
+                project, report, wanted, refresh=refresh, parallelism=parallelism
+            )
         )
-    )
+    except ReconcilerError:
+        if forge:
+            post_failed_plan(app, forge)
+        raise
     report = _report_of(assessment)
     emit(report, fmt, app, project)
     if out is not None:
@@ -189,6 +199,8 @@ def plan_command(
         document = saved_plan_document(plan_document(report), assessment)
         out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
+    if forge:
+        post_comment(app, project, report, forge, full_plan_url)
     if detailed_exitcode and assessment.plan.has_changes:
         sys.exit(EXIT_CHANGES)
 

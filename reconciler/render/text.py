@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import click
 
 from reconciler.model import Action
@@ -37,9 +39,7 @@ def render_text(report: PlanReport, color: bool = False) -> str:
     else:
         lines.append("reconciler will perform these operations, in this order:")
         lines.append("")
-        for change in report.changes:
-            lines.extend(_block(change, color))
-            lines.append("")
+        lines.append(render_operations(report.changes, color))
         lines.append(report.summary())
     if report.unmanaged:
         lines.append("")
@@ -51,6 +51,11 @@ def render_text(report: PlanReport, color: bool = False) -> str:
         lines.append(report.failed_runs_heading())
         lines.extend(f"  {failure.describe()}" for failure in report.failed_runs)
     return "\n".join(lines) + "\n"
+
+
+def render_operations(changes: Iterable[ResourceChange], color: bool = False) -> str:
+    """One block per operation, a blank line between blocks."""
+    return "\n\n".join("\n".join(_block(change, color)) for change in changes) + "\n"
 
 
 def _block(change: ResourceChange, color: bool) -> list[str]:
