@@ -200,6 +200,10 @@ async def _perform(
     runs: Provider | None = None,
 ) -> str:
     """Carry out one operation; the error text, or "" on success (state already recorded)."""
+    if op.action is Action.ADOPT:  # nothing to call: the object is there as desired
+        recorder.record(op, None)
+        report(f"adopted {op.id} (remote id {_remote_id(op, None)})")
+        return ""
     report(f"{op.action} {op.id}…")
     if op.action is Action.FORGET:
         recorder.record(op, None)

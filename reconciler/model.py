@@ -110,9 +110,11 @@ class Action(StrEnum):
     REMOVE = "remove"
     FORGET = "forget"  # stop managing: drop from state, leave the live object as it is
     CHECK = "check"
+    ADOPT = "adopt"  # record a matched live object in state; no API call
 
 
-MUTATING_ACTIONS = frozenset(a for a in Action if a is not Action.CHECK)
+# actions that change something on a platform (a check only runs; adopt only writes state)
+MUTATING_ACTIONS = frozenset(a for a in Action if a not in (Action.CHECK, Action.ADOPT))
 
 
 @dataclass(frozen=True)
@@ -200,4 +202,7 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        return any(op.action in MUTATING_ACTIONS for op in self.operations)
+        """True when apply would change a platform or what state records (adoptions)."""
+        return any(
+            op.action in MUTATING_ACTIONS or op.action is Action.ADOPT for op in self.operations
+        )

@@ -4,7 +4,11 @@ Each identity is classified three ways (desired in git, last applied in state, l
 resource is created, a changed one updated (or enabled / disabled / replaced / upgraded as the
 schema's annotations say), one deleted out of band re-created, one gone from the manifests but in
 state removed (an *orphan*), and a live object that is neither desired nor in state is reported
-as unmanaged and never touched. Operations are ordered by the dependency graph: references
+as unmanaged and never touched. A desired resource found live (by remote id or natural key)
+that state does not record under that remote id is *adopted*: an operation with no API call
+that only records it, so every desired resource matched live is in state after apply, even
+when nothing differs (a create whose answer was lost, an apply killed before it recorded, a
+document claiming an object that exists). Operations are ordered by the dependency graph: references
 (``x-reference``) and the objects a field names (``x-depends-on``: an automation after the
 connections it uses) first, removals in reverse; among independent operations, connections
 before automations before schedules and triggers before checks.
@@ -13,7 +17,7 @@ before automations before schedules and triggers before checks.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -77,10 +81,13 @@ def make_plan(
     state: State,
     rules_for: RulesFor,
     describe: Mapping[str, Describe] | None = None,
-    target: ResourceId | None = None,
+    targets: Collection[ResourceId] = (),
     removals: Removals = NO_REMOVALS,
 ) -> Plan:
-    """The ordered plan; PlanError when it would break ``prevent_destroy`` or names no target."""
+    """The ordered plan; PlanError when it would break ``prevent_destroy`` or names no target.
+
+    With ``targets``, only their operations and those they depend on (every target counts).
+    """
     wanted = {r.id: r for r in desired}
     found = {item.id: item for item in live if item.managed}
     operations: list[Operation] = []
@@ -95,12 +102,12 @@ def make_plan(
             )
     operations.extend(_checks(wanted, operations, state, rules_for))
     operations = _with_dependencies(operations, wanted, state, rules_for)
-    if target is not None:
-        operations = _targeted(operations, target, wanted, state)
+    if targets:
+        operations = _targeted(operations, targets, wanted, state)
     _refuse_destroying_protected(operations, state)
     ordered = _topological(operations)
     if describe:
-        ordered = [replace(op, steps=tuple(describe[op.id.provider](op))) for op in ordered]
+        ordered = [_described(op, describe) for op in ordered]
     unmanaged = tuple(sorted((item for item in live if not item.managed), key=lambda item: item.id))
     return Plan(
         operations=tuple(ordered),
@@ -110,6 +117,13 @@ def make_plan(
         live_fingerprint=live_fingerprint(live),
         created_at=now(),
     )
+
+
+def _described(op: Operation, describe: Mapping[str, Describe]) -> Operation:
+    """The operation with the API steps its provider will take (an adoption takes none)."""
+    if op.action is Action.ADOPT:
+        return op
+    return replace(op, steps=tuple(describe[op.id.provider](op)))
 
 
 def live_fingerprint(live: Iterable[LiveResource]) -> str:
@@ -220,7 +234,15 @@ def _operations_for(
         operations.append(
             Operation(Action.UPGRADE, resource.id, resource, live, upgrade, reason="upgradable")
         )
+    if not operations and (entry is None or entry.remote_id != live.remote_id):
+        operations.append(adoption(resource, live, entry is not None))
     return operations
+
+
+def adoption(resource: Resource, live: LiveResource, in_state: bool) -> Operation:
+    """Record ``live`` in state as ``resource``: no API call, nothing on the platform changes."""
+    reason = "state records another remote id" if in_state else "matched live, not in state"
+    return Operation(Action.ADOPT, resource.id, resource, live, reason=reason)
 
 
 def _shown(resource: Resource, rules: FieldRules) -> list[tuple[str, Any]]:
@@ -344,7 +366,9 @@ def _with_dependencies(
     result = []
     for op in operations:
         deps: list[ResourceId] = []
-        if op.action is Action.REMOVE:
+        if op.action is Action.ADOPT:
+            pass  # recording waits for nothing
+        elif op.action is Action.REMOVE:
             deps.extend(r for r in referrers.get(op.id, ()) if r != op.id)
         else:
             rules = rules_of[op.id]
@@ -367,19 +391,24 @@ def _provider_type(op: Operation, state: State) -> str:
 
 def _targeted(
     operations: list[Operation],
-    target: ResourceId,
+    targets: Collection[ResourceId],
     wanted: Mapping[ResourceId, Resource],
     state: State,
 ) -> list[Operation]:
-    """Only the target's operations and those it depends on (transitively)."""
-    if target not in wanted and target not in state.entries:
-        known = ", ".join(str(r) for r in sorted(wanted)[:5])
-        raise PlanError(f"--target {target}: no such resource in the manifests or state ({known}…)")
+    """Only the targets' operations and those they depend on (transitively)."""
+    unknown = [t for t in targets if t not in wanted and t not in state.entries]
+    if unknown:
+        known = sorted({*wanted, *state.entries})
+        shown = ", ".join(str(r) for r in known[:5]) + (", …" if len(known) > 5 else "")
+        raise PlanError(
+            "; ".join(f"--target {t}: no such resource in the manifests or state" for t in unknown)
+            + f" (known: {shown or 'none'})"
+        )
     by_id: dict[ResourceId, list[Operation]] = {}
     for op in operations:
         by_id.setdefault(op.id, []).append(op)
     keep: set[ResourceId] = set()
-    stack = [target]
+    stack = list(targets)
     while stack:
         rid = stack.pop()
         if rid in keep:

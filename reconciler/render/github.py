@@ -1,8 +1,10 @@
-"""GitHub Actions output: one ``::warning`` annotation per change at its manifest line, and the
+"""GitHub Actions output: one ``::warning`` annotation per change at its manifest line (a
+``::notice`` for an adoption, which changes nothing on the platform), and the
 markdown plan for the job summary (the caller appends it to ``$GITHUB_STEP_SUMMARY``)."""
 
 from __future__ import annotations
 
+from reconciler.model import Action
 from reconciler.render.markdown import render_markdown
 from reconciler.render.report import VERBS, PlanReport
 from reconciler.render.text import render_text
@@ -25,7 +27,9 @@ def render_github(report: PlanReport, base: str = "") -> tuple[str, str]:
         if change.file:
             file = f"{base}/{change.file}" if base else change.file
             props = f"file={_prop(file)},line={change.line}," + props
-        lines.append(f"::warning {props}::{_data(message)}")
+        # an adoption changes nothing on the platform: a notice, not a warning
+        level = "notice" if change.action is Action.ADOPT else "warning"
+        lines.append(f"::{level} {props}::{_data(message)}")
     for failure in report.failed_runs:
         lines.append(f"::warning title=reconciler failed run::{_data(failure.describe())}")
     text = "\n".join(lines) + ("\n" if lines else "") + render_text(report, color=False)

@@ -22,6 +22,7 @@ SUMMARY_ORDER = (
     Action.REMOVE,
     Action.FORGET,
     Action.CHECK,
+    Action.ADOPT,
 )
 ALWAYS_COUNTED = {Action.CREATE, Action.UPDATE, Action.REPLACE, Action.REMOVE}
 VERBS = {
@@ -34,6 +35,7 @@ VERBS = {
     Action.REMOVE: "removed",
     Action.FORGET: "no longer managed (left as it is, dropped from state)",
     Action.CHECK: "checked (smoke run)",
+    Action.ADOPT: "adopted into state (no API call)",
 }
 NOT_REFRESHED = (
     "Live state was not read (--refresh=false): the manifests were compared with the state of "
@@ -51,6 +53,7 @@ SYMBOLS = {
     Action.REMOVE: "-",
     Action.FORGET: ".",
     Action.CHECK: "?",
+    Action.ADOPT: "=",
 }
 
 

@@ -26,6 +26,7 @@ COLOURS = {
     Action.REMOVE: "red",
     Action.FORGET: "magenta",
     Action.CHECK: "blue",
+    Action.ADOPT: "cyan",
 }
 
 

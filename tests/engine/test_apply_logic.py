@@ -94,3 +94,22 @@ async def test_each_success_is_durable_before_the_next_starts_and_folded_in_at_t
     assert survives_a_crash == [[], ["a"], ["a", "b"]]
     assert not backend.journal_path.exists()
     assert json.loads((tmp_path / "state.json").read_text())["serial"] == 3
+
+
+async def test_an_object_made_before_state_knew_it_is_adopted_without_a_call(tmp_path):
+    provider, backend = MemoryProvider(), LocalStateBackend(tmp_path / "state.json")
+    desired = [automation("a"), automation("b")]
+    await plan_and_apply(provider, backend, desired)
+    state = backend.read()
+    del state.entries[desired[1].id]  # created, but the apply died before recording it
+    backend.write(state.stamped())
+    provider.calls.clear()
+
+    plan, outcome = await plan_and_apply(provider, backend, desired)
+    assert [(op.action.value, op.id.name) for op in plan.operations] == [("adopt", "b")]
+    assert outcome.ok and provider.calls == []
+    assert backend.read().entries[desired[1].id].remote_id == "r2"
+
+    plan, _ = await plan_and_apply(provider, backend, desired[:1])  # its manifest is removed
+    assert [(op.action.value, op.id.name) for op in plan.operations] == [("remove", "b")]
+    assert sorted(provider.objects) == ["r1"]

@@ -39,10 +39,40 @@ def test_new_resources_are_created_in_dependency_order():
     assert plan.operations[2].depends_on == (ResourceId("studio", "Automation", "digest"),)
 
 
+def recorded(*resources, remote_ids=None) -> State:
+    """A state that records each resource under the remote id ``live_of`` gives it."""
+    ids = remote_ids or {}
+    return State(entries={r.id: entry_for(r, ids.get(r.id.name, f"id-{r.id.name}"))
+                          for r in resources})
+
+
 def test_unchanged_world_plans_nothing():
     a = automation("digest")
-    plan = make_plan([a], [live_of(a)], State(), rules_for)
+    plan = make_plan([a], [live_of(a)], recorded(a), rules_for)
     assert plan.operations == () and not plan.has_changes
+
+
+def test_a_desired_resource_matched_live_but_not_in_state_is_adopted_with_no_api_call():
+    a = automation("digest")
+    plan = make_plan([a], [live_of(a)], State(), rules_for, {"studio": lambda op: ("POST x",)})
+    [op] = plan.operations
+    assert (op.action, op.id, op.steps, op.changes) == (Action.ADOPT, a.id, (), ())
+    assert op.live is not None and op.live.remote_id == "id-digest"
+    assert plan.has_changes  # apply has something to record
+
+
+def test_a_state_entry_under_another_remote_id_is_adopted_again():
+    a = automation("digest")
+    plan = make_plan([a], [live_of(a, "id-new")], recorded(a, remote_ids={"digest": "id-gone"}),
+                     rules_for)
+    assert actions(plan) == [("adopt", "studio/Automation/digest")]
+    assert plan.operations[0].reason == "state records another remote id"
+
+
+def test_a_resource_with_changes_is_recorded_by_its_operation_not_adopted():
+    a = automation("digest", description="new")
+    plan = make_plan([a], [live_of(a, description="old")], State(), rules_for)
+    assert actions(plan) == [("update", "studio/Automation/digest")]
 
 
 def test_only_a_toggle_changing_enables_or_disables():
@@ -79,7 +109,8 @@ def test_upgrade_when_asked_and_live_reports_upgradable():
     plan = make_plan([a], [live], State(), rules_for)
     assert actions(plan) == [("upgrade", "studio/Automation/digest")]
     not_asked = automation("digest", connections=["slack"])
-    assert make_plan([not_asked], [live], State(), rules_for).operations == ()
+    assert make_plan([not_asked], [live], recorded(not_asked, remote_ids={"digest": "id1"}),
+                     rules_for).operations == ()
 
 
 def test_orphan_in_state_is_removed_and_unmanaged_is_only_reported():
@@ -131,7 +162,7 @@ def test_prevent_destroy_refuses_replace():
 def test_target_keeps_the_resource_and_its_dependencies_only():
     a, b = automation("a"), automation("b")
     s = schedule("s", "a")
-    plan = make_plan([a, b, s], [], State(), rules_for, target=s.id)
+    plan = make_plan([a, b, s], [], State(), rules_for, targets=[s.id])
     assert actions(plan) == [("create", "studio/Automation/a"), ("create", "studio/Schedule/s")]
 
 
@@ -146,7 +177,7 @@ def test_an_automation_waits_for_the_connections_it_uses_only():
     by_name = {op.id.name: op for op in plan.operations}
     assert by_name["a"].depends_on == (slack.id,)
     assert by_name["b"].depends_on == ()
-    targeted = make_plan([a, b, slack, mail], [], State(), rules_for, target=a.id)
+    targeted = make_plan([a, b, slack, mail], [], State(), rules_for, targets=[a.id])
     assert actions(targeted) == [("create", "studio/Connection/slack"),
                                  ("create", "studio/Automation/a")]
 
@@ -172,7 +203,7 @@ def test_unknown_target_is_an_error():
             [],
             State(),
             rules_for,
-            target=ResourceId("studio", "Automation", "nope"),
+            targets=[ResourceId("studio", "Automation", "nope")],
         )
 
 
@@ -183,13 +214,14 @@ def test_check_runs_after_its_automation_changes_and_not_otherwise():
     plan = make_plan([a, c], [live_of(a, description="old")], state, rules_for)
     assert actions(plan) == [("update", "studio/Automation/a"), ("check", "studio/Check/smoke")]
     assert plan.operations[1].depends_on == (a.id,)
+    state.entries[a.id] = entry_for(automation("a"), "id-a")
     quiet = make_plan([automation("a"), c], [live_of(automation("a"))], state, rules_for)
     assert quiet.operations == ()
 
 
 def test_new_check_is_planned_but_is_not_a_change():
     a, c = automation("a"), check("smoke", "a")
-    plan = make_plan([a, c], [live_of(a)], State(), rules_for)
+    plan = make_plan([a, c], [live_of(a)], recorded(a), rules_for)
     assert actions(plan) == [("check", "studio/Check/smoke")]
     assert not plan.has_changes
 

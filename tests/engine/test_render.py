@@ -24,6 +24,7 @@ def sample_plan():
     a_changed = automation("digest", line=14, description="Daily digest v2")
     a_off = automation("legacy", line=25, activation="deactivated")
     a_up = automation("sync", line=36, upgrade_connections=True, connections=["crm"])
+    a_found = automation("made-by-hand", line=47)  # live as desired, not in state: adopted
     s = schedule("digest-daily", "digest", line=2, cron="0 7 * * *")
     t = resource(
         "Trigger",
@@ -54,9 +55,10 @@ def sample_plan():
         live_of(s, cron="0 6 * * *"),
         live_of(t, trigger_id="hook"),
         live_of(gone, "id-old"),
+        live_of(a_found, "id-found"),
         LiveResource(ResourceId("studio", "Automation", "hand-made"), "id-hand", {}, managed=False),
     ]
-    desired = [a_new, a_changed, a_off, a_up, s, t, c]
+    desired = [a_new, a_changed, a_off, a_up, a_found, s, t, c]
     describe = {"studio": lambda op: (f"{op.action.value} call 1", f"{op.action.value} call 2")}
     plan = make_plan(desired, live, state, rules_for, describe)
     plan = replace(plan, created_at="2026-11-23T08:00:00Z")
@@ -81,7 +83,7 @@ def test_json_golden_and_shape():
     text = render_json(sample_plan())
     assert_golden("plan.json", text)
     doc = json.loads(text)
-    assert doc["format_version"] == "1.0"
+    assert doc["format_version"] == "1.1"
     actions = {c["address"]: c["actions"] for c in doc["resource_changes"]}
     assert actions["studio/Trigger/hook"] == ["replace"]
     assert actions["studio/Automation/old-report"] == ["remove"]
@@ -109,14 +111,30 @@ def test_no_secret_in_any_format():
 def test_summary_line_counts_each_action():
     assert sample_plan().summary() == (
         "Plan: 1 to create, 2 to update, 1 to disable, 1 to upgrade, 1 to replace, "
-        "1 to remove, 1 to check."
+        "1 to remove, 1 to check, 1 to adopt."
     )
 
 
 def test_no_changes_text_golden():
     a = automation("a")
-    report = build_report(make_plan([a], [live_of(a)], State(), rules_for), rules_for)
+    state = State()
+    state.entries[a.id] = StateEntry("id-a", "workspace", dict(a.spec), "2026-01-01T00:00:00Z")
+    report = build_report(make_plan([a], [live_of(a)], state, rules_for), rules_for)
     assert_golden("no-changes.txt", render_text(report))
+
+
+def test_an_adoption_shows_in_every_format_as_a_state_change_with_no_api_call():
+    a = automation("a")
+    plan = make_plan([a], [live_of(a)], State(), rules_for)
+    report = build_report(plan, rules_for)
+    assert plan.has_changes
+    assert "will be adopted into state (no API call)" in render_text(report)
+    assert "1 to adopt" in render_markdown(report)
+    document = json.loads(render_json(report))
+    assert document["summary"]["adopt"] == 1
+    assert document["resource_changes"][0]["actions"] == ["adopt"]
+    assert document["resource_changes"][0]["steps"] == []
+    assert render_github(report)[0].startswith("::notice file=manifests/automations.yaml,line=1,")
 
 
 def test_markdown_is_truncated_below_the_comment_limit_with_a_notice():
