@@ -212,13 +212,16 @@ async def _assess(
     project: Project,
     report: Callable[[str], None],
     targets: tuple[ResourceId, ...] = (),
+    *,
+    refresh: bool = True,
+    parallelism: int | None = None,
 ) -> tuple[Assessment, Any]:
     from reconciler.engine import Engine, state_backend
 
     backend = state_backend(project)
-    engine = Engine(project, progress=report)
+    engine = Engine(project, progress=report, parallelism=parallelism)
     async with engine:
-        assessment = await engine.assess(backend.read(), targets=targets)
+        assessment = await engine.assess(backend.read(), targets=targets, refresh=refresh)
     return assessment, backend
 
 
@@ -241,6 +244,22 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
 )
 @format_option(FORMATS)
 @target_option("Plan")
+@click.option(
+    "--refresh",
+    type=click.BOOL,
+    default=True,
+    show_default=True,
+    metavar="BOOL",
+    help="--refresh=false: read nothing live and plan against the last applied state "
+    "(fast, but blind to changes made on the platforms; such a plan cannot be applied).",
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Requests in flight at once per provider instance while reading "
+    "(default: each instance's `parallelism` setting, 8).",
+)
 @comment_option
 @full_plan_option
 @click.option(
@@ -257,6 +276,8 @@ def plan_command(
     detailed_exitcode: bool,
     fmt: str,
     targets: tuple[str, ...],
+    refresh: bool,
+    parallelism: int | None,
     forge: str | None,
     full_plan_url: str,
     rehearse: bool,
@@ -272,14 +293,21 @@ def plan_command(
         project = _project(app)
         wanted = _targets(targets)
         if rehearse:
+            if not refresh:
+                raise PlanError("--rehearse reads live state: it cannot go with --refresh=false")
             assessment, rehearsal = _run(
-                lambda report: rehearsing.assess_and_rehearse(project, report, wanted),
+                lambda report: rehearsing.assess_and_rehearse(
+                    project, report, wanted, parallelism=parallelism or 8
+                ),
                 deadline,
             )
             view = rehearsing.view_of(rehearsal, assessment)
         else:
             assessment, _backend = _run(
-                lambda report: _assess(project, report, wanted), deadline
+                lambda report: _assess(
+                    project, report, wanted, refresh=refresh, parallelism=parallelism
+                ),
+                deadline,
             )
     except ReconcilerError:
         if forge:
@@ -506,7 +534,7 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
 
     backend = state_backend(_project(app))
     rid = _identity(identity)
-    with backend.lock(lock_timeout):
+    with backend.lock(lock_timeout, "reconciler state rm"):
         state = backend.read()
         entry = state.entries.get(rid)
         if entry is None:
@@ -518,7 +546,8 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
                 "the live object then becomes unmanaged and is never removed)"
             )
         del state.entries[rid]
-        backend.write(state.stamped())
+        backend.record(state.stamped(), {rid: None})
+        backend.settle(state)
     click.echo(
         f"Removed {identity} from state; the live object was not touched. While a manifest "
         "declares it, the next apply finds it by its natural key and adopts it again."
@@ -537,7 +566,7 @@ def import_command(app: AppContext, identity: str, remote_id: str, lock_timeout:
     project = _project(app)
     rid = _identity(identity)
     backend = state_backend(project)
-    with backend.lock(lock_timeout):
+    with backend.lock(lock_timeout, "reconciler import"):
         entry = _run(lambda report: adopt(project, backend, rid, remote_id, report))
     click.echo(f"Imported {rid} (remote id {entry.remote_id}); run `reconciler plan` to compare.")
 
