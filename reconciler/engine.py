@@ -92,10 +92,13 @@ class Engine:
         *,
         transport_for: TransportFor | None = None,
         progress: Progress | None = None,
+        parallelism: int | None = None,
     ) -> None:
         self.project = project
         self.transport_for = transport_for
         self.progress = progress or (lambda _text: None)
+        # requests in flight per provider instance; None keeps each instance's own setting
+        self.parallelism = parallelism
         self.providers: dict[str, Provider] = {}
 
     async def __aenter__(self) -> Engine:
@@ -115,6 +118,8 @@ class Engine:
                 raise ConfigError(
                     f"{self.project.file}: no provider named {name!r} (declared: {known})"
                 )
+            if self.parallelism is not None:
+                config = replace(config, parallelism=self.parallelism)
             transport = self.transport_for(name) if self.transport_for else None
             self.providers[name] = open_provider(config, transport=transport)
         return self.providers[name]
@@ -165,20 +170,22 @@ class Engine:
         *,
         desired: Sequence[Resource] | None = None,
         targets: Collection[ResourceId] = (),
+        refresh: bool = True,
         destroy: bool = False,
         force_unprotected: bool = False,
     ) -> Assessment:
         """Load (unless given), read and plan.
 
-        ``destroy`` plans every managed resource for deletion, as if no manifest declared it
-        (``lifecycle.on_remove`` aside; ``prevent_destroy`` refuses the plan unless
-        ``force_unprotected``).
+        ``refresh=False`` reads nothing live and plans against the last applied state instead
+        (``plan --refresh=false``). ``destroy`` plans every managed resource for deletion, as if
+        no manifest declared it (``lifecycle.on_remove`` aside; ``prevent_destroy`` refuses the
+        plan unless ``force_unprotected``).
         """
         if destroy:
             wanted: list[Resource] = []
         else:
             wanted = list(desired) if desired is not None else load_desired(self.project)
-        live = await self.read_live(wanted, state)
+        live = await self.read_live(wanted, state) if refresh else last_applied(state)
         describe = {
             name: partial(describe_operation, self.provider(name))
             for name in self._names(wanted, state)
@@ -186,10 +193,24 @@ class Engine:
         rules = replace(removals(self.project), destroy=destroy,
                         force_unprotected=force_unprotected)
         plan = make_plan(wanted, live, state, rules_for, describe, targets, rules)
+        if not refresh:
+            plan = replace(plan, refreshed=False)
         return Assessment(wanted, live, state, plan, forgotten(wanted, live, state))
 
     def _names(self, desired: Sequence[Resource], state: State) -> set[str]:
         return {r.id.provider for r in desired} | {rid.provider for rid in state.entries}
+
+
+def last_applied(state: State) -> list[LiveResource]:
+    """What the last apply left, standing in for the live objects when nothing is read.
+
+    Sensitive values are salted hashes in state; the diff compares those through state anyway.
+    """
+    return [
+        LiveResource(rid, entry.remote_id, entry.spec)
+        for rid, entry in sorted(state.entries.items())
+        if rid.kind != CHECK_KIND
+    ]
 
 
 def removals(project: Project) -> Removals:
@@ -314,6 +335,11 @@ def verify_saved_plan(document: Mapping, assessment: Assessment, source: str) ->
     saved = document.get("saved") if isinstance(document, Mapping) else None
     if not isinstance(saved, Mapping) or document.get("format_version") != FORMAT_VERSION:
         raise PlanError(f"{source}: not a plan saved by `reconciler plan --out`")
+    if document.get("refreshed") is False:
+        raise PlanError(
+            f"{source}: made with --refresh=false, so it was never compared with live state; "
+            "run `reconciler plan --out FILE` without it, then apply that file"
+        )
     state = document.get("state") or {}
     now_state = assessment.state
     reasons = []

@@ -190,13 +190,16 @@ async def _assess(
     project: Project,
     report: Callable[[str], None],
     targets: tuple[ResourceId, ...] = (),
+    *,
+    refresh: bool = True,
+    parallelism: int | None = None,
 ) -> tuple[Assessment, Any]:
     from reconciler.engine import Engine, state_backend
 
     backend = state_backend(project)
-    engine = Engine(project, progress=report)
+    engine = Engine(project, progress=report, parallelism=parallelism)
     async with engine:
-        assessment = await engine.assess(backend.read(), targets=targets)
+        assessment = await engine.assess(backend.read(), targets=targets, refresh=refresh)
     return assessment, backend
 
 
@@ -219,6 +222,22 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
 )
 @format_option(FORMATS)
 @target_option("Plan")
+@click.option(
+    "--refresh",
+    type=click.BOOL,
+    default=True,
+    show_default=True,
+    metavar="BOOL",
+    help="--refresh=false: read nothing live and plan against the last applied state "
+    "(fast, but blind to changes made on the platforms; such a plan cannot be applied).",
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Requests in flight at once per provider instance while reading "
+    "(default: each instance's `parallelism` setting, 8).",
+)
 @comment_option
 @full_plan_option
 @deadline_option
@@ -229,6 +248,8 @@ def plan_command(
     detailed_exitcode: bool,
     fmt: str,
     targets: tuple[str, ...],
+    refresh: bool,
+    parallelism: int | None,
     forge: str | None,
     full_plan_url: str,
     deadline: float | None,
@@ -239,7 +260,12 @@ def plan_command(
     try:
         project = _project(app)
         wanted = _targets(targets)
-        assessment, _backend = _run(lambda report: _assess(project, report, wanted), deadline)
+        assessment, _backend = _run(
+            lambda report: _assess(
+                project, report, wanted, refresh=refresh, parallelism=parallelism
+            ),
+            deadline,
+        )
     except ReconcilerError:
         if forge:
             post_failed_plan(app, forge)
