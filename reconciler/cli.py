@@ -176,6 +176,7 @@ def _attach_commands() -> None:
     from reconciler.commands import (
         completion,
         engine,
+        fmt,
         foundation,
         init,
         lifecycle,
@@ -184,7 +185,7 @@ def _attach_commands() -> None:
         show,
     )
 
-    for module in (foundation, init, sandbox, engine, lifecycle, show, runs, completion):
+    for module in (foundation, init, fmt, sandbox, engine, lifecycle, show, runs, completion):
         for command in module.COMMANDS:
             cli.add_command(command)
     _add_global_options(cli)
