@@ -70,10 +70,32 @@ class Assessment:
 
 def state_backend(project: Project) -> StateBackend:
     """The project's state backend (``state.path`` is relative to the project folder)."""
+    return open_state(project, project.state.backend)
+
+
+def open_state(project: Project, backend: str) -> StateBackend:
+    """The named backend with the settings of the project's ``state`` section: ``path`` for
+    local; ``url``, ``key`` (default: the project folder's name) and ``lease_ttl`` for
+    postgres, whichever ``backend`` the section itself names (``state migrate`` opens both)."""
+    from reconciler.checks import parse_duration
+
     path = project.state.path
     if not path.is_absolute():
         path = project.root / path
-    return open_backend(project.state.backend, path, project.state.settings)
+    settings: dict[str, object] = {}
+    if backend == "postgres":
+        url = project.state.get("url")
+        if not url:
+            raise ConfigError(
+                f"{project.file}: state.url is not set; add `url: ${{env:RECONCILER_STATE_URL}}` "
+                "to the state section"
+            )
+        ttl = parse_duration(str(project.state.get("lease_ttl", "2m")))
+        if ttl < 1:
+            raise ConfigError(f"{project.file}: state.lease_ttl must be at least 1s")
+        settings = {"url": url, "key": project.state.get("key", project.root.name),
+                    "lease_ttl": ttl}
+    return open_backend(backend, path, settings)
 
 
 def load_desired(project: Project) -> list[Resource]:
@@ -268,7 +290,7 @@ async def apply(
     from reconciler.apply import StateRecorder, execute_plan
 
     phase: ProgressPhase = progress or (lambda: nullcontext(lambda _text: None))
-    with backend.lock(lock_timeout):
+    with backend.lock(lock_timeout, "reconciler apply") as lease:
         async with Engine(project, transport_for=transport_for) as engine:
             with phase() as report:  # the progress line ends before approval is asked
                 engine.progress = report
@@ -280,7 +302,7 @@ async def apply(
             plan = assessment.plan
             if not approve(assessment):
                 return assessment, None
-            recorder = StateRecorder(assessment.state, backend, rules_for)
+            recorder = StateRecorder(assessment.state, backend, rules_for, lease)
             recorder.forget(assessment.forget)
             if not plan.operations:
                 return assessment, None
@@ -406,5 +428,6 @@ async def adopt(
         remote_id,
     ).spec
     state.entries[rid] = entry
-    backend.write(state.stamped())
+    backend.record(state.stamped(), {rid: entry})
+    backend.settle(state)
     return entry

@@ -488,7 +488,7 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
 
     backend = state_backend(_project(app))
     rid = _identity(identity)
-    with backend.lock(lock_timeout):
+    with backend.lock(lock_timeout, "reconciler state rm"):
         state = backend.read()
         entry = state.entries.get(rid)
         if entry is None:
@@ -500,7 +500,8 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
                 "the live object then becomes unmanaged and is never removed)"
             )
         del state.entries[rid]
-        backend.write(state.stamped())
+        backend.record(state.stamped(), {rid: None})
+        backend.settle(state)
     click.echo(
         f"Removed {identity} from state; the live object was not touched. While a manifest "
         "declares it, the next apply finds it by its natural key and adopts it again."
@@ -519,7 +520,7 @@ def import_command(app: AppContext, identity: str, remote_id: str, lock_timeout:
     project = _project(app)
     rid = _identity(identity)
     backend = state_backend(project)
-    with backend.lock(lock_timeout):
+    with backend.lock(lock_timeout, "reconciler import"):
         entry = _run(lambda report: adopt(project, backend, rid, remote_id, report))
     click.echo(f"Imported {rid} (remote id {entry.remote_id}); run `reconciler plan` to compare.")
 
