@@ -180,12 +180,14 @@ def _attach_commands() -> None:
         foundation,
         init,
         lifecycle,
+        rehearse,
         runs,
         sandbox,
         show,
     )
 
-    for module in (foundation, init, fmt, sandbox, engine, lifecycle, show, runs, completion):
+    modules = (foundation, init, fmt, sandbox, engine, lifecycle, rehearse, show, runs, completion)
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)
     _add_global_options(cli)

@@ -23,6 +23,7 @@ from reconciler.render.report import RunFailure
 if TYPE_CHECKING:
     from reconciler.config import Project
     from reconciler.engine import Assessment
+    from reconciler.render.rehearsal import RehearsalView
     from reconciler.render.report import PlanReport
 
 T = TypeVar("T")
@@ -159,31 +160,52 @@ def _run(work: Callable[[Callable[[str], None]], Awaitable[T]], deadline: float 
         return anyio.run(_within(deadline, lambda: work(report)))
 
 
-def emit(report: PlanReport, fmt: str, app: AppContext, project: Project | None) -> None:
-    """Print a report in the chosen format; github also appends to the job summary."""
+def emit(
+    report: PlanReport,
+    fmt: str,
+    app: AppContext,
+    project: Project | None,
+    rehearsal: RehearsalView | None = None,
+) -> None:
+    """Print a report in the chosen format (a rehearsal's verdicts after the plan); github also
+    appends to the job summary."""
+    from reconciler.render import rehearsal as rehearsed
     from reconciler.render.github import render_github
-    from reconciler.render.json import render_json
+    from reconciler.render.json import plan_document, render_json
     from reconciler.render.markdown import render_markdown
     from reconciler.render.text import render_text
 
     if fmt == "json":
-        click.echo(render_json(report), nl=False)
+        if rehearsal is None:
+            click.echo(render_json(report), nl=False)
+        else:
+            document = {**plan_document(report), "rehearsal": rehearsed.document(rehearsal)}
+            click.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     elif fmt == "markdown":
-        click.echo(render_markdown(report), nl=False)
+        extra = rehearsed.rehearsal_markdown(rehearsal) if rehearsal else ""
+        click.echo(render_markdown(report) + extra, nl=False)
     elif fmt == "github":
         # annotation paths are relative to where the command started (the repository root in CI)
         # when the project lies inside it; otherwise relative to the project folder
         root = project.root if project is not None else None
         inside = root is not None and root.is_relative_to(app.started_in)
         base = root.relative_to(app.started_in).as_posix() if root and inside else ""
-        text, summary = render_github(report, base="" if base == "." else base)
+        base = "" if base == "." else base
+        text, summary = render_github(report, base=base)
+        if rehearsal is not None:
+            text = rehearsed.rehearsal_annotations(rehearsal, base) + text
+            text += rehearsed.rehearsal_text(rehearsal)
+            summary += rehearsed.rehearsal_markdown(rehearsal)
         click.echo(text, nl=False)
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
             with open(summary_path, "a", encoding="utf-8") as handle:
                 handle.write(summary + "\n")
     else:
-        click.echo(render_text(report, color=app.color), nl=False, color=app.color)
+        text = render_text(report, color=app.color)
+        if rehearsal is not None:
+            text += rehearsed.rehearsal_text(rehearsal, color=app.color)
+        click.echo(text, nl=False, color=app.color)
 
 
 async def _assess(
@@ -240,6 +262,12 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
 )
 @comment_option
 @full_plan_option
+@click.option(
+    "--rehearse",
+    is_flag=True,
+    help="Also apply the plan to a private sandbox copy and say what would fail "
+    "(production is only read; exit 1 when the rehearsal fails).",
+)
 @deadline_option
 @pass_app
 def plan_command(
@@ -252,26 +280,41 @@ def plan_command(
     parallelism: int | None,
     forge: str | None,
     full_plan_url: str,
+    rehearse: bool,
     deadline: float | None,
 ) -> None:
     """Read live state and show what apply would change."""
+    from reconciler.commands import rehearse as rehearsing
+
     if out is not None:
         _writable_file(out, "--out")
+    view = None
     try:
         project = _project(app)
         wanted = _targets(targets)
-        assessment, _backend = _run(
-            lambda report: _assess(
-                project, report, wanted, refresh=refresh, parallelism=parallelism
-            ),
-            deadline,
-        )
+        if rehearse:
+            if not refresh:
+                raise PlanError("--rehearse reads live state: it cannot go with --refresh=false")
+            assessment, rehearsal = _run(
+                lambda report: rehearsing.assess_and_rehearse(
+                    project, report, wanted, parallelism=parallelism or 8
+                ),
+                deadline,
+            )
+            view = rehearsing.view_of(rehearsal, assessment)
+        else:
+            assessment, _backend = _run(
+                lambda report: _assess(
+                    project, report, wanted, refresh=refresh, parallelism=parallelism
+                ),
+                deadline,
+            )
     except ReconcilerError:
         if forge:
             post_failed_plan(app, forge)
         raise
     report = _report_of(assessment)
-    emit(report, fmt, app, project)
+    emit(report, fmt, app, project, rehearsal=view)
     if out is not None:
         from reconciler.engine import saved_plan_document
         from reconciler.render.json import plan_document
@@ -283,7 +326,10 @@ def plan_command(
             raise ReconcilerError(f"--out {out}: cannot write the plan: {exc.strerror}") from None
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
     if forge:
-        post_comment(app, project, report, forge, full_plan_url)
+        verdict = rehearsing.verdict_markdown(view) if view else ""
+        post_comment(app, project, report, forge, full_plan_url, verdict=verdict)
+    if view is not None:
+        rehearsing.fail_unless_ok(view)
     if detailed_exitcode and assessment.plan.has_changes:
         sys.exit(EXIT_CHANGES)
 
