@@ -70,10 +70,32 @@ class Assessment:
 
 def state_backend(project: Project) -> StateBackend:
     """The project's state backend (``state.path`` is relative to the project folder)."""
+    return open_state(project, project.state.backend)
+
+
+def open_state(project: Project, backend: str) -> StateBackend:
+    """The named backend with the settings of the project's ``state`` section: ``path`` for
+    local; ``url``, ``key`` (default: the project folder's name) and ``lease_ttl`` for
+    postgres, whichever ``backend`` the section itself names (``state migrate`` opens both)."""
+    from reconciler.checks import parse_duration
+
     path = project.state.path
     if not path.is_absolute():
         path = project.root / path
-    return open_backend(project.state.backend, path, project.state.settings)
+    settings: dict[str, object] = {}
+    if backend == "postgres":
+        url = project.state.get("url")
+        if not url:
+            raise ConfigError(
+                f"{project.file}: state.url is not set; add `url: ${{env:RECONCILER_STATE_URL}}` "
+                "to the state section"
+            )
+        ttl = parse_duration(str(project.state.get("lease_ttl", "2m")))
+        if ttl < 1:
+            raise ConfigError(f"{project.file}: state.lease_ttl must be at least 1s")
+        settings = {"url": url, "key": project.state.get("key", project.root.name),
+                    "lease_ttl": ttl}
+    return open_backend(backend, path, settings)
 
 
 def load_desired(project: Project) -> list[Resource]:
@@ -92,10 +114,13 @@ class Engine:
         *,
         transport_for: TransportFor | None = None,
         progress: Progress | None = None,
+        parallelism: int | None = None,
     ) -> None:
         self.project = project
         self.transport_for = transport_for
         self.progress = progress or (lambda _text: None)
+        # requests in flight per provider instance; None keeps each instance's own setting
+        self.parallelism = parallelism
         self.providers: dict[str, Provider] = {}
 
     async def __aenter__(self) -> Engine:
@@ -115,6 +140,8 @@ class Engine:
                 raise ConfigError(
                     f"{self.project.file}: no provider named {name!r} (declared: {known})"
                 )
+            if self.parallelism is not None:
+                config = replace(config, parallelism=self.parallelism)
             transport = self.transport_for(name) if self.transport_for else None
             self.providers[name] = open_provider(config, transport=transport)
         return self.providers[name]
@@ -172,20 +199,22 @@ class Engine:
         *,
         desired: Sequence[Resource] | None = None,
         targets: Collection[ResourceId] = (),
+        refresh: bool = True,
         destroy: bool = False,
         force_unprotected: bool = False,
     ) -> Assessment:
         """Load (unless given), read and plan.
 
-        ``destroy`` plans every managed resource for deletion, as if no manifest declared it
-        (``lifecycle.on_remove`` aside; ``prevent_destroy`` refuses the plan unless
-        ``force_unprotected``).
+        ``refresh=False`` reads nothing live and plans against the last applied state instead
+        (``plan --refresh=false``). ``destroy`` plans every managed resource for deletion, as if
+        no manifest declared it (``lifecycle.on_remove`` aside; ``prevent_destroy`` refuses the
+        plan unless ``force_unprotected``).
         """
         if destroy:
             wanted: list[Resource] = []
         else:
             wanted = list(desired) if desired is not None else load_desired(self.project)
-        live = await self.read_live(wanted, state)
+        live = await self.read_live(wanted, state) if refresh else last_applied(state)
         describe = {
             name: partial(describe_operation, self.provider(name))
             for name in self._names(wanted, state)
@@ -193,10 +222,24 @@ class Engine:
         rules = replace(removals(self.project), destroy=destroy,
                         force_unprotected=force_unprotected)
         plan = make_plan(wanted, live, state, rules_for, describe, targets, rules)
+        if not refresh:
+            plan = replace(plan, refreshed=False)
         return Assessment(wanted, live, state, plan, forgotten(wanted, live, state))
 
     def _names(self, desired: Sequence[Resource], state: State) -> set[str]:
         return {r.id.provider for r in desired} | {rid.provider for rid in state.entries}
+
+
+def last_applied(state: State) -> list[LiveResource]:
+    """What the last apply left, standing in for the live objects when nothing is read.
+
+    Sensitive values are salted hashes in state; the diff compares those through state anyway.
+    """
+    return [
+        LiveResource(rid, entry.remote_id, entry.spec)
+        for rid, entry in sorted(state.entries.items())
+        if rid.kind != CHECK_KIND
+    ]
 
 
 def removals(project: Project) -> Removals:
@@ -255,7 +298,7 @@ async def apply(
     from reconciler.apply import StateRecorder, execute_plan
 
     phase: ProgressPhase = progress or (lambda: nullcontext(lambda _text: None))
-    with backend.lock(lock_timeout):
+    with backend.lock(lock_timeout, "reconciler apply") as lease:
         async with Engine(project, transport_for=transport_for) as engine:
             with phase() as report:  # the progress line ends before approval is asked
                 engine.progress = report
@@ -270,7 +313,7 @@ async def apply(
             plan = assessment.plan
             if not approve(assessment):
                 return assessment, None
-            recorder = StateRecorder(assessment.state, backend, rules_for)
+            recorder = StateRecorder(assessment.state, backend, rules_for, lease)
             recorder.forget(assessment.forget)
             if not plan.operations:
                 return assessment, None
@@ -325,6 +368,11 @@ def verify_saved_plan(document: Mapping, assessment: Assessment, source: str) ->
     saved = document.get("saved") if isinstance(document, Mapping) else None
     if not isinstance(saved, Mapping) or document.get("format_version") != FORMAT_VERSION:
         raise PlanError(f"{source}: not a plan saved by `reconciler plan --out`")
+    if document.get("refreshed") is False:
+        raise PlanError(
+            f"{source}: made with --refresh=false, so it was never compared with live state; "
+            "run `reconciler plan --out FILE` without it, then apply that file"
+        )
     state = document.get("state") or {}
     now_state = assessment.state
     reasons = []
@@ -391,5 +439,6 @@ async def adopt(
         remote_id,
     ).spec
     state.entries[rid] = entry
-    backend.write(state.stamped())
+    backend.record(state.stamped(), {rid: entry})
+    backend.settle(state)
     return entry

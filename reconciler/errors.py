@@ -69,6 +69,10 @@ class StateLockError(StateError):
     """Another run holds the state lock; the message names the holder."""
 
 
+class StateLeaseLostError(StateError):
+    """This run's state lease expired or was ended by hand: it stops before its next write."""
+
+
 class PlanError(ReconcilerError):
     """A plan cannot be made (e.g. prevent_destroy would be violated, unknown --target)."""
 

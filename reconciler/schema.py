@@ -63,6 +63,16 @@ def load_schema(relative: str) -> dict[str, Any]:
 
 
 @cache
+def sensitive_settings(provider_type: str) -> frozenset[str]:
+    """The project-file settings of a provider type that hold credentials (``x-sensitive``)."""
+    definition = _load(PROJECT).get("$defs", {}).get(provider_type, {})
+    return frozenset(
+        name for name, prop in (definition.get("properties") or {}).items()
+        if isinstance(prop, Mapping) and prop.get("x-sensitive")
+    )
+
+
+@cache
 def provider_types_with_schemas() -> frozenset[str]:
     """Provider types that have a schema folder (including types that manage no kinds)."""
     return frozenset(p.name for p in schemas_dir().iterdir() if p.is_dir())

@@ -4,14 +4,15 @@ A world file (YAML or JSON) may hold::
 
     workspace:
       connections: [{connection_id, connector, latest_version}]
-      automations: [{display_name, description, code, english_code, marked_outputs,
+      automations: [{id, display_name, description, code, english_code, marked_outputs,
                      stage: published|draft, activation: active|deactivated,
-                     connections: [connection_id], schedule: {cron, timezone, inputs, end, enabled},
+                     connections: [connection_id | {connection_id, version}],
+                     schedule: {cron, timezone, inputs, end, enabled},
                      triggers: [{trigger_id, phase_type, phase_sub_type, is_active}]}]
     outlit:
       signals: [{key, name, description, definition, archived}]
       destinations: [{key, name, description, enabled, config, archived}]
-      automations: [{key, name, description, triggerJson, audienceFilterJson,
+      automations: [{id, key, name, description, triggerJson, audienceFilterJson,
                      signals: [key], destinations: [key], enabled, archived}]
     datallog:
       projects: [{name, active, automations: [{name, enabled}]}]
@@ -21,6 +22,7 @@ A world file (YAML or JSON) may hold::
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Collection
 from typing import Any
@@ -58,6 +60,7 @@ DEFAULT_WORLD: dict[str, Any] = {
     },
 }
 INITIALISED = "initialised"
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class WorldError(ValueError):
@@ -101,6 +104,15 @@ def reset_world(store: Store) -> None:
         store.set_meta(INITIALISED, timestamp())
 
 
+def replace_world(store: Store, world: Any) -> dict[str, int]:
+    """Forget everything and hold exactly ``world`` (no default objects): a copy of another."""
+    with store.transaction():
+        store.clear()
+        counts = seed_world(store, world)
+        store.set_meta(INITIALISED, timestamp())
+    return counts
+
+
 def seed_world(store: Store, world: Any) -> dict[str, int]:
     """Add a world's objects (all or nothing); returns how many objects of each sort were added."""
     world = _fields(world or {}, "world", {"workspace", "outlit", "datallog", "runs"})
@@ -128,6 +140,18 @@ def seed_world(store: Store, world: Any) -> dict[str, int]:
                 raise WorldError(f"{path}: {exc}") from None
             counts["runs"] = counts.get("runs", 0) + 1
     return counts
+
+
+def _seeded_id(spec: dict, path: str, kind: str, store: Store, fresh: Any) -> str:
+    """The object's id as the world file gives it (a copy keeps the original's), else a new one."""
+    given = spec.get("id")
+    if given is None:
+        return str(fresh())
+    if not isinstance(given, str) or not _ID.fullmatch(given):
+        raise WorldError(f"{path}.id: expected 1-64 letters, digits, '-' or '_'")
+    if store.get(kind, given) is not None:
+        raise WorldError(f"{path}.id: {given!r} is taken")
+    return given
 
 
 def _bump(counts: dict[str, int], name: str) -> None:
@@ -158,8 +182,9 @@ def _seed_outlit(store: Store, section: dict, counts: dict[str, int]) -> None:
     taken = {d["key"] for d in store.all(outlit.AUTOMATION)}
     for index, spec in enumerate(_list(section.get("automations"), "outlit.automations")):
         path = f"outlit.automations[{index}]"
-        _fields(spec, path, {"key", "name", "description", "triggerJson", "audienceFilterJson",
-                             "signals", "destinations", "enabled", "archived"}, {"key"})
+        _fields(spec, path, {"id", "key", "name", "description", "triggerJson",
+                             "audienceFilterJson", "signals", "destinations", "enabled",
+                             "archived"}, {"key"})
         if spec["key"] in taken:
             raise WorldError(f"{path}.key: an outlit automation with key {spec['key']!r} exists")
         for field, kind in (("signals", outlit.SIGNAL), ("destinations", outlit.DESTINATION)):
@@ -167,7 +192,8 @@ def _seed_outlit(store: Store, section: dict, counts: dict[str, int]) -> None:
                 if store.get(kind, key) is None:
                     raise WorldError(f"{path}.{field}: unknown key {key!r}")
         taken.add(spec["key"])
-        doc = {"id": str(uuid.uuid4()), "key": spec["key"], "name": spec.get("name", spec["key"]),
+        doc = {"id": _seeded_id(spec, path, outlit.AUTOMATION, store, lambda: str(uuid.uuid4())),
+               "key": spec["key"], "name": spec.get("name", spec["key"]),
                "description": spec.get("description", ""), "enabled": bool(spec.get("enabled")),
                "triggerJson": spec.get("triggerJson", {}),
                "audienceFilterJson": spec.get("audienceFilterJson", {}),
@@ -208,7 +234,7 @@ def _seed_workspace(store: Store, section: dict, counts: dict[str, int]) -> None
 
 def _seed_workspace_automation(store: Store, spec: Any, path: str) -> None:
     m = workspace_model
-    _fields(spec, path, {*m.EDITABLE, "stage", "activation", "connections", "schedule",
+    _fields(spec, path, {*m.EDITABLE, "id", "stage", "activation", "connections", "schedule",
                          "triggers"}, {"display_name"})
     if m.find_by_display_name(store, spec["display_name"]) is not None:
         raise WorldError(f"{path}.display_name: {spec['display_name']!r} already exists")
@@ -216,12 +242,20 @@ def _seed_workspace_automation(store: Store, spec: Any, path: str) -> None:
               "code": spec.get("code", ""), "english_code": spec.get("english_code", ""),
               "marked_outputs": list(spec.get("marked_outputs") or [])}
     doc = m.new_automation(fields)
+    doc["id"] = _seeded_id(spec, path, m.AUTOMATION, store, lambda: doc["id"])
     pins = []
-    for connection_id in _list(spec.get("connections"), f"{path}.connections"):
+    for item in _list(spec.get("connections"), f"{path}.connections"):
+        # an id pins the connection's latest version; {connection_id, version} an older one
+        pinned = _fields(item, f"{path}.connections", {"connection_id", "version"},
+                         {"connection_id"}) if isinstance(item, dict) else {"connection_id": item}
+        connection_id = pinned["connection_id"]
         live = store.get(m.CONNECTION, connection_id)
         if live is None:
             raise WorldError(f"{path}.connections: unknown connection {connection_id!r}")
-        pins.append(workspace_connections.pin(live))
+        pin = workspace_connections.pin(live)
+        if "version" in pinned:
+            pin["version"] = str(pinned["version"])
+        pins.append(pin)
     doc["revisions"][0]["connections"] = pins
     stage = spec.get("stage", "published")
     if stage not in ("published", "draft"):

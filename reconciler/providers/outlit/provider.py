@@ -20,6 +20,7 @@ from reconciler.model import (
     Resource,
     ResourceId,
 )
+from reconciler.providers.base import RehearsalCopy
 from reconciler.providers.http import (
     ApiClient,
     RetryPolicy,
@@ -29,6 +30,7 @@ from reconciler.providers.http import (
     outlit_error,
 )
 from reconciler.providers.matching import Matcher
+from reconciler.providers.outlit import rehearsal
 
 if TYPE_CHECKING:
     import httpx
@@ -44,6 +46,8 @@ PATHS = {
     "enable": "/api/automations/{id}/enable",  # documented (seed 000)
     "disable": "/api/automations/{id}/disable",  # assumed
     "archive": "/api/automations/{id}/archive",  # assumed
+    "signals": "/api/signals",  # assumed
+    "destinations": "/api/destinations",  # assumed
 }
 MAX_LIMIT = 200
 # spec field -> request/response field
@@ -123,6 +127,18 @@ class OutlitProvider(UsesApiClient):
         matches = matcher.match_all([(a["id"], a["key"]) for a in automations])
         return [LiveResource(rid, a["id"], project_automation(a), a, managed)
                 for a, (rid, managed, _) in zip(automations, matches, strict=True)]
+
+    async def rehearsal_copy(
+        self, live: Sequence[LiveResource], desired: Sequence[Resource]
+    ) -> RehearsalCopy:
+        """The live automations with every signal and destination (two list reads)."""
+        signals = await self.client.call("GET", PATHS["signals"])
+        destinations = await self.client.call("GET", PATHS["destinations"])
+        return rehearsal.copy_world(
+            live,
+            (signals.get("data") or {}).get("signals") or [],
+            (destinations.get("data") or {}).get("destinations") or [],
+        )
 
     def describe(self, operation: Operation) -> tuple[str, ...]:
         """The API steps ``execute`` will take (no I/O)."""
