@@ -105,8 +105,8 @@ class WorkspaceProvider(UsesApiClient):
         self, desired: Sequence[Resource], known: Mapping[ResourceId, str]
     ) -> list[LiveResource]:
         """Every automation, schedule, trigger and connection, matched and in spec shape."""
-        details, connections = await read_details(self.client)
-        return project(self.config.name, details, connections, desired, known)
+        details = await read_details(self.client)
+        return project(self.config.name, details, desired, known)
 
     async def rehearsal_copy(
         self, live: Sequence[LiveResource], desired: Sequence[Resource]
