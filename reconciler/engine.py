@@ -19,7 +19,7 @@ import anyio
 from reconciler.diff import NO_RULES, FieldRules
 from reconciler.drain import describe_operation
 from reconciler.errors import ConfigError
-from reconciler.model import LiveResource, Plan, Resource, ResourceId
+from reconciler.model import Action, LiveResource, Plan, Resource, ResourceId
 from reconciler.plan import CHECK_KIND, Removals, forgotten, make_plan
 from reconciler.providers.registry import open_provider
 from reconciler.state.model import State, StateBackend, StateEntry, open_backend
@@ -146,11 +146,18 @@ class Engine:
             self.providers[name] = open_provider(config, transport=transport)
         return self.providers[name]
 
-    async def read_live(self, desired: Sequence[Resource], state: State) -> list[LiveResource]:
-        """Read every provider with something to manage, concurrently."""
+    async def read_live(
+        self,
+        desired: Sequence[Resource],
+        state: State,
+        providers: Collection[str] | None = None,
+    ) -> list[LiveResource]:
+        """Read every provider with something to manage (or those named), concurrently."""
         names = sorted(
             {r.id.provider for r in desired if r.id.kind != CHECK_KIND}
             | {rid.provider for rid in state.entries if rid.kind != CHECK_KIND}
+            if providers is None
+            else providers
         )
         results: dict[str, list[LiveResource]] = {}
         failures: list[BaseException] = []
@@ -277,11 +284,12 @@ async def apply(
     transport_for: TransportFor | None = None,
     destroy: bool = False,
     force_unprotected: bool = False,
+    actions: Collection[Action] | None = None,
 ) -> tuple[Assessment, ApplyOutcome | None]:
     """Hold the state lock, assess, ask ``approve``, then execute and record each success.
 
     ``destroy`` (and ``force_unprotected``) plan every managed resource for removal
-    (see ``Engine.assess``).
+    (see ``Engine.assess``); ``actions`` keeps only the operations of those actions.
 
     ``approve`` sees the assessment (to show the plan, and to ask when there are operations)
     and returns whether to go on; nothing is written to state before it said yes. The outcome
@@ -299,6 +307,9 @@ async def apply(
                                                  force_unprotected=force_unprotected)
             if saved is not None:
                 verify_saved_plan(saved, assessment, saved_source)
+            if actions is not None:  # e.g. only the adoptions (``import --all-unmanaged``)
+                assessment.plan = replace(assessment.plan, operations=tuple(
+                    op for op in assessment.plan.operations if op.action in actions))
             plan = assessment.plan
             if not approve(assessment):
                 return assessment, None

@@ -61,6 +61,10 @@ class ProviderError(ReconcilerError):
         self.details = details
 
 
+class NotConvergingError(ProviderError):
+    """A field still differs from the desired spec after the call that sets it was made."""
+
+
 class StateError(ReconcilerError):
     """The state store cannot be read or written."""
 

@@ -555,15 +555,40 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
 
 
 @click.command("import")
-@click.argument("identity")
-@click.argument("remote_id")
+@click.argument("identity", required=False)
+@click.argument("remote_id", required=False)
+@click.option(
+    "--all-unmanaged",
+    is_flag=True,
+    help="Adopt every live object a manifest declares but state does not record (no API call).",
+)
 @lock_timeout_option
 @pass_app
-def import_command(app: AppContext, identity: str, remote_id: str, lock_timeout: float) -> None:
-    """Adopt an existing object: record REMOTE_ID as IDENTITY (PROVIDER/KIND/NAME) in state."""
+def import_command(
+    app: AppContext,
+    identity: str | None,
+    remote_id: str | None,
+    all_unmanaged: bool,
+    lock_timeout: float,
+) -> None:
+    """Adopt an existing object: record REMOTE_ID as IDENTITY (PROVIDER/KIND/NAME) in state.
+
+    With --all-unmanaged (and no arguments), record every live object that a manifest
+    declares and state does not yet record, such as what `reconciler export` wrote: the plan's
+    adoptions, and nothing else.
+    """
     from reconciler.engine import adopt, state_backend
 
     project = _project(app)
+    if all_unmanaged:
+        if identity or remote_id:
+            raise click.UsageError("--all-unmanaged takes no IDENTITY or REMOTE_ID")
+        from reconciler.commands.lifecycle import adopt_all
+
+        adopt_all(project, lock_timeout)
+        return
+    if not identity or not remote_id:
+        raise click.UsageError("expected IDENTITY and REMOTE_ID (or --all-unmanaged)")
     rid = _identity(identity)
     backend = state_backend(project)
     with backend.lock(lock_timeout, "reconciler import"):

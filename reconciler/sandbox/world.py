@@ -18,6 +18,7 @@ A world file (YAML or JSON) may hold::
       projects: [{name, active, automations: [{name, enabled}]}]
     runs: [{automation (workspace display_name) | automationId, status, createdAt,
             completedAt, error, triggerType}]
+    settings: {first_publish_activation: deactivated|active|unspecified}   (see settings.py)
 """
 
 from __future__ import annotations
@@ -27,13 +28,24 @@ import uuid
 from collections.abc import Collection
 from typing import Any
 
-from reconciler.sandbox import outlit, runs, workspace_connections, workspace_model
+from reconciler.sandbox import outlit, runs, settings, workspace_connections, workspace_model
 from reconciler.sandbox.datallog import PROJECT
 from reconciler.sandbox.http import Reply
 from reconciler.sandbox.store import Store, timestamp
 from reconciler.sandbox.workspace_schedules import SCHEDULE, TRIGGER, check_config, trigger_key
 
 DEFAULT_WORLD: dict[str, Any] = {
+    # connections are made in the platform's UI (the API cannot create one): the default
+    # world holds a few, as a fresh workspace someone had set up would
+    "workspace": {
+        "connections": [
+            {"connection_id": "slack-alerts", "connector": "slack"},
+            {"connection_id": "slack-reports", "connector": "slack"},
+            {"connection_id": "slack-main", "connector": "slack"},
+            {"connection_id": "pg-main", "connector": "postgres"},
+            {"connection_id": "http-main", "connector": "http"},
+        ],
+    },
     "outlit": {
         "signals": [
             {"key": "signup-completed", "name": "Signup completed"},
@@ -115,9 +127,14 @@ def replace_world(store: Store, world: Any) -> dict[str, int]:
 
 def seed_world(store: Store, world: Any) -> dict[str, int]:
     """Add a world's objects (all or nothing); returns how many objects of each sort were added."""
-    world = _fields(world or {}, "world", {"workspace", "outlit", "datallog", "runs"})
+    world = _fields(world or {}, "world", {"workspace", "outlit", "datallog", "runs", "settings"})
     counts: dict[str, int] = {}
     with store.transaction():
+        if world.get("settings"):
+            try:
+                settings.change(store, world["settings"])
+            except ValueError as exc:
+                raise WorldError(f"settings: {exc}") from None
         _seed_outlit(store, _fields(world.get("outlit") or {}, "outlit",
                                     {"signals", "destinations", "automations"}), counts)
         _seed_datallog(store, _fields(world.get("datallog") or {}, "datallog", {"projects"}),
