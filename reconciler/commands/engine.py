@@ -11,20 +11,18 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
 import click
 
 from reconciler.cli import AppContext, pass_app
 from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
 from reconciler.model import ResourceId
-from reconciler.render.report import RunFailure
 
 if TYPE_CHECKING:
     from reconciler.config import Project
     from reconciler.engine import Assessment
     from reconciler.render.rehearsal import RehearsalView
-    from reconciler.render.report import PlanReport
+    from reconciler.render.report import PlanReport, RunFailure
     from reconciler.selector import Selector
 
 T = TypeVar("T")
@@ -90,6 +88,8 @@ def _within(seconds: float | None, work: Callable[[], Awaitable[T]]) -> Callable
     label = f"--deadline {_shown(seconds)}"
 
     async def bounded() -> T:
+        import anyio
+
         from reconciler.providers.http import command_deadline
 
         with command_deadline(seconds, label):
@@ -182,6 +182,8 @@ def _progress() -> AbstractContextManager[Callable[[str], None]]:
 
 def _run(work: Callable[[Callable[[str], None]], Awaitable[T]], deadline: float | None = None) -> T:
     """Run async work with a progress callback on stderr, within ``--deadline`` if given."""
+    import anyio
+
     with _progress() as report:
         return anyio.run(_within(deadline, lambda: work(report)))
 
@@ -400,6 +402,8 @@ def apply_command(
     deadline: float | None,
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
+    import anyio
+
     from reconciler.apply import ApplyFailedError
     from reconciler.engine import apply, state_backend
     from reconciler.render.outcome import render_outcome, render_warnings
@@ -519,6 +523,7 @@ async def _assess_drift(
     from reconciler.engine import Engine, state_backend
     from reconciler.health import error_text
     from reconciler.project_runs import project_failed_runs
+    from reconciler.render.report import RunFailure
 
     engine = Engine(project, progress=report)
     async with engine:

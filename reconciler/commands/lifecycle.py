@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import anyio
 import click
 
 from reconciler.cli import AppContext, pass_app
@@ -70,6 +69,9 @@ def destroy_command(
             _confirm(project_name(project))
         return True
 
+    import anyio  # loaded when the command runs
+
+
     _, outcome = anyio.run(
         lambda: apply(
             project,
@@ -118,10 +120,13 @@ def _confirm(name: str) -> None:
 
 def adopt_all(project: Project, lock_timeout: float = 0.0) -> int:
     """Record every adoption the plan finds (no API call); print one line; how many."""
+    import anyio  # loaded when the command runs
+
     from reconciler.apply import ApplyFailedError
     from reconciler.engine import apply, state_backend
     from reconciler.model import Action
     from reconciler.render.outcome import render_outcome
+
 
     _, outcome = anyio.run(
         lambda: apply(
@@ -196,6 +201,8 @@ def export_files(
     if not folder.is_absolute():
         folder = Path.cwd() / folder
     with _progress() as report:
+        import anyio  # loaded when the command runs
+
         export = anyio.run(lambda: export_project(
             project, providers=providers, kinds=kinds, selector=chosen, progress=report))
     for note in export.skipped:
