@@ -233,7 +233,6 @@ def init_from_live(root: Path) -> None:
     """``init --from-live``: export everything live into the new project, then adopt it."""
     from reconciler.config import load_project
     from reconciler.engine import load_desired
-
     from reconciler.export import default_out
 
     project = load_project(root)
