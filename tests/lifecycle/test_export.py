@@ -82,6 +82,8 @@ def test_export_adopt_then_plan_shows_no_changes(project: Project):
     assert "studio/connections.yaml" in files and "growth/welcome-3.yaml" in files
     assert len([f for f in files if f.startswith("studio/")]) == 51  # 50 + connections
     assert project.cli("validate").exit_code == 0
+    formatted = project.cli("fmt", "--check")
+    assert formatted.exit_code == 0, formatted.output
 
     lead = list(yaml.safe_load_all((folder / "studio" / "lead-router.yaml").read_text()))
     assert [d["kind"] for d in lead][:3] == ["Automation", "Schedule", "Trigger"]
