@@ -59,8 +59,8 @@ def test_removing_a_connection_document_deletes_it_once_no_published_automation_
     assert "seen in use by Nightly digest" in blocked.stdout
     assert "used by published automation(s) Nightly digest" in blocked.output
     automations = project / "manifests" / "automations.yaml"
-    automations.write_text(automations.read_text().replace(
-        "  connections:\n    - slack-alerts\n", ""))
+    automations.write_text(automations.read_text().replace("  connections:\n    - slack-alerts\n",
+                                                           ""))
     before = len(sandbox_server.requests())
     done = run(project, "apply", "--auto-approve")
     assert done.exit_code == 0, done.output
