@@ -3,6 +3,10 @@
 The files are written all or none: when any of them exists already nothing is written. The
 scaffold validates and plans against the embedded sandbox as it is, so the next commands work at
 once; pointing it at a real platform is a change of ``base_url`` and a token reference.
+
+Starting from what a provider already has (``init --from-live``) is the same command with other
+files: an option that builds the project file and the exported manifests, written through
+``write_new_files`` with the same all-or-none rule.
 """
 
 from __future__ import annotations
