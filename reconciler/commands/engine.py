@@ -441,6 +441,11 @@ def apply_command(
         return
     click.echo(render_warnings(outcome), nl=False, err=True)
     click.echo(render_outcome(outcome), nl=False)
+    if outcome.stopped:
+        raise ApplyFailedError(
+            f"apply stopped: {outcome.stopped}. What was recorded before is kept; "
+            "run apply again once state can be written."
+        )
     if not outcome.ok:
         raise ApplyFailedError(
             f"{len(outcome.failed)} operation(s) failed, {len(outcome.skipped)} skipped; "
@@ -612,6 +617,63 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
         f"Removed {identity} from state; the live object was not touched. While a manifest "
         "declares it, the next apply finds it by its natural key and adopts it again."
     )
+
+
+@state_group.command("unlock")
+@click.argument("lease_id")
+@pass_app
+def state_unlock(app: AppContext, lease_id: str) -> None:
+    """End the state lease LEASE_ID by hand (named in the error of a run that found it held).
+
+    Its holder, if still running, stops before its next write. A lease whose holder died also
+    expires by itself after state.lease_ttl.
+    """
+    from reconciler.engine import state_backend
+    from reconciler.state.postgres import PostgresStateBackend, describe_holder
+
+    backend = state_backend(_project(app))
+    if not isinstance(backend, PostgresStateBackend):
+        raise StateError(
+            "state unlock applies to the postgres backend; the local backend's lock is "
+            "released by the operating system when the process holding it ends"
+        )
+    ended = backend.unlock(lease_id)
+    click.echo(
+        f"Ended lease {ended.lease_id} on state {ended.key!r}: it was held by "
+        f"{describe_holder(ended.holder)} since {ended.acquired_at.isoformat(timespec='seconds')}"
+        + (" and had already expired." if ended.expired else ".")
+    )
+
+
+@state_group.command("migrate")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["postgres", "local"]),
+    required=True,
+    help="Where to copy the state: postgres (state.url and state.key) or local (state.path).",
+)
+@lock_timeout_option
+@pass_app
+def state_migrate(app: AppContext, to: str, lock_timeout: float) -> None:
+    """Copy the state, with its lineage and serial, between the local file and postgres.
+
+    Both places come from the project file's state section (path; url and key). Then set
+    state.backend to the new one.
+    """
+    from reconciler.engine import open_state
+    from reconciler.state.model import copy_state
+
+    project = _project(app)
+    source = open_state(project, "local" if to == "postgres" else "postgres")
+    target = open_state(project, to)
+    state = copy_state(source, target, lock_timeout)
+    click.echo(
+        f"Copied {len(state.entries)} entries (lineage {state.lineage}, serial {state.serial}) "
+        f"to the {to} backend."
+    )
+    if project.state.backend != to:
+        click.echo(f"Now set `state.backend: {to}` in {project.file.name}.", err=True)
 
 
 @click.command("import")
