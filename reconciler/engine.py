@@ -8,7 +8,7 @@ hands desired, live and state to the pure planner.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field
 from functools import cache, partial
@@ -164,7 +164,7 @@ class Engine:
         state: State,
         *,
         desired: Sequence[Resource] | None = None,
-        target: ResourceId | None = None,
+        targets: Collection[ResourceId] = (),
     ) -> Assessment:
         """Load (unless given), read and plan."""
         wanted = list(desired) if desired is not None else load_desired(self.project)
@@ -173,7 +173,7 @@ class Engine:
             name: partial(describe_operation, self.provider(name))
             for name in self._names(wanted, state)
         }
-        plan = make_plan(wanted, live, state, rules_for, describe, target, removals(self.project))
+        plan = make_plan(wanted, live, state, rules_for, describe, targets, removals(self.project))
         return Assessment(wanted, live, state, plan, forgotten(wanted, live, state))
 
     def _names(self, desired: Sequence[Resource], state: State) -> set[str]:
@@ -216,7 +216,7 @@ async def apply(
     lock_timeout: float = 0.0,
     saved: Mapping | None = None,
     saved_source: str = "",
-    target: ResourceId | None = None,
+    targets: Collection[ResourceId] = (),
     parallelism: int = 8,
     progress: ProgressPhase | None = None,
     transport_for: TransportFor | None = None,
@@ -234,7 +234,7 @@ async def apply(
         async with Engine(project, transport_for=transport_for) as engine:
             with phase() as report:  # the progress line ends before approval is asked
                 engine.progress = report
-                assessment = await engine.assess(backend.read(), target=target)
+                assessment = await engine.assess(backend.read(), targets=targets)
             if saved is not None:
                 verify_saved_plan(saved, assessment, saved_source)
             plan = assessment.plan

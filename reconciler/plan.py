@@ -17,7 +17,7 @@ before automations before schedules and triggers before checks.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
@@ -81,10 +81,13 @@ def make_plan(
     state: State,
     rules_for: RulesFor,
     describe: Mapping[str, Describe] | None = None,
-    target: ResourceId | None = None,
+    targets: Collection[ResourceId] = (),
     removals: Removals = NO_REMOVALS,
 ) -> Plan:
-    """The ordered plan; PlanError when it would break ``prevent_destroy`` or names no target."""
+    """The ordered plan; PlanError when it would break ``prevent_destroy`` or names no target.
+
+    With ``targets``, only their operations and those they depend on (every target counts).
+    """
     wanted = {r.id: r for r in desired}
     found = {item.id: item for item in live if item.managed}
     operations: list[Operation] = []
@@ -99,8 +102,8 @@ def make_plan(
             )
     operations.extend(_checks(wanted, operations, state, rules_for))
     operations = _with_dependencies(operations, wanted, state, rules_for)
-    if target is not None:
-        operations = _targeted(operations, target, wanted, state)
+    if targets:
+        operations = _targeted(operations, targets, wanted, state)
     _refuse_destroying_protected(operations, state)
     ordered = _topological(operations)
     if describe:
@@ -388,19 +391,24 @@ def _provider_type(op: Operation, state: State) -> str:
 
 def _targeted(
     operations: list[Operation],
-    target: ResourceId,
+    targets: Collection[ResourceId],
     wanted: Mapping[ResourceId, Resource],
     state: State,
 ) -> list[Operation]:
-    """Only the target's operations and those it depends on (transitively)."""
-    if target not in wanted and target not in state.entries:
-        known = ", ".join(str(r) for r in sorted(wanted)[:5])
-        raise PlanError(f"--target {target}: no such resource in the manifests or state ({known}…)")
+    """Only the targets' operations and those they depend on (transitively)."""
+    unknown = [t for t in targets if t not in wanted and t not in state.entries]
+    if unknown:
+        known = sorted({*wanted, *state.entries})
+        shown = ", ".join(str(r) for r in known[:5]) + (", …" if len(known) > 5 else "")
+        raise PlanError(
+            "; ".join(f"--target {t}: no such resource in the manifests or state" for t in unknown)
+            + f" (known: {shown or 'none'})"
+        )
     by_id: dict[ResourceId, list[Operation]] = {}
     for op in operations:
         by_id.setdefault(op.id, []).append(op)
     keep: set[ResourceId] = set()
-    stack = [target]
+    stack = list(targets)
     while stack:
         rid = stack.pop()
         if rid in keep:

@@ -58,13 +58,40 @@ def _project(app: AppContext) -> Project:
     return load_project(app.directory)
 
 
-def _target(value: str | None) -> ResourceId | None:
-    if value is None:
-        return None
-    try:
-        return ResourceId.parse(value)
-    except ValueError as exc:
-        raise PlanError(f"--target: {exc}") from None
+def _targets(values: tuple[str, ...]) -> tuple[ResourceId, ...]:
+    """Every --target given (repeatable); a malformed one is an error naming it."""
+    targets = []
+    for value in values:
+        try:
+            targets.append(ResourceId.parse(value))
+        except ValueError as exc:
+            raise PlanError(f"--target {value}: {exc}") from None
+    return tuple(targets)
+
+
+def target_option(verb: str) -> Callable[[FC], FC]:
+    """``--target``, repeatable: every one given counts."""
+    return click.option(
+        "--target",
+        "targets",
+        multiple=True,
+        metavar="PROVIDER/KIND/NAME",
+        help=f"{verb} only this resource and what it depends on (repeat for several).",
+    )
+
+
+def _writable_file(path: Path, option: str) -> None:
+    """Refuse an output file that could not be written, before any live state is read."""
+    folder = path.parent if str(path.parent) else Path(".")
+    if path.is_dir():
+        problem = "is a folder"
+    elif not folder.is_dir():
+        problem = f"folder {folder} does not exist"
+    elif not os.access(folder, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+        problem = "is not writable"
+    else:
+        return
+    raise ReconcilerError(f"{option} {path}: {problem}; nothing was read or planned")
 
 
 def _progress() -> AbstractContextManager[Callable[[str], None]]:
@@ -109,14 +136,14 @@ def emit(report: PlanReport, fmt: str, app: AppContext, project: Project | None)
 async def _assess(
     project: Project,
     report: Callable[[str], None],
-    target: ResourceId | None = None,
+    targets: tuple[ResourceId, ...] = (),
 ) -> tuple[Assessment, Any]:
     from reconciler.engine import Engine, state_backend
 
     backend = state_backend(project)
     engine = Engine(project, progress=report)
     async with engine:
-        assessment = await engine.assess(backend.read(), target=target)
+        assessment = await engine.assess(backend.read(), targets=targets)
     return assessment, backend
 
 
@@ -138,12 +165,7 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
     "--detailed-exitcode", is_flag=True, help="Exit 2 when the plan has changes (0 none, 1 error)."
 )
 @format_option(FORMATS)
-@click.option(
-    "--target",
-    "target",
-    metavar="PROVIDER/KIND/NAME",
-    help="Plan only this resource and what it depends on.",
-)
+@target_option("Plan")
 @comment_option
 @full_plan_option
 @pass_app
@@ -152,14 +174,16 @@ def plan_command(
     out: Path | None,
     detailed_exitcode: bool,
     fmt: str,
-    target: str | None,
+    targets: tuple[str, ...],
     forge: str | None,
     full_plan_url: str,
 ) -> None:
     """Read live state and show what apply would change."""
+    if out is not None:
+        _writable_file(out, "--out")
     try:
         project = _project(app)
-        wanted = _target(target)
+        wanted = _targets(targets)
         assessment, _backend = _run(lambda report: _assess(project, report, wanted))
     except ReconcilerError:
         if forge:
@@ -172,7 +196,10 @@ def plan_command(
         from reconciler.render.json import plan_document
 
         document = saved_plan_document(plan_document(report), assessment)
-        out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+        try:
+            out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+        except OSError as exc:
+            raise ReconcilerError(f"--out {out}: cannot write the plan: {exc.strerror}") from None
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
     if forge:
         post_comment(app, project, report, forge, full_plan_url)
@@ -191,12 +218,7 @@ def plan_command(
     help="Operations run at the same time (dependencies always respected).",
 )
 @lock_timeout_option
-@click.option(
-    "--target",
-    "target",
-    metavar="PROVIDER/KIND/NAME",
-    help="Apply only this resource and what it depends on.",
-)
+@target_option("Apply")
 @pass_app
 def apply_command(
     app: AppContext,
@@ -204,7 +226,7 @@ def apply_command(
     auto_approve: bool,
     parallelism: int,
     lock_timeout: float,
-    target: str | None,
+    targets: tuple[str, ...],
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
     from reconciler.apply import ApplyFailedError
@@ -230,7 +252,7 @@ def apply_command(
             lock_timeout=lock_timeout,
             saved=saved,
             saved_source=str(plan_file),
-            target=_target(target),
+            targets=_targets(targets),
             parallelism=parallelism,
             progress=_progress,
         )

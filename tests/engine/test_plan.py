@@ -162,7 +162,7 @@ def test_prevent_destroy_refuses_replace():
 def test_target_keeps_the_resource_and_its_dependencies_only():
     a, b = automation("a"), automation("b")
     s = schedule("s", "a")
-    plan = make_plan([a, b, s], [], State(), rules_for, target=s.id)
+    plan = make_plan([a, b, s], [], State(), rules_for, targets=[s.id])
     assert actions(plan) == [("create", "studio/Automation/a"), ("create", "studio/Schedule/s")]
 
 
@@ -177,7 +177,7 @@ def test_an_automation_waits_for_the_connections_it_uses_only():
     by_name = {op.id.name: op for op in plan.operations}
     assert by_name["a"].depends_on == (slack.id,)
     assert by_name["b"].depends_on == ()
-    targeted = make_plan([a, b, slack, mail], [], State(), rules_for, target=a.id)
+    targeted = make_plan([a, b, slack, mail], [], State(), rules_for, targets=[a.id])
     assert actions(targeted) == [("create", "studio/Connection/slack"),
                                  ("create", "studio/Automation/a")]
 
@@ -203,7 +203,7 @@ def test_unknown_target_is_an_error():
             [],
             State(),
             rules_for,
-            target=ResourceId("studio", "Automation", "nope"),
+            targets=[ResourceId("studio", "Automation", "nope")],
         )
 
 
