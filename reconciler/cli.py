@@ -173,9 +173,18 @@ def cli(ctx: click.Context) -> None:
 
 
 def _attach_commands() -> None:
-    from reconciler.commands import completion, engine, foundation, init, runs, sandbox, show
+    from reconciler.commands import (
+        completion,
+        engine,
+        foundation,
+        init,
+        lifecycle,
+        runs,
+        sandbox,
+        show,
+    )
 
-    for module in (foundation, init, sandbox, engine, show, runs, completion):
+    for module in (foundation, init, sandbox, engine, lifecycle, show, runs, completion):
         for command in module.COMMANDS:
             cli.add_command(command)
     _add_global_options(cli)

@@ -47,6 +47,9 @@ class ProviderConfig:
     parallelism: int = 8
     timeout: float = 30.0
     max_retries: int = 5
+    deadline: float = 120.0  # seconds for one call: every attempt and wait between them
+    max_retry_after: float = 60.0  # a longer Retry-After is waited this long at most
+    max_response_mb: float = 64.0  # a larger answer is an error, not a memory balloon
     sandbox_db: Path | None = None  # where ``base_url: sandbox`` keeps its world
     # where each setting was written, so a missing variable is reported at its line
     setting_positions: Mapping[str, SourcePosition] = field(default_factory=dict)

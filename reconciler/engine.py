@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cache, partial
 from typing import TYPE_CHECKING
 
@@ -165,15 +165,27 @@ class Engine:
         *,
         desired: Sequence[Resource] | None = None,
         targets: Collection[ResourceId] = (),
+        destroy: bool = False,
+        force_unprotected: bool = False,
     ) -> Assessment:
-        """Load (unless given), read and plan."""
-        wanted = list(desired) if desired is not None else load_desired(self.project)
+        """Load (unless given), read and plan.
+
+        ``destroy`` plans every managed resource for deletion, as if no manifest declared it
+        (``lifecycle.on_remove`` aside; ``prevent_destroy`` refuses the plan unless
+        ``force_unprotected``).
+        """
+        if destroy:
+            wanted: list[Resource] = []
+        else:
+            wanted = list(desired) if desired is not None else load_desired(self.project)
         live = await self.read_live(wanted, state)
         describe = {
             name: partial(describe_operation, self.provider(name))
             for name in self._names(wanted, state)
         }
-        plan = make_plan(wanted, live, state, rules_for, describe, targets, removals(self.project))
+        rules = replace(removals(self.project), destroy=destroy,
+                        force_unprotected=force_unprotected)
+        plan = make_plan(wanted, live, state, rules_for, describe, targets, rules)
         return Assessment(wanted, live, state, plan, forgotten(wanted, live, state))
 
     def _names(self, desired: Sequence[Resource], state: State) -> set[str]:
@@ -220,8 +232,13 @@ async def apply(
     parallelism: int = 8,
     progress: ProgressPhase | None = None,
     transport_for: TransportFor | None = None,
+    destroy: bool = False,
+    force_unprotected: bool = False,
 ) -> tuple[Assessment, ApplyOutcome | None]:
     """Hold the state lock, assess, ask ``approve``, then execute and record each success.
+
+    ``destroy`` (and ``force_unprotected``) plan every managed resource for removal
+    (see ``Engine.assess``).
 
     ``approve`` sees the assessment (to show the plan, and to ask when there are operations)
     and returns whether to go on; nothing is written to state before it said yes. The outcome
@@ -234,7 +251,9 @@ async def apply(
         async with Engine(project, transport_for=transport_for) as engine:
             with phase() as report:  # the progress line ends before approval is asked
                 engine.progress = report
-                assessment = await engine.assess(backend.read(), targets=targets)
+                assessment = await engine.assess(backend.read(), targets=targets,
+                                                 destroy=destroy,
+                                                 force_unprotected=force_unprotected)
             if saved is not None:
                 verify_saved_plan(saved, assessment, saved_source)
             plan = assessment.plan

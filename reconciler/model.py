@@ -113,8 +113,10 @@ class Action(StrEnum):
     ADOPT = "adopt"  # record a matched live object in state; no API call
 
 
-# actions that change something on a platform (a check only runs; adopt only writes state)
-MUTATING_ACTIONS = frozenset(a for a in Action if a not in (Action.CHECK, Action.ADOPT))
+# actions that only write state: adopt records an object, forget drops one
+STATE_ONLY_ACTIONS = frozenset({Action.ADOPT, Action.FORGET})
+# actions that change something on a platform (a check only runs)
+MUTATING_ACTIONS = frozenset(a for a in Action if a is not Action.CHECK) - STATE_ONLY_ACTIONS
 
 
 @dataclass(frozen=True)
@@ -201,7 +203,8 @@ class Plan:
 
     @property
     def has_changes(self) -> bool:
-        """True when apply would change a platform or what state records (adoptions)."""
+        """True when apply would change a platform or what state records (adopt, forget)."""
         return any(
-            op.action in MUTATING_ACTIONS or op.action is Action.ADOPT for op in self.operations
+            op.action in MUTATING_ACTIONS or op.action in STATE_ONLY_ACTIONS
+            for op in self.operations
         )

@@ -70,6 +70,8 @@ class Removals:
     drained: Mapping[str, frozenset[str]] = field(default_factory=dict)
     runs_from: Mapping[str, str] = field(default_factory=dict)
     ambiguous: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # several reporters
+    destroy: bool = False  # ``destroy``: every removal deletes, whatever lifecycle.on_remove says
+    force_unprotected: bool = False  # ``destroy --force-unprotected``: prevent_destroy too
 
 
 NO_REMOVALS = Removals()
@@ -104,7 +106,8 @@ def make_plan(
     operations = _with_dependencies(operations, wanted, state, rules_for)
     if targets:
         operations = _targeted(operations, targets, wanted, state)
-    _refuse_destroying_protected(operations, state)
+    if not removals.force_unprotected:
+        _refuse_destroying_protected(operations, state, removals.destroy)
     ordered = _topological(operations)
     if describe:
         ordered = [_described(op, describe) for op in ordered]
@@ -151,10 +154,11 @@ def removal_operation(
     (recorded in state): delete it (draining its runs first where its provider declares so),
     only deactivate it, or keep it as it is and stop managing it."""
     drains = rid.kind in removals.drained.get(rid.provider, frozenset())
-    why = f"removed from the manifests; lifecycle.on_remove: {entry.on_remove}"
-    if entry.on_remove == ON_REMOVE_KEEP:
+    mode = ON_REMOVE_DELETE if removals.destroy else entry.on_remove
+    why = f"removed from the manifests; lifecycle.on_remove: {mode}"
+    if mode == ON_REMOVE_KEEP:
         return Operation(Action.FORGET, rid, None, live, reason=why, removal=ON_REMOVE_KEEP)
-    if entry.on_remove == ON_REMOVE_DEACTIVATE:
+    if mode == ON_REMOVE_DEACTIVATE:
         if drains:  # the provider's own way to stop it (e.g. an automation and its schedule)
             return Operation(Action.DISABLE, rid, None, live, reason=why,
                              removal=ON_REMOVE_DEACTIVATE)
@@ -176,7 +180,8 @@ def removal_operation(
                         f"them ({names}); keep one in the project file")
     if drains:
         drain = Drain(entry.drain_timeout, removals.runs_from.get(rid.provider, ""))
-    return Operation(Action.REMOVE, rid, None, live, reason="orphan", removal=ON_REMOVE_DELETE,
+    reason = "destroy" if removals.destroy else "orphan"
+    return Operation(Action.REMOVE, rid, None, live, reason=reason, removal=ON_REMOVE_DELETE,
                      drain=drain)
 
 
@@ -419,7 +424,9 @@ def _targeted(
     return [op for op in operations if op.id in keep]
 
 
-def _refuse_destroying_protected(operations: Sequence[Operation], state: State) -> None:
+def _refuse_destroying_protected(
+    operations: Sequence[Operation], state: State, destroy: bool = False
+) -> None:
     """prevent_destroy: a plan that would remove or replace such a resource is refused."""
     problems = []
     for op in operations:
@@ -427,6 +434,13 @@ def _refuse_destroying_protected(operations: Sequence[Operation], state: State) 
             entry = state.entries.get(op.id)
             if entry is not None and entry.prevent_destroy:
                 where = entry.source or "state"
+                if destroy:
+                    problems.append(
+                        f"{where}: {op.id} has lifecycle.prevent_destroy; destroy leaves "
+                        "nothing half done, so it removes nothing (pass --force-unprotected "
+                        "to remove protected resources too)"
+                    )
+                    continue
                 problems.append(
                     f"{where}: {op.id} has lifecycle.prevent_destroy but its manifest is gone "
                     "(the plan would remove it); restore the document or clear prevent_destroy"

@@ -52,6 +52,59 @@ lock_timeout_option = click.option(
 )
 
 
+def _deadline_seconds(
+    ctx: click.Context, param: click.Parameter, value: str | None
+) -> float | None:
+    if value is None:
+        return None
+    from reconciler.checks import parse_duration
+    from reconciler.errors import ConfigError
+
+    try:
+        seconds = parse_duration(value)
+    except ConfigError:
+        raise click.BadParameter(
+            f"expected a duration such as 90s, 10m or 1h, got {value!r}"
+        ) from None
+    if seconds <= 0:
+        raise click.BadParameter("must be more than 0")
+    return seconds
+
+
+deadline_option = click.option(
+    "--deadline",
+    metavar="DURATION",
+    callback=_deadline_seconds,
+    help="Give up when the command has run this long (e.g. 90s, 10m, 1h): every platform "
+    "call, retry and wait counts.",
+)
+
+
+def _within(seconds: float | None, work: Callable[[], Awaitable[T]]) -> Callable[[], Awaitable[T]]:
+    """``work`` bounded by ``--deadline``: each call knows the time left; a wait that is not a
+    call (a check's polling) is cut off too, a moment later, so calls name what they waited for."""
+    if seconds is None:
+        return work
+    label = f"--deadline {_shown(seconds)}"
+
+    async def bounded() -> T:
+        from reconciler.providers.http import command_deadline
+
+        with command_deadline(seconds, label):
+            with anyio.move_on_after(seconds + 1.0) as scope:
+                return await work()
+        assert scope.cancelled_caught
+        raise ReconcilerError(f"{label} passed before the command finished")
+
+    return bounded
+
+
+def _shown(seconds: float) -> str:
+    from reconciler.checks import format_duration
+
+    return format_duration(seconds)
+
+
 def _project(app: AppContext) -> Project:
     from reconciler.config import load_project
 
@@ -100,10 +153,10 @@ def _progress() -> AbstractContextManager[Callable[[str], None]]:
     return progress_line(sys.stderr)
 
 
-def _run(work: Callable[[Callable[[str], None]], Awaitable[T]]) -> T:
-    """Run async work with a progress callback on stderr."""
+def _run(work: Callable[[Callable[[str], None]], Awaitable[T]], deadline: float | None = None) -> T:
+    """Run async work with a progress callback on stderr, within ``--deadline`` if given."""
     with _progress() as report:
-        return anyio.run(work, report)
+        return anyio.run(_within(deadline, lambda: work(report)))
 
 
 def emit(report: PlanReport, fmt: str, app: AppContext, project: Project | None) -> None:
@@ -168,6 +221,7 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
 @target_option("Plan")
 @comment_option
 @full_plan_option
+@deadline_option
 @pass_app
 def plan_command(
     app: AppContext,
@@ -177,6 +231,7 @@ def plan_command(
     targets: tuple[str, ...],
     forge: str | None,
     full_plan_url: str,
+    deadline: float | None,
 ) -> None:
     """Read live state and show what apply would change."""
     if out is not None:
@@ -184,7 +239,7 @@ def plan_command(
     try:
         project = _project(app)
         wanted = _targets(targets)
-        assessment, _backend = _run(lambda report: _assess(project, report, wanted))
+        assessment, _backend = _run(lambda report: _assess(project, report, wanted), deadline)
     except ReconcilerError:
         if forge:
             post_failed_plan(app, forge)
@@ -219,6 +274,7 @@ def plan_command(
 )
 @lock_timeout_option
 @target_option("Apply")
+@deadline_option
 @pass_app
 def apply_command(
     app: AppContext,
@@ -227,6 +283,7 @@ def apply_command(
     parallelism: int,
     lock_timeout: float,
     targets: tuple[str, ...],
+    deadline: float | None,
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
     from reconciler.apply import ApplyFailedError
@@ -245,16 +302,19 @@ def apply_command(
         return True
 
     _, outcome = anyio.run(
-        lambda: apply(
-            project,
-            state_backend(project),
-            approve=approve,
-            lock_timeout=lock_timeout,
-            saved=saved,
-            saved_source=str(plan_file),
-            targets=_targets(targets),
-            parallelism=parallelism,
-            progress=_progress,
+        _within(
+            deadline,
+            lambda: apply(
+                project,
+                state_backend(project),
+                approve=approve,
+                lock_timeout=lock_timeout,
+                saved=saved,
+                saved_source=str(plan_file),
+                targets=_targets(targets),
+                parallelism=parallelism,
+                progress=_progress,
+            ),
         )
     )
     if outcome is None:
@@ -303,8 +363,9 @@ def _ask() -> None:
     metavar="DURATION",
     help="Also report failed runs of managed automations this recent (e.g. 90m, 24h, 7d).",
 )
+@deadline_option
 @pass_app
-def drift_command(app: AppContext, fmt: str, since: str) -> None:
+def drift_command(app: AppContext, fmt: str, since: str, deadline: float | None) -> None:
     """Compare live objects with the manifests; exit 2 naming each resource and field that moved.
 
     Failed runs of managed automations within --since are listed too (where the project has an
@@ -317,7 +378,7 @@ def drift_command(app: AppContext, fmt: str, since: str) -> None:
 
     window = parse_since(since)
     project = _project(app)
-    assessment, failures = _run(lambda report: _assess_drift(project, report, window))
+    assessment, failures = _run(lambda report: _assess_drift(project, report, window), deadline)
     moved = tuple(op for op in assessment.plan.operations if op.action in MUTATING_ACTIONS)
     assessment.plan = replace(assessment.plan, operations=moved)
     report = replace(
@@ -383,17 +444,36 @@ def state_show(app: AppContext, identity: str) -> None:
 
 @state_group.command("rm")
 @click.argument("identity")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Also forget an entry with lifecycle.prevent_destroy (it becomes unmanaged).",
+)
 @lock_timeout_option
 @pass_app
-def state_rm(app: AppContext, identity: str, lock_timeout: float) -> None:
-    """Stop managing IDENTITY: forget it in state; the live object is left as it is."""
+def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -> None:
+    """Stop managing IDENTITY: forget it in state; the live object is left as it is.
+
+    An entry with lifecycle.prevent_destroy is refused without --force: forgetting it would
+    also forget its protection. Once forgotten it is unmanaged, and nothing unmanaged is ever
+    removed (not even by `destroy --force-unprotected`).
+    """
     from reconciler.engine import state_backend
 
     backend = state_backend(_project(app))
+    rid = _identity(identity)
     with backend.lock(lock_timeout):
         state = backend.read()
-        if state.entries.pop(_identity(identity), None) is None:
+        entry = state.entries.get(rid)
+        if entry is None:
             raise StateError(f"{identity}: not in state (see `reconciler state list`)")
+        if entry.prevent_destroy and not force:
+            raise StateError(
+                f"{identity}: has lifecycle.prevent_destroy; forgetting it would drop its "
+                "protection with it. Nothing was changed (pass --force to forget it anyway: "
+                "the live object then becomes unmanaged and is never removed)"
+            )
+        del state.entries[rid]
         backend.write(state.stamped())
     click.echo(
         f"Removed {identity} from state; the live object was not touched. While a manifest "

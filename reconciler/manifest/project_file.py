@@ -27,7 +27,8 @@ from reconciler.manifest.yaml_source import Path_, YAMLDocument, YAMLProblem, de
 from reconciler.model import SourcePosition
 from reconciler.schema import PROJECT, load_schema, provider_types_with_schemas, validator
 
-_PROVIDER_FIELDS = frozenset({"type", "base_url", "parallelism", "timeout", "max_retries"})
+_PROVIDER_FIELDS = frozenset({"type", "base_url", "parallelism", "timeout", "max_retries",
+                              "deadline", "max_retry_after", "max_response_mb"})
 _ENTRY_POINT_GROUP = "reconciler.providers"
 
 
@@ -130,6 +131,9 @@ def _build(doc: YAMLDocument, root: Path, file: Path, shown: str) -> Project:
             parallelism=int(entry.get("parallelism", 8)),
             timeout=float(entry.get("timeout", 30.0)),
             max_retries=int(entry.get("max_retries", 5)),
+            deadline=float(entry.get("deadline", 120.0)),
+            max_retry_after=float(entry.get("max_retry_after", 60.0)),
+            max_response_mb=float(entry.get("max_response_mb", 64.0)),
             sandbox_db=root / DEFAULT_SANDBOX_DB if base_url == SANDBOX_BASE_URL else None,
             setting_positions={k: position("providers", name, k) for k in settings},
         )

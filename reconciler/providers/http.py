@@ -17,7 +17,9 @@ API (everything an adapter needs)::
         default_base_url=None,     # used when the project file sets no base_url
         path_params={"organization_id": "o1"},  # filled into every template
         retry=RetryPolicy(),       # backoff; tests pass RetryPolicy(base=0.01)
+        notify=lines.append,       # where the retry lines go (default: stderr)
     )
+    with command_deadline(600, "--deadline 10m"): ...  # every call inside ends in time
     body = await client.call("GET", "/api/automations/{id}", id="a1", params={...})
     body = await client.call("POST", "/api/automations", json={...}, idempotent=False)
     response = await client.send("GET", template, ...)   # the httpx.Response, not parsed
@@ -38,12 +40,22 @@ API (everything an adapter needs)::
 * Concurrency per client is bounded by ``config.parallelism`` (a CapacityLimiter held only
   while a request is on the wire, not while backing off).
 * Retries: 429, 502, 503, 504 and transport errors, with exponential backoff and full jitter,
-  honouring ``Retry-After`` (seconds or an HTTP date), at most ``config.max_retries`` times;
-  then a ProviderError saying how many attempts were made and what the last answer was.
+  honouring ``Retry-After`` (seconds or an HTTP date) up to ``config.max_retry_after``, at most
+  ``config.max_retries`` times, each announced by one line through ``notify`` (stderr by
+  default); then a ProviderError saying how many attempts were made and what the last answer
+  was. A refused connection to a loopback address is not retried (nothing listens there).
+* Time: ``config.timeout`` bounds one attempt, connect to last byte; ``config.deadline`` the
+  whole call; ``command_deadline(seconds)`` every call made inside it. A wait that would pass
+  a deadline is not started.
+* Answers: at most ``config.max_response_mb`` of (decoded) body is read; a body lying about its
+  ``Content-Encoding`` or not JSON is a ProviderError naming the call; a list page must be a
+  JSON object, and a list whose token or cursor repeats, whose offset pages repeat, or that
+  passes ``max_pages`` / ``max_list_items`` is an error naming the call.
 * A call marked ``idempotent=False`` (a create) is retried only when the request certainly
   did not take effect: a connect error, or a 429/503 answer. A read timeout, a dropped
   connection after sending, or a 502/504 raises ``OutcomeUnknown``: the adapter must re-read by
   natural key before sending again. ``create_once(send, find)`` does exactly that.
+* Messages start with the provider instance (``studio: ...``), not its type.
 * Every error answer becomes one ``ProviderError`` carrying platform, call (``METHOD
   template``), status, the platform's own message, its code and details, and the correlation
   id (from the body or an ``x-request-id`` / ``x-correlation-id`` header).
@@ -56,6 +68,8 @@ import contextvars
 import email.utils
 import http.cookiejar
 import random
+import re
+import sys
 import time
 from collections import Counter
 from collections.abc import (
@@ -68,7 +82,7 @@ from collections.abc import (
     Mapping,
 )
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from urllib.parse import quote
 
 import anyio
@@ -95,9 +109,12 @@ if TYPE_CHECKING:
     from reconciler.config import ProviderConfig
 
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
+MAX_PAGES = 10_000  # pages of one list: a list that does not end is an error past this
+MAX_LIST_ITEMS = 1_000_000  # items of one list
 # answers that prove the server did not act on the request, so even a create may be re-sent
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
 SANDBOX_ORIGIN = "http://sandbox"
+_ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 CORRELATION_HEADERS = ("x-correlation-id", "x-request-id", "request-id", "x-amzn-requestid")
 
 T = TypeVar("T")
@@ -127,6 +144,26 @@ class RetryPolicy:
 _recording: contextvars.ContextVar[list[str] | None] = contextvars.ContextVar(
     "reconciler_http_recording", default=None
 )
+# the moment (time.monotonic) by which the whole command must be done, when one is set
+_command_end: contextvars.ContextVar[tuple[float, str] | None] = contextvars.ContextVar(
+    "reconciler_command_deadline", default=None
+)
+
+
+@contextlib.contextmanager
+def command_deadline(seconds: float | None, label: str = "") -> Iterator[None]:
+    """Every call made inside the block (and its tasks) ends by ``seconds`` from now.
+
+    ``label`` is how errors name the limit (e.g. ``--deadline 10m``). None sets no limit.
+    """
+    if seconds is None:
+        yield
+        return
+    token = _command_end.set((time.monotonic() + seconds, label or f"deadline {seconds:g} s"))
+    try:
+        yield
+    finally:
+        _command_end.reset(token)
 
 
 def expand(template: str, values: Mapping[str, Any]) -> str:
@@ -135,6 +172,52 @@ def expand(template: str, values: Mapping[str, Any]) -> str:
         return template.format_map({k: quote(str(v), safe="") for k, v in values.items()})
     except KeyError as missing:
         raise ValueError(f"no value for {missing} in {template}") from None
+
+
+def _to_stderr(line: str) -> None:
+    """Where the retry lines go by default: stderr, looked up now (tests and CLIs swap it)."""
+    print(line, file=sys.stderr, flush=True)
+
+
+def _credential_hint(config: ProviderConfig) -> str:
+    """What to check after a 401/403: the setting and the variable that holds the credential."""
+    found = []
+    for key in ("token", "api_key"):
+        raw = config.settings.get(key)
+        if raw is None:
+            continue
+        names = _ENV_REFERENCE.findall(str(raw))
+        held = f" (from the environment variable {', '.join(names)})" if names else ""
+        found.append(f"providers.{config.name}.{key}{held}")
+    if not found:
+        return f"providers.{config.name} sets no credential (token)"
+    return "check " + " and ".join(found)
+
+
+def _seconds(value: float) -> str:
+    """``0.469`` -> ``0.5``, ``30.0`` -> ``30``, ``3600`` -> ``3600``: a wait as people read it."""
+    return f"{round(value, 1):g}"
+
+
+def _failure_words(exc: httpx.TransportError) -> str:
+    """A transport failure in a few words, e.g. ``ConnectError: connection refused``."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+def _refused(exc: BaseException) -> bool:
+    """True when a connection attempt was refused (nothing listens there)."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ConnectionRefusedError) or "refused" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _excerpt_note(response: httpx.Response) -> str:
+    excerpt = fallback_message(response)
+    return f" ({excerpt})" if response.content and excerpt else ""
 
 
 class _NoCookies(http.cookiejar.CookieJar):
@@ -174,13 +257,23 @@ class ApiClient:
         default_base_url: str | None = None,
         path_params: Mapping[str, Any] | None = None,
         retry: RetryPolicy | None = None,
+        notify: Callable[[str], None] | None = None,
     ) -> None:
-        self.platform = platform
+        self.platform = platform  # the provider type, e.g. "workspace"
+        self.name = config.name or platform  # the provider instance, named in every message
         self.max_retries = max(0, int(config.max_retries))
         self.retry = retry or RetryPolicy()
+        self.timeout = float(config.timeout)  # one attempt, connect to last byte
+        self.deadline = float(config.deadline)  # one call, every attempt and wait included
+        self.max_retry_after = min(float(config.max_retry_after), self.retry.max_retry_after)
+        self.max_response_bytes = int(float(config.max_response_mb) * 1024 * 1024)
+        self.max_pages = MAX_PAGES
+        self.max_list_items = MAX_LIST_ITEMS
+        self.notify: Callable[[str], None] = notify or _to_stderr
         self.path_params = dict(path_params or {})
         # lowers every list's page size (tests use it to cross page boundaries with few objects)
         self.page_size_cap: int | None = None
+        self._credential_hint = _credential_hint(config)
         self._parse_error = error_parser
         self._counts: Counter[str] = Counter()
         self.parallelism = max(1, int(config.parallelism))
@@ -198,10 +291,13 @@ class ApiClient:
 
                 transport = in_process_transport(config.sandbox_db)
             base_url = SANDBOX_ORIGIN
-        timeout = float(config.timeout)
+        timeout = self.timeout
         parallel = self.parallelism
         limits = httpx.Limits(max_connections=parallel, max_keepalive_connections=parallel)
         self._base_url = base_url.rstrip("/")
+        self.base_url = base_url if base_url != SANDBOX_ORIGIN else SANDBOX_BASE_URL
+        host = httpx.URL(self._base_url).host
+        self._loopback = host in ("localhost", "::1") or host.startswith("127.")
         if transport is None:
             # imported here: commands that never reach a platform do not pay for loading it
             from reconciler.providers.transport import AiohttpTransport
@@ -241,17 +337,26 @@ class ApiClient:
         """Send with retries and return the parsed JSON body ({} for an empty body)."""
         response = await self.send(method, template, params=params, json=json,
                                    idempotent=idempotent, **path_values)
+        return self._json(response, f"{method.upper()} {template}", empty="{}")
+
+    def _json(self, response: httpx.Response, call: str, *, empty: str) -> Any:
+        """The body as JSON; an empty body is ``{}`` (``empty="{}"``) or an error (``"error"``)."""
         if not response.content:
-            return {}
+            if empty == "{}":
+                return {}
+            raise self._shape_error(call, response, "an empty body where a list was expected")
         try:
             return response.json()
         except ValueError:
-            raise ProviderError(
-                f"{self.platform}: {method} {template} answered {response.status_code} "
-                "with a body that is not JSON",
-                platform=self.platform, call=f"{method} {template}",
-                status=response.status_code, platform_message=fallback_message(response),
-            ) from None
+            raise self._shape_error(call, response, "a body that is not JSON") from None
+
+    def _shape_error(self, call: str, response: httpx.Response, what: str) -> ProviderError:
+        return ProviderError(
+            f"{self.name}: {call} answered {response.status_code} with {what}"
+            f"{_excerpt_note(response)}",
+            platform=self.platform, call=call, status=response.status_code,
+            platform_message=fallback_message(response),
+        )
 
     async def send(self, method: str, template: str, *, params: Mapping[str, Any] | None = None,
                    json: Any = None, idempotent: bool | None = None,
@@ -268,56 +373,153 @@ class ApiClient:
         if recorded is not None:
             recorded.append(call)
         attempt = 0
+        call_end: float | None = None  # set when the first attempt goes out
+        maybe_done = False  # an earlier attempt may have taken effect on the server
         while True:
             wait: float | None = None
+            what: str  # the failure of this attempt, for the retry line
             try:
                 async with self._limiter:
+                    now = time.monotonic()
+                    if call_end is None:
+                        call_end = now + self.deadline
+                    end, limit = self._end(call_end)
+                    if end - now <= 0:
+                        raise self._deadline_error(call, limit, attempt)
                     self._counts[call] += 1
-                    response = await self._client.send(request)
+                    response = await self._attempt(request, call, min(self.timeout, end - now))
                 # let a request waiting for the freed slot go out before this answer is used
                 await anyio.lowlevel.cancel_shielded_checkpoint()
             except httpx.LocalProtocolError as exc:
                 # refused before sending; its text may quote a header (a credential): never shown
                 raise ProviderError(
-                    f"{self.platform}: {call}: the request could not be built "
+                    f"{self.name}: {call}: the request could not be built "
                     f"({type(exc).__name__}); check the provider's settings",
                     platform=self.platform, call=call,
                 ) from None
             except httpx.TransportError as exc:
                 sent = not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)
+                what = _failure_words(exc)
                 if sent and not idempotent:
                     raise OutcomeUnknown(
-                        f"{self.platform}: {call}: no answer after the request was sent "
-                        f"({type(exc).__name__}); it may or may not have taken effect",
-                        platform=self.platform, call=call, platform_message=str(exc),
+                        f"{self.name}: {call}: no answer after the request was sent "
+                        f"({what}); it may or may not have taken effect",
+                        platform=self.platform, call=call, platform_message=what,
                     ) from exc
+                maybe_done = maybe_done or sent
+                if not sent and self._loopback and _refused(exc):
+                    raise ProviderError(
+                        f"{self.name}: cannot connect to {self.base_url} (connection refused): "
+                        "is the server running?", platform=self.platform, call=call,
+                        platform_message=what,
+                    ) from None
                 if attempt >= self.max_retries:
                     raise ProviderError(
-                        f"{self.platform}: {call} failed after {attempt + 1} attempt(s): "
-                        f"{type(exc).__name__} {exc}".rstrip(),
-                        platform=self.platform, call=call, platform_message=str(exc),
-                    ) from exc
+                        f"{self.name}: {call} at {self.base_url} failed after {attempt + 1} "
+                        f"attempt(s): {what}", platform=self.platform, call=call,
+                        platform_message=what,
+                    ) from None
             else:
                 if response.is_success:
                     return response
                 status = response.status_code
+                if status == 404 and method == "DELETE" and maybe_done:
+                    # an earlier DELETE took effect and its answer was lost: the object is gone
+                    return httpx.Response(204, request=request)
                 retryable = status in RETRYABLE_STATUSES
                 if retryable and not idempotent and status not in NOT_PROCESSED_STATUSES:
                     raise self._error(response, call, OutcomeUnknown,
                                       note="; it may or may not have taken effect")
                 if not retryable:
                     raise self._error(response, call)
+                maybe_done = maybe_done or status not in NOT_PROCESSED_STATUSES
                 if attempt >= self.max_retries:
                     raise self._error(
                         response, call, note=f" (gave up after {attempt + 1} attempt(s))"
                     )
+                what = str(status)
                 wait = retry_after_seconds(response.headers.get("Retry-After"))
+            retry = f"retry {attempt + 1}/{self.max_retries}"
             if wait is None:
                 wait = self.retry.backoff(attempt)
+                line = f"{self.name}: {what} on {call}, {retry} in {_seconds(wait)} s"
             else:
-                wait = min(wait, self.retry.max_retry_after)
+                asked = wait
+                wait = min(wait, self.max_retry_after)
+                capped = f" {_seconds(asked)} s, capped" if wait < asked else ""
+                line = (f"{self.name}: {what} on {call}, waiting {_seconds(wait)} s "
+                        f"(Retry-After{capped}), {retry}")
+            end, limit = self._end(call_end or time.monotonic())
+            if time.monotonic() + wait >= end:
+                raise self._deadline_error(call, limit, attempt,
+                                           f"{what}, and {retry} would wait {_seconds(wait)} s")
+            self.notify(line)
             await anyio.sleep(wait)
             attempt += 1
+
+    def _end(self, call_end: float) -> tuple[float, str]:
+        """The earlier of this call's deadline and the command's, with how to name it."""
+        command = _command_end.get()
+        if command is not None and command[0] < call_end:
+            return command
+        return call_end, f"the call's deadline of {self.deadline:g} s"
+
+    def _deadline_error(self, call: str, limit: str, attempt: int,
+                        why: str = "") -> ProviderError:
+        reason = f"{why}, past {limit}" if why else f"{limit} passed"
+        return ProviderError(
+            f"{self.name}: {call} gave up after {attempt + 1} attempt(s): {reason}",
+            platform=self.platform, call=call,
+        )
+
+    async def _attempt(self, request: httpx.Request, call: str, seconds: float) -> httpx.Response:
+        """One request and its whole answer within ``seconds`` (a trickling server included)."""
+        response: httpx.Response | None = None
+        try:
+            with anyio.fail_after(seconds):
+                response = await self._client.send(request, stream=True)
+                await self._read_body(response, call)
+            return response
+        except TimeoutError:
+            raise httpx.ReadTimeout(f"no complete answer within {_seconds(seconds)} s",
+                                    request=request) from None
+        finally:
+            if response is not None and not response.is_closed:
+                await response.aclose()
+
+    async def _read_body(self, response: httpx.Response, call: str) -> None:
+        """Read the (decoded) body, never more than ``max_response_bytes`` of it."""
+        cap = self.max_response_bytes
+        declared = response.headers.get("content-length", "")
+        encoded = "content-encoding" in response.headers  # the decoded size is what counts
+        if declared.isdigit() and int(declared) > cap and not encoded:
+            raise self._too_large(call, response, int(declared))
+        chunks: list[bytes] = []
+        size = 0
+        try:
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if size > cap:
+                    raise self._too_large(call, response, size)
+                chunks.append(chunk)
+        except httpx.DecodingError:
+            encoding = response.headers.get("content-encoding", "")
+            raise ProviderError(
+                f"{self.name}: {call} answered {response.status_code} with a body that claims "
+                f"Content-Encoding {encoding!r} but cannot be decoded as such",
+                platform=self.platform, call=call, status=response.status_code,
+            ) from None
+        # what ``aread`` would have kept, read here so the size could be bounded on the way
+        response._content = b"".join(chunks)
+
+    def _too_large(self, call: str, response: httpx.Response, size: int) -> ProviderError:
+        mib = 1024 * 1024
+        return ProviderError(
+            f"{self.name}: {call} answered {response.status_code} with a body of {size / mib:.0f}"
+            f" MiB or more, above the limit of {self.max_response_bytes / mib:g} MiB (raise "
+            f"providers.{self.name}.max_response_mb if the platform really answers this much)",
+            platform=self.platform, call=call, status=response.status_code,
+        )
 
     def _url(self, template: str, params: Mapping[str, Any] | None,
              path_values: Mapping[str, Any]) -> httpx.URL:
@@ -374,7 +576,9 @@ class ApiClient:
             (response.headers[h] for h in CORRELATION_HEADERS if h in response.headers), None
         )
         words = f"{parsed.code}: {parsed.message}" if parsed.code else parsed.message
-        message = f"{self.platform}: {call} answered {response.status_code} {words}{note}"
+        message = f"{self.name}: {call} answered {response.status_code} {words}{note}"
+        if response.status_code in (401, 403):
+            message += f"; {self._credential_hint}"
         if correlation:
             message += f" [correlation id {correlation}]"
         return cls(message, platform=self.platform, call=call, status=response.status_code,
@@ -387,42 +591,43 @@ class ApiClient:
                             params: Mapping[str, Any] | None = None,
                             **path_values: Any) -> list[Any]:
         """Every item of an AIP-158 list (``page_size``/``page_token``/``next_page_token``)."""
-        items: list[Any] = []
+        pages = _Pages(self, template)
         token: str | None = None
         while True:
             query = {**(params or {}), "page_size": self._capped(page_size), "page_token": token}
-            body = await self.call("GET", template, params=query, **path_values)
-            items.extend(body.get(items_key) or [])
-            token = body.get("next_page_token") or None
+            body = await self._page(template, query, path_values)
+            pages.add(pages.take(body, lambda b: b.get(items_key) or []))
+            token = pages.next(body.get("next_page_token") or None, "next_page_token")
             if not token:
-                return items
+                return pages.items
 
     async def list_by_cursor(self, template: str, *, items: Callable[[Any], list[Any]],
                              next_cursor: Callable[[Any], str | None], limit: int,
                              params: Mapping[str, Any] | None = None,
                              **path_values: Any) -> list[Any]:
         """Every item of a ``limit``/``cursor`` list; ``next_cursor(body)`` is None at the end."""
-        found: list[Any] = []
+        pages = _Pages(self, template)
         cursor: str | None = None
         while True:
             query = {**(params or {}), "limit": self._capped(limit), "cursor": cursor}
-            body = await self.call("GET", template, params=query, **path_values)
-            found.extend(items(body) or [])
-            cursor = next_cursor(body)
+            body = await self._page(template, query, path_values)
+            pages.add(pages.take(body, items))
+            cursor = pages.next(pages.take(body, next_cursor), "cursor")
             if not cursor:
-                return found
+                return pages.items
 
     async def list_by_offset(self, template: str, *, items_key: str, limit: int,
                              params: Mapping[str, Any] | None = None, total_key: str = "total",
                              max_items: int | None = None, **path_values: Any) -> list[Any]:
         """Every item of a ``limit``/``offset`` list answering ``{items_key: [...], total}``."""
-        found: list[Any] = []
+        pages = _Pages(self, template)
         limit = self._capped(limit)
         while True:
-            query = {**(params or {}), "limit": limit, "offset": len(found)}
-            body = await self.call("GET", template, params=query, **path_values)
-            page = body.get(items_key) or []
-            found.extend(page)
+            query = {**(params or {}), "limit": limit, "offset": len(pages.items)}
+            body = await self._page(template, query, path_values)
+            page = pages.take(body, lambda b: b.get(items_key) or [])
+            pages.add(page, same_as_last=True)
+            found = pages.items
             total = body.get(total_key)
             done = not page or len(page) < limit or (total is not None and len(found) >= total)
             if max_items is not None and len(found) >= max_items:
@@ -430,12 +635,81 @@ class ApiClient:
             if done:
                 return found
 
+    async def _page(self, template: str, query: Mapping[str, Any],
+                    path_values: Mapping[str, Any]) -> dict[str, Any]:
+        """One page of a list: a JSON object (an empty answer is an error, not "no objects")."""
+        call = f"GET {template}"
+        response = await self.send("GET", template, params=query, **path_values)
+        body = self._json(response, call, empty="error")
+        if not isinstance(body, dict):
+            raise self._shape_error(call, response, f"a JSON {_json_kind(body)} where an object "
+                                    "holding a list was expected")
+        return body
+
     def _capped(self, size: int) -> int:
         return min(size, self.page_size_cap) if self.page_size_cap else size
 
     async def aclose(self) -> None:
         """Close the connection pool."""
         await self._client.aclose()
+
+
+class _Pages:
+    """The pages of one list so far, refusing a list that does not end."""
+
+    def __init__(self, client: ApiClient, template: str) -> None:
+        self.client = client
+        self.call = f"GET {template}"
+        self.items: list[Any] = []
+        self.count = 0
+        self.markers: set[str] = set()
+        self.last: list[Any] | None = None
+
+    def take(self, body: Any, part: Callable[[Any], T]) -> T:
+        """``part(body)``; an answer of the wrong shape is a ProviderError naming the call."""
+        try:
+            return part(body)
+        except (AttributeError, KeyError, TypeError, IndexError) as exc:
+            raise ProviderError(
+                f"{self.client.name}: {self.call} answered a page of an unexpected shape "
+                f"({type(exc).__name__}: {exc})", platform=self.client.platform, call=self.call,
+            ) from None
+
+    def add(self, page: Any, *, same_as_last: bool = False) -> None:
+        if not isinstance(page, list):
+            self.fail(f"a page holds a JSON {_json_kind(page)} where a list was expected")
+        if same_as_last and page and page == self.last:
+            self.fail(f"the page at offset {len(self.items)} repeats the one before it "
+                      "(the server ignores offset?)")
+        self.count += 1
+        self.last = page
+        self.items.extend(page)
+        client = self.client
+        if self.count > client.max_pages or len(self.items) > client.max_list_items:
+            self.fail(f"more than {client.max_pages} pages or {client.max_list_items} items")
+
+    def next(self, marker: Any, what: str) -> str | None:
+        """The next page's token or cursor, refused when it was already answered."""
+        if marker is None or marker == "":
+            return None
+        marker = str(marker)
+        if marker in self.markers:
+            shown = marker if len(marker) <= 40 else marker[:37] + "..."
+            self.fail(f"the same {what} {shown!r} came back a second time")
+        self.markers.add(marker)
+        return marker
+
+    def fail(self, why: str) -> NoReturn:
+        raise ProviderError(
+            f"{self.client.name}: {self.call}: the list does not end: {why}; stopped after "
+            f"{self.count} page(s) and {len(self.items)} item(s)",
+            platform=self.client.platform, call=self.call,
+        )
+
+
+def _json_kind(value: Any) -> str:
+    kinds = {dict: "object", list: "array", str: "string", bool: "boolean", type(None): "null"}
+    return kinds.get(type(value), "number")
 
 
 class UsesApiClient:
@@ -528,6 +802,7 @@ __all__ = [
     "aip_error",
     "api_key_auth",
     "bearer_auth",
+    "command_deadline",
     "create_once",
     "datallog_auth",
     "datallog_error",

@@ -7,6 +7,7 @@ turn an error answer into a ``ParsedError`` in the platform's own words.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -83,9 +84,32 @@ def _json_or_none(response: httpx.Response) -> Any:
         return None
 
 
+EXCERPT_LENGTH = 160
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HIDDEN = re.compile(r"<(script|style)[^>]*>.*?</\1>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
 def fallback_message(response: httpx.Response) -> str:
-    text = response.text.strip()
-    return text[:300] if text else response.reason_phrase or f"HTTP {response.status_code}"
+    """A short, clean excerpt of a body that is not the platform's error shape.
+
+    A proxy's HTML error page is reduced to its title (or its text), white space and control
+    characters are collapsed, and the excerpt is cut short: one readable line, never a page.
+    """
+    try:
+        text = response.text
+    except (UnicodeDecodeError, LookupError):
+        text = ""
+    html = "html" in response.headers.get("content-type", "") or text.lstrip()[:1] == "<"
+    if html:
+        title = _TITLE.search(text)
+        text = title.group(1) if title else _TAG.sub(" ", _HIDDEN.sub(" ", text))
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    if len(text) > EXCERPT_LENGTH:
+        text = text[:EXCERPT_LENGTH - 3].rstrip() + "..."
+    if not text:
+        return response.reason_phrase or f"HTTP {response.status_code}"
+    return f"(HTML page) {text}" if html else text
 
 
 def aip_error(response: httpx.Response) -> ParsedError:

@@ -46,7 +46,7 @@ def _as_httpx_errors() -> Iterator[None]:
     except aiohttp.ConnectionTimeoutError as exc:
         raise httpx.ConnectTimeout(str(exc)) from exc
     except aiohttp.ClientConnectorError as exc:
-        raise httpx.ConnectError(str(exc)) from exc
+        raise httpx.ConnectError(_connect_failure(exc)) from exc
     except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
         raise httpx.ReadTimeout(str(exc) or "timed out waiting for the answer") from exc
     except aiohttp.ServerDisconnectedError as exc:
@@ -59,6 +59,19 @@ def _as_httpx_errors() -> Iterator[None]:
         raise httpx.UnsupportedProtocol("the URL cannot be requested") from None
     except (aiohttp.ClientError, OSError) as exc:
         raise httpx.ReadError(str(exc) or type(exc).__name__) from exc
+
+
+def _connect_failure(exc: aiohttp.ClientConnectorError) -> str:
+    """Why a connection could not be made, in plain words (aiohttp's text names ``ssl:default``
+    even for an http URL, and repeats the address)."""
+    if isinstance(exc, aiohttp.ClientConnectorDNSError):
+        return "the host name does not resolve"
+    cause = exc.os_error
+    if isinstance(cause, ConnectionRefusedError):
+        return "connection refused"
+    if isinstance(cause, TimeoutError):
+        return "connecting timed out"
+    return (cause.strerror or str(cause) or type(cause).__name__).lower()
 
 
 class _AnswerStream(httpx.AsyncByteStream):

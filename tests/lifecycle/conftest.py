@@ -61,6 +61,10 @@ class Project:
     def cli(self, *args: str) -> Result:
         return CliRunner().invoke(cli, ["-C", str(self.root), *args], catch_exceptions=False)
 
+    def cli_input(self, *args: str, input: str) -> Result:
+        return CliRunner().invoke(cli, ["-C", str(self.root), *args], input=input,
+                                  catch_exceptions=False)
+
     def state(self) -> dict[str, Any]:
         from reconciler.state.local import LocalStateBackend
 

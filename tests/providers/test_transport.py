@@ -117,19 +117,24 @@ async def test_a_compressed_answer_is_decoded(server):
         await api.aclose()
 
 
-async def test_a_refused_connection_is_retried_even_for_a_create():
-    # nothing listens on this port: the request never left, so sending again is safe
+async def test_a_refused_connection_to_loopback_fails_at_once_naming_instance_and_url(capsys):
+    # nothing listens on this port: the request never left (so it is no lost create), and on
+    # loopback a refusal means the server is not running: retrying would only add silence
     with bind_loopback() as closed:
         url = f"http://127.0.0.1:{closed.getsockname()[1]}"
-    api = client(url, max_retries=2)
+    api = client(url, max_retries=5)
     try:
         with pytest.raises(ProviderError) as caught:
             await api.call("POST", "/api/automations", json={}, idempotent=False)
     finally:
         await api.aclose()
     assert not isinstance(caught.value, OutcomeUnknown)
-    assert "after 3 attempt(s)" in str(caught.value) and "ConnectError" in str(caught.value)
-    assert api.request_counts() == {"POST /api/automations": 3}
+    message = str(caught.value)
+    assert message == f"growth: cannot connect to {url} (connection refused): is the server " \
+                      "running?"
+    assert "ssl:default" not in message and "outlit" not in message
+    assert api.request_counts() == {"POST /api/automations": 1}
+    assert capsys.readouterr().err == ""
 
 
 async def test_a_read_timeout_after_sending_makes_a_create_outcome_unknown(server):
