@@ -179,12 +179,13 @@ def _attach_commands() -> None:
         foundation,
         init,
         lifecycle,
+        rehearse,
         runs,
         sandbox,
         show,
     )
 
-    for module in (foundation, init, sandbox, engine, lifecycle, show, runs, completion):
+    for module in (foundation, init, sandbox, engine, lifecycle, rehearse, show, runs, completion):
         for command in module.COMMANDS:
             cli.add_command(command)
     _add_global_options(cli)

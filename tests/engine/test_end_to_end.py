@@ -68,10 +68,16 @@ def state_of(project: Path) -> dict:
     return json.loads((project / ".reconciler" / "state.json").read_text())
 
 
+# what a first publish does to activation_state is not stated by the contract: every value
+FIRST_PUBLISH = ("deactivated", "active", "unspecified")
+
+
+@pytest.mark.parametrize("first_publish", FIRST_PUBLISH)
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_apply_converges_and_second_apply_makes_no_mutating_calls(
-    tmp_path, sandbox_server, example
+    tmp_path, sandbox_server, example, first_publish
 ):
+    sandbox_server.set_settings(first_publish_activation=first_publish)
     project = make_project(tmp_path, sandbox_server, example)
     first = run(project, "apply", "--auto-approve")
     assert first.exit_code == 0, first.output
@@ -311,7 +317,9 @@ def test_github_annotations_point_at_files_from_where_the_command_started(
         cli, ["-C", project.name, "plan", "--format", "github"], catch_exceptions=False
     )
     assert result.exit_code == 0, result.output
-    assert f"::warning file={project.name}/manifests/connections.yaml,line=" in result.stdout
+    assert f"::warning file={project.name}/manifests/automations.yaml,line=" in result.stdout
+    # the claimed connection is adopted (no call): a notice, not a warning
+    assert f"::notice file={project.name}/manifests/connections.yaml,line=" in result.stdout
 
 
 def test_plan_out_is_written_relative_to_dash_c(tmp_path, sandbox_server, monkeypatch):

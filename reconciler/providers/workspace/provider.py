@@ -29,7 +29,7 @@ from reconciler.model import (
     Resource,
     ResourceId,
 )
-from reconciler.providers.base import RunStatus, RunStep
+from reconciler.providers.base import RehearsalCopy, RunStatus, RunStep
 from reconciler.providers.http import (
     ApiClient,
     RetryPolicy,
@@ -37,7 +37,7 @@ from reconciler.providers.http import (
     aip_error,
     bearer_auth,
 )
-from reconciler.providers.workspace import calls
+from reconciler.providers.workspace import calls, rehearsal
 from reconciler.providers.workspace.read import project, read_details
 from reconciler.providers.workspace.steps import (
     Run,
@@ -105,8 +105,14 @@ class WorkspaceProvider(UsesApiClient):
         self, desired: Sequence[Resource], known: Mapping[ResourceId, str]
     ) -> list[LiveResource]:
         """Every automation, schedule, trigger and connection, matched and in spec shape."""
-        details, connections = await read_details(self.client)
-        return project(self.config.name, details, connections, desired, known)
+        details = await read_details(self.client)
+        return project(self.config.name, details, desired, known)
+
+    async def rehearsal_copy(
+        self, live: Sequence[LiveResource], desired: Sequence[Resource]
+    ) -> RehearsalCopy:
+        """The workspace as the plan read it (no request)."""
+        return rehearsal.copy_world(live, desired)
 
     def describe(self, operation: Operation) -> tuple[str, ...]:
         """The API steps ``execute`` will take, in order (no I/O)."""
