@@ -17,6 +17,7 @@ import click
 from reconciler.cli import AppContext, pass_app
 from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
+from reconciler.masking import mask
 from reconciler.model import ResourceId
 from reconciler.render.report import RunFailure
 
@@ -226,7 +227,7 @@ def emit(
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
             with open(summary_path, "a", encoding="utf-8") as handle:
-                handle.write(summary + "\n")
+                handle.write(mask(summary) + "\n")
     else:
         text = render_text(report, color=app.color)
         if rehearsal is not None:
@@ -361,7 +362,7 @@ def plan_command(
 
         document = saved_plan_document(plan_document(report), assessment)
         try:
-            out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+            out.write_text(mask(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
         except OSError as exc:
             raise ReconcilerError(f"--out {out}: cannot write the plan: {exc.strerror}") from None
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
