@@ -44,6 +44,9 @@ def _app(ctx: click.Context) -> AppContext:
     """The command line's AppContext, made by the first option that needs it."""
     root = ctx.find_root()
     if root.obj is None:
+        from reconciler.terminal import start_command_clock
+
+        start_command_clock()
         root.obj = AppContext(directory=Path.cwd(), debug=False, started_in=Path.cwd())
     app: AppContext = root.obj
     return app

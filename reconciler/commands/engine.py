@@ -11,7 +11,6 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
 import click
 
 from reconciler.cli import AppContext, pass_app
@@ -19,13 +18,12 @@ from reconciler.commands.ci import comment_option, full_plan_option, post_commen
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
 from reconciler.masking import mask
 from reconciler.model import ResourceId
-from reconciler.render.report import RunFailure
 
 if TYPE_CHECKING:
     from reconciler.config import Project
     from reconciler.engine import Assessment
     from reconciler.render.rehearsal import RehearsalView
-    from reconciler.render.report import PlanReport
+    from reconciler.render.report import PlanReport, RunFailure
     from reconciler.selector import Selector
 
 T = TypeVar("T")
@@ -91,6 +89,8 @@ def _within(seconds: float | None, work: Callable[[], Awaitable[T]]) -> Callable
     label = f"--deadline {_shown(seconds)}"
 
     async def bounded() -> T:
+        import anyio
+
         from reconciler.providers.http import command_deadline
 
         with command_deadline(seconds, label):
@@ -183,6 +183,8 @@ def _progress() -> AbstractContextManager[Callable[[str], None]]:
 
 def _run(work: Callable[[Callable[[str], None]], Awaitable[T]], deadline: float | None = None) -> T:
     """Run async work with a progress callback on stderr, within ``--deadline`` if given."""
+    import anyio
+
     with _progress() as report:
         return anyio.run(_within(deadline, lambda: work(report)))
 
@@ -401,6 +403,8 @@ def apply_command(
     deadline: float | None,
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
+    import anyio
+
     from reconciler.apply import ApplyFailedError
     from reconciler.engine import apply, state_backend
     from reconciler.render.outcome import render_outcome, render_warnings
@@ -437,6 +441,11 @@ def apply_command(
         return
     click.echo(render_warnings(outcome), nl=False, err=True)
     click.echo(render_outcome(outcome), nl=False)
+    if outcome.stopped:
+        raise ApplyFailedError(
+            f"apply stopped: {outcome.stopped}. What was recorded before is kept; "
+            "run apply again once state can be written."
+        )
     if not outcome.ok:
         raise ApplyFailedError(
             f"{len(outcome.failed)} operation(s) failed, {len(outcome.skipped)} skipped; "
@@ -520,6 +529,7 @@ async def _assess_drift(
     from reconciler.engine import Engine, state_backend
     from reconciler.health import error_text
     from reconciler.project_runs import project_failed_runs
+    from reconciler.render.report import RunFailure
 
     engine = Engine(project, progress=report)
     async with engine:
@@ -607,6 +617,63 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
         f"Removed {identity} from state; the live object was not touched. While a manifest "
         "declares it, the next apply finds it by its natural key and adopts it again."
     )
+
+
+@state_group.command("unlock")
+@click.argument("lease_id")
+@pass_app
+def state_unlock(app: AppContext, lease_id: str) -> None:
+    """End the state lease LEASE_ID by hand (named in the error of a run that found it held).
+
+    Its holder, if still running, stops before its next write. A lease whose holder died also
+    expires by itself after state.lease_ttl.
+    """
+    from reconciler.engine import state_backend
+    from reconciler.state.postgres import PostgresStateBackend, describe_holder
+
+    backend = state_backend(_project(app))
+    if not isinstance(backend, PostgresStateBackend):
+        raise StateError(
+            "state unlock applies to the postgres backend; the local backend's lock is "
+            "released by the operating system when the process holding it ends"
+        )
+    ended = backend.unlock(lease_id)
+    click.echo(
+        f"Ended lease {ended.lease_id} on state {ended.key!r}: it was held by "
+        f"{describe_holder(ended.holder)} since {ended.acquired_at.isoformat(timespec='seconds')}"
+        + (" and had already expired." if ended.expired else ".")
+    )
+
+
+@state_group.command("migrate")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["postgres", "local"]),
+    required=True,
+    help="Where to copy the state: postgres (state.url and state.key) or local (state.path).",
+)
+@lock_timeout_option
+@pass_app
+def state_migrate(app: AppContext, to: str, lock_timeout: float) -> None:
+    """Copy the state, with its lineage and serial, between the local file and postgres.
+
+    Both places come from the project file's state section (path; url and key). Then set
+    state.backend to the new one.
+    """
+    from reconciler.engine import open_state
+    from reconciler.state.model import copy_state
+
+    project = _project(app)
+    source = open_state(project, "local" if to == "postgres" else "postgres")
+    target = open_state(project, to)
+    state = copy_state(source, target, lock_timeout)
+    click.echo(
+        f"Copied {len(state.entries)} entries (lineage {state.lineage}, serial {state.serial}) "
+        f"to the {to} backend."
+    )
+    if project.state.backend != to:
+        click.echo(f"Now set `state.backend: {to}` in {project.file.name}.", err=True)
 
 
 @click.command("import")

@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import anyio
 import click
 
 from reconciler.cli import AppContext, pass_app
@@ -70,6 +69,9 @@ def destroy_command(
             _confirm(project_name(project))
         return True
 
+    import anyio  # loaded when the command runs
+
+
     _, outcome = anyio.run(
         lambda: apply(
             project,
@@ -118,10 +120,13 @@ def _confirm(name: str) -> None:
 
 def adopt_all(project: Project, lock_timeout: float = 0.0) -> int:
     """Record every adoption the plan finds (no API call); print one line; how many."""
+    import anyio  # loaded when the command runs
+
     from reconciler.apply import ApplyFailedError
     from reconciler.engine import apply, state_backend
     from reconciler.model import Action
     from reconciler.render.outcome import render_outcome
+
 
     _, outcome = anyio.run(
         lambda: apply(
@@ -196,6 +201,8 @@ def export_files(
     if not folder.is_absolute():
         folder = Path.cwd() / folder
     with _progress() as report:
+        import anyio  # loaded when the command runs
+
         export = anyio.run(lambda: export_project(
             project, providers=providers, kinds=kinds, selector=chosen, progress=report))
     for note in export.skipped:
@@ -227,6 +234,23 @@ def _loaded_by(project: Project, folder: Path) -> bool:
         if folder.resolve().is_relative_to(base.resolve()):
             return True
     return False
+
+
+def init_from_live(root: Path) -> None:
+    """``init --from-live``: export everything live into the new project, then adopt it."""
+    from reconciler.config import load_project
+    from reconciler.engine import load_desired
+    from reconciler.export import default_out
+
+    project = load_project(root)
+    default_out(project).mkdir(parents=True, exist_ok=True)
+    if load_desired(project):
+        raise ReconcilerError(
+            f"{project.file}: the project already declares documents; init --from-live starts "
+            "a new one (use `reconciler export --adopt` in an existing project)"
+        )
+    if export_files(project, (), (), None, None) is not None:
+        adopt_all(load_project(root))
 
 
 COMMANDS: list[click.Command] = [destroy_command, export_command]
