@@ -48,6 +48,7 @@ class ApplyOutcome:
     failed: list[tuple[Operation, str]] = field(default_factory=list)
     skipped: list[tuple[Operation, str]] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    stopped: str = ""  # why the apply stopped early (state could no longer be written)
 
     @property
     def ok(self) -> bool:
@@ -223,6 +224,7 @@ async def execute_plan(
             for i in range(len(ops)):
                 group.start_soon(run, i)
     finally:
+        outcome.stopped = recorder.halted
         recorder.settle()
     return outcome
 

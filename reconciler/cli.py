@@ -44,6 +44,9 @@ def _app(ctx: click.Context) -> AppContext:
     """The command line's AppContext, made by the first option that needs it."""
     root = ctx.find_root()
     if root.obj is None:
+        from reconciler.terminal import start_command_clock
+
+        start_command_clock()
         root.obj = AppContext(directory=Path.cwd(), debug=False, started_in=Path.cwd())
     app: AppContext = root.obj
     return app
@@ -116,6 +119,12 @@ class ReconcilerGroup(click.Group):
     """
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        from reconciler.masking import masked_output
+
+        with masked_output():  # no known secret value leaves the process, whoever prints it
+            return self._main(*args, standalone_mode=standalone_mode, **kwargs)
+
+    def _main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         parse_only: Any = super().main  # click types main as never returning in standalone mode
         if not standalone_mode:
             return parse_only(*args, standalone_mode=False, **kwargs)
@@ -176,6 +185,7 @@ def _attach_commands() -> None:
     from reconciler.commands import (
         completion,
         engine,
+        fmt,
         foundation,
         init,
         lifecycle,
@@ -185,7 +195,8 @@ def _attach_commands() -> None:
         show,
     )
 
-    for module in (foundation, init, sandbox, engine, lifecycle, rehearse, show, runs, completion):
+    modules = (foundation, init, fmt, sandbox, engine, lifecycle, rehearse, show, runs, completion)
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)
     _add_global_options(cli)

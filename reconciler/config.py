@@ -11,10 +11,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError
+from reconciler.masking import remember
 from reconciler.model import SourcePosition
 
 PROJECT_FILE = "reconciler.yaml"
@@ -25,6 +27,7 @@ SANDBOX_BASE_URL = "sandbox"
 # ``$${`` is an escaped dollar; ``${env:NAME}`` a reference; any other ``${...}`` is a mistake.
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)")
+_ENV_REFERENCE = re.compile(r"(?<!\$)\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class ProjectFileError(ConfigError):
@@ -64,7 +67,44 @@ class ProviderConfig:
         if key not in self.settings:
             return default
         where = self.setting_positions.get(key, self.position)
-        return interpolate(self.settings[key], where, f"providers.{self.name}.{key}")
+        value = interpolate(self.settings[key], where, f"providers.{self.name}.{key}")
+        if key in sensitive_settings():
+            remember(value)
+        return value
+
+    @property
+    def on_loopback(self) -> bool:
+        """True when base_url names this machine (a sandbox served with ``sandbox serve``)."""
+        try:
+            url = interpolate(self.base_url, self.position, f"providers.{self.name}.base_url")
+        except ConfigError:
+            return False  # the request itself reports the missing variable
+        return is_loopback_url(str(url))
+
+    def get_required(self, key: str) -> Any:
+        """A setting that must be set to something: a ConfigError at its line when it is not.
+
+        A reference to a variable that is set but empty is reported as such, naming it.
+        """
+        value = self.get(key)
+        if value in (None, ""):
+            raise ConfigError(self.missing(key))
+        return value
+
+    def missing(self, key: str) -> str:
+        """Why setting ``key`` has no value: not written, or its variables are empty."""
+        raw = self.settings.get(key)
+        where = self.setting_positions.get(key, self.position)
+        empty = [
+            m.group(1) for m in _ENV_REFERENCE.finditer(raw if isinstance(raw, str) else "")
+            if os.environ.get(m.group(1)) == ""
+        ]
+        if empty:
+            return (
+                f"{where}: providers.{self.name}.{key}: environment variable {empty[0]} is set "
+                f"but empty (the project file refers to it as ${{env:{empty[0]}}})"
+            )
+        return f"{self.position}: providers.{self.name}.{key} is required"
 
     def secret(self, key: str) -> str | None:
         """A credential (``token``, ``api_key``) resolved from the environment, or None if unset.
@@ -90,7 +130,10 @@ class StateConfig:
         if key not in self.settings:
             return default
         where = self.position or SourcePosition(PROJECT_FILE, 1, 1)
-        return interpolate(self.settings[key], where, f"state.{key}")
+        value = interpolate(self.settings[key], where, f"state.{key}")
+        if key in sensitive_settings():
+            remember(value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -104,6 +147,39 @@ class Project:
     state: StateConfig
     # where each manifests entry was written (same order as ``manifests``)
     manifest_positions: tuple[SourcePosition, ...] = ()
+
+
+@cache
+def sensitive_settings() -> frozenset[str]:
+    """Project-file setting names marked ``x-sensitive`` (token, api_key, a state ``url``)."""
+    from reconciler.schema import PROJECT, load_schema
+
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            for name, sub in (node.get("properties") or {}).items():
+                if isinstance(sub, Mapping) and sub.get("x-sensitive"):
+                    found.add(name)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(load_schema(PROJECT))
+    return frozenset(found)
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for http(s)://127.0.0.1, localhost or [::1] (the project schema's loopback pattern)."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return host in ("127.0.0.1", "localhost", "::1")
 
 
 def find_project(start: Path) -> Path:

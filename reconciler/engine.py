@@ -19,7 +19,7 @@ import anyio
 from reconciler.diff import NO_RULES, FieldRules
 from reconciler.drain import describe_operation
 from reconciler.errors import ConfigError
-from reconciler.model import LiveResource, Plan, Resource, ResourceId
+from reconciler.model import Action, LiveResource, Plan, Resource, ResourceId
 from reconciler.plan import CHECK_KIND, Removals, forgotten, make_plan
 from reconciler.providers.registry import open_provider
 from reconciler.state.model import State, StateBackend, StateEntry, open_backend
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from reconciler.apply import ApplyOutcome
     from reconciler.config import Project
     from reconciler.providers.base import Provider
+    from reconciler.selector import Selector
 
 Progress = Callable[[str], None]
 # a progress line for one phase of work; apply opens one to read and another to execute, so
@@ -146,11 +147,18 @@ class Engine:
             self.providers[name] = open_provider(config, transport=transport)
         return self.providers[name]
 
-    async def read_live(self, desired: Sequence[Resource], state: State) -> list[LiveResource]:
-        """Read every provider with something to manage, concurrently."""
+    async def read_live(
+        self,
+        desired: Sequence[Resource],
+        state: State,
+        providers: Collection[str] | None = None,
+    ) -> list[LiveResource]:
+        """Read every provider with something to manage (or those named), concurrently."""
         names = sorted(
             {r.id.provider for r in desired if r.id.kind != CHECK_KIND}
             | {rid.provider for rid in state.entries if rid.kind != CHECK_KIND}
+            if providers is None
+            else providers
         )
         results: dict[str, list[LiveResource]] = {}
         failures: list[BaseException] = []
@@ -192,11 +200,15 @@ class Engine:
         *,
         desired: Sequence[Resource] | None = None,
         targets: Collection[ResourceId] = (),
+        selector: Selector | None = None,
         refresh: bool = True,
         destroy: bool = False,
         force_unprotected: bool = False,
     ) -> Assessment:
         """Load (unless given), read and plan.
+
+        ``selector`` narrows the plan to the desired resources whose labels match (among
+        ``targets`` when both are given) and what they depend on, as ``targets`` does.
 
         ``refresh=False`` reads nothing live and plans against the last applied state instead
         (``plan --refresh=false``). ``destroy`` plans every managed resource for deletion, as if
@@ -207,6 +219,8 @@ class Engine:
             wanted: list[Resource] = []
         else:
             wanted = list(desired) if desired is not None else load_desired(self.project)
+        if selector:
+            targets = selected(wanted, selector, targets)
         live = await self.read_live(wanted, state) if refresh else last_applied(state)
         describe = {
             name: partial(describe_operation, self.provider(name))
@@ -221,6 +235,23 @@ class Engine:
 
     def _names(self, desired: Sequence[Resource], state: State) -> set[str]:
         return {r.id.provider for r in desired} | {rid.provider for rid in state.entries}
+
+
+def selected(
+    desired: Sequence[Resource], selector: Selector, targets: Collection[ResourceId] = ()
+) -> tuple[ResourceId, ...]:
+    """The desired resources the selector picks (only among ``targets`` when any are given);
+    PlanError when it picks none, so a mistyped label never passes as "no changes"."""
+    from reconciler.errors import PlanError
+
+    picked = selector.select(desired)
+    if targets:
+        chosen = set(picked)
+        picked = [rid for rid in targets if rid in chosen]
+    if not picked:
+        among = " among the --target resources" if targets else " in the manifests"
+        raise PlanError(f"--selector {selector}: no resource{among} has these labels")
+    return tuple(picked)
 
 
 def last_applied(state: State) -> list[LiveResource]:
@@ -272,16 +303,18 @@ async def apply(
     saved: Mapping | None = None,
     saved_source: str = "",
     targets: Collection[ResourceId] = (),
+    selector: Selector | None = None,
     parallelism: int = 8,
     progress: ProgressPhase | None = None,
     transport_for: TransportFor | None = None,
     destroy: bool = False,
     force_unprotected: bool = False,
+    actions: Collection[Action] | None = None,
 ) -> tuple[Assessment, ApplyOutcome | None]:
     """Hold the state lock, assess, ask ``approve``, then execute and record each success.
 
     ``destroy`` (and ``force_unprotected``) plan every managed resource for removal
-    (see ``Engine.assess``).
+    (see ``Engine.assess``); ``actions`` keeps only the operations of those actions.
 
     ``approve`` sees the assessment (to show the plan, and to ask when there are operations)
     and returns whether to go on; nothing is written to state before it said yes. The outcome
@@ -295,10 +328,13 @@ async def apply(
             with phase() as report:  # the progress line ends before approval is asked
                 engine.progress = report
                 assessment = await engine.assess(backend.read(), targets=targets,
-                                                 destroy=destroy,
+                                                 selector=selector, destroy=destroy,
                                                  force_unprotected=force_unprotected)
             if saved is not None:
                 verify_saved_plan(saved, assessment, saved_source)
+            if actions is not None:  # e.g. only the adoptions (``import --all-unmanaged``)
+                assessment.plan = replace(assessment.plan, operations=tuple(
+                    op for op in assessment.plan.operations if op.action in actions))
             plan = assessment.plan
             if not approve(assessment):
                 return assessment, None

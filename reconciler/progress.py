@@ -16,7 +16,7 @@ from typing import TextIO
 from rich.console import Console
 from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-from reconciler.terminal import colour_wanted, is_terminal
+from reconciler.terminal import colour_wanted, command_started, is_terminal
 
 
 @contextmanager
@@ -44,7 +44,7 @@ def _live(stream: TextIO) -> Iterator[Callable[[str], None]]:
 
 
 def _plain(stream: TextIO) -> Callable[[str], None]:
-    started = time.monotonic()
+    started = command_started()
     last: list[str] = []
 
     def report(text: str) -> None:

@@ -108,8 +108,9 @@ async def rehearse(
     for name in names:
         if name not in copies:
             rehearsal.not_rehearsed.append(
-                f"{name}: its provider type ({engine.provider(name).type_name}) has no sandbox "
-                "to rehearse on; its operations are not rehearsed"
+                f"{name}: its provider type ({engine.provider(name).type_name}) cannot be copied "
+                "into a sandbox world (it declares no rehearsal copy); its operations are not "
+                "rehearsed"
             )
     if any(op.action is Action.CHECK and op.id.provider in copies for op in plan.operations):
         rehearsal.notes.append(CHECKS_NOTE)
@@ -160,7 +161,7 @@ def _verdicts(
     for op in operations:
         if op.id.provider not in copies:
             verdicts.append(OperationVerdict(op, Verdict.NOT_REHEARSED,
-                                             "no sandbox for this provider type"))
+                                             "its provider type cannot be copied into a sandbox"))
         elif id(op) in failed:
             verdicts.append(OperationVerdict(op, Verdict.FAILS, failed[id(op)]))
         elif id(op) in skipped:

@@ -228,6 +228,23 @@ def name_default_fields(provider_type: str, kind: str) -> frozenset[str]:
     )
 
 
+@cache
+def file_fields(provider_type: str, kind: str) -> Mapping[str, tuple[str, str]]:
+    """Top-level field -> (the field naming a file that may hold it, the file's usual suffix)
+    (``x-file-for`` on the file field: ``code_file`` holds ``code``)."""
+    found = {}
+    for name, sub in _top(provider_type, kind).items():
+        spec = sub.get("x-file-for")
+        if isinstance(spec, Mapping) and isinstance(spec.get("field"), str):
+            found[spec["field"]] = (name, str(spec.get("suffix") or ".txt"))
+    return found
+
+
+def property_schemas(provider_type: str, kind: str) -> Mapping[str, Mapping[str, Any]]:
+    """The top-level spec properties of a (provider type, kind), in schema order."""
+    return _top(provider_type, kind)
+
+
 # --- editor support ------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ does nothing.
 from __future__ import annotations
 
 import os
+import time
 from typing import TextIO
 
 
@@ -23,3 +24,17 @@ def _isatty(stream: TextIO) -> bool:
 def colour_wanted(stream: TextIO, disabled: bool = False) -> bool:
     """Colour for ``stream``: a terminal, no --no-color (``disabled``), NO_COLOR empty or unset."""
     return not disabled and not os.environ.get("NO_COLOR") and is_terminal(stream)
+
+
+_command_started: list[float] = []
+
+
+def start_command_clock() -> None:
+    """Start the clock progress lines count from: once per command, so apply continues the
+    clock its plan started instead of restarting at 0.0s."""
+    _command_started[:] = [time.monotonic()]
+
+
+def command_started() -> float:
+    """When the command started (now, when no command clock was started)."""
+    return _command_started[0] if _command_started else time.monotonic()

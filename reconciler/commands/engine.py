@@ -11,20 +11,20 @@ from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
 import click
 
 from reconciler.cli import AppContext, pass_app
 from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
+from reconciler.masking import mask
 from reconciler.model import ResourceId
-from reconciler.render.report import RunFailure
 
 if TYPE_CHECKING:
     from reconciler.config import Project
     from reconciler.engine import Assessment
     from reconciler.render.rehearsal import RehearsalView
-    from reconciler.render.report import PlanReport
+    from reconciler.render.report import PlanReport, RunFailure
+    from reconciler.selector import Selector
 
 T = TypeVar("T")
 FC = TypeVar("FC", bound=Callable[..., Any])
@@ -89,6 +89,8 @@ def _within(seconds: float | None, work: Callable[[], Awaitable[T]]) -> Callable
     label = f"--deadline {_shown(seconds)}"
 
     async def bounded() -> T:
+        import anyio
+
         from reconciler.providers.http import command_deadline
 
         with command_deadline(seconds, label):
@@ -134,6 +136,31 @@ def target_option(verb: str) -> Callable[[FC], FC]:
     )
 
 
+def _selector(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> Selector | None:
+    """-l/--selector values as one Selector (None when not given); a malformed one is a usage
+    error naming it."""
+    from reconciler.selector import Selector, SelectorSyntaxError
+
+    try:
+        return Selector.parse(values) or None
+    except SelectorSyntaxError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+selector_option = click.option(
+    "-l",
+    "--selector",
+    "selector",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_selector,
+    help="Only resources whose metadata.labels match, and what they depend on: key=value or "
+    "key!=value; repeat or separate with commas (all must hold).",
+)
+
+
 def _writable_file(path: Path, option: str) -> None:
     """Refuse an output file that could not be written, before any live state is read."""
     folder = path.parent if str(path.parent) else Path(".")
@@ -156,6 +183,8 @@ def _progress() -> AbstractContextManager[Callable[[str], None]]:
 
 def _run(work: Callable[[Callable[[str], None]], Awaitable[T]], deadline: float | None = None) -> T:
     """Run async work with a progress callback on stderr, within ``--deadline`` if given."""
+    import anyio
+
     with _progress() as report:
         return anyio.run(_within(deadline, lambda: work(report)))
 
@@ -200,7 +229,7 @@ def emit(
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
             with open(summary_path, "a", encoding="utf-8") as handle:
-                handle.write(summary + "\n")
+                handle.write(mask(summary) + "\n")
     else:
         text = render_text(report, color=app.color)
         if rehearsal is not None:
@@ -213,6 +242,7 @@ async def _assess(
     report: Callable[[str], None],
     targets: tuple[ResourceId, ...] = (),
     *,
+    selector: Selector | None = None,
     refresh: bool = True,
     parallelism: int | None = None,
 ) -> tuple[Assessment, Any]:
@@ -221,7 +251,9 @@ async def _assess(
     backend = state_backend(project)
     engine = Engine(project, progress=report, parallelism=parallelism)
     async with engine:
-        assessment = await engine.assess(backend.read(), targets=targets, refresh=refresh)
+        assessment = await engine.assess(
+            backend.read(), targets=targets, selector=selector, refresh=refresh
+        )
     return assessment, backend
 
 
@@ -244,6 +276,7 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
 )
 @format_option(FORMATS)
 @target_option("Plan")
+@selector_option
 @click.option(
     "--refresh",
     type=click.BOOL,
@@ -276,6 +309,7 @@ def plan_command(
     detailed_exitcode: bool,
     fmt: str,
     targets: tuple[str, ...],
+    selector: Selector | None,
     refresh: bool,
     parallelism: int | None,
     forge: str | None,
@@ -295,6 +329,10 @@ def plan_command(
         if rehearse:
             if not refresh:
                 raise PlanError("--rehearse reads live state: it cannot go with --refresh=false")
+            if selector:
+                from reconciler.engine import load_desired, selected
+
+                wanted = selected(load_desired(project), selector, wanted)
             assessment, rehearsal = _run(
                 lambda report: rehearsing.assess_and_rehearse(
                     project, report, wanted, parallelism=parallelism or 8
@@ -305,7 +343,12 @@ def plan_command(
         else:
             assessment, _backend = _run(
                 lambda report: _assess(
-                    project, report, wanted, refresh=refresh, parallelism=parallelism
+                    project,
+                    report,
+                    wanted,
+                    selector=selector,
+                    refresh=refresh,
+                    parallelism=parallelism,
                 ),
                 deadline,
             )
@@ -321,7 +364,7 @@ def plan_command(
 
         document = saved_plan_document(plan_document(report), assessment)
         try:
-            out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+            out.write_text(mask(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
         except OSError as exc:
             raise ReconcilerError(f"--out {out}: cannot write the plan: {exc.strerror}") from None
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
@@ -346,6 +389,7 @@ def plan_command(
 )
 @lock_timeout_option
 @target_option("Apply")
+@selector_option
 @deadline_option
 @pass_app
 def apply_command(
@@ -355,9 +399,12 @@ def apply_command(
     parallelism: int,
     lock_timeout: float,
     targets: tuple[str, ...],
+    selector: Selector | None,
     deadline: float | None,
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
+    import anyio
+
     from reconciler.apply import ApplyFailedError
     from reconciler.engine import apply, state_backend
     from reconciler.render.outcome import render_outcome, render_warnings
@@ -384,6 +431,7 @@ def apply_command(
                 saved=saved,
                 saved_source=str(plan_file),
                 targets=_targets(targets),
+                selector=selector,
                 parallelism=parallelism,
                 progress=_progress,
             ),
@@ -393,6 +441,11 @@ def apply_command(
         return
     click.echo(render_warnings(outcome), nl=False, err=True)
     click.echo(render_outcome(outcome), nl=False)
+    if outcome.stopped:
+        raise ApplyFailedError(
+            f"apply stopped: {outcome.stopped}. What was recorded before is kept; "
+            "run apply again once state can be written."
+        )
     if not outcome.ok:
         raise ApplyFailedError(
             f"{len(outcome.failed)} operation(s) failed, {len(outcome.skipped)} skipped; "
@@ -435,9 +488,12 @@ def _ask() -> None:
     metavar="DURATION",
     help="Also report failed runs of managed automations this recent (e.g. 90m, 24h, 7d).",
 )
+@selector_option
 @deadline_option
 @pass_app
-def drift_command(app: AppContext, fmt: str, since: str, deadline: float | None) -> None:
+def drift_command(
+    app: AppContext, fmt: str, since: str, selector: Selector | None, deadline: float | None
+) -> None:
     """Compare live objects with the manifests; exit 2 naming each resource and field that moved.
 
     Failed runs of managed automations within --since are listed too (where the project has an
@@ -450,7 +506,9 @@ def drift_command(app: AppContext, fmt: str, since: str, deadline: float | None)
 
     window = parse_since(since)
     project = _project(app)
-    assessment, failures = _run(lambda report: _assess_drift(project, report, window), deadline)
+    assessment, failures = _run(
+        lambda report: _assess_drift(project, report, window, selector), deadline
+    )
     moved = tuple(op for op in assessment.plan.operations if op.action in MUTATING_ACTIONS)
     assessment.plan = replace(assessment.plan, operations=moved)
     report = replace(
@@ -462,17 +520,24 @@ def drift_command(app: AppContext, fmt: str, since: str, deadline: float | None)
 
 
 async def _assess_drift(
-    project: Project, report: Callable[[str], None], since: timedelta
+    project: Project,
+    report: Callable[[str], None],
+    since: timedelta,
+    selector: Selector | None = None,
 ) -> tuple[Assessment, list[RunFailure]]:
     """Refresh and compare, then read failed runs through the same open providers."""
     from reconciler.engine import Engine, state_backend
     from reconciler.health import error_text
     from reconciler.project_runs import project_failed_runs
+    from reconciler.render.report import RunFailure
 
     engine = Engine(project, progress=report)
     async with engine:
-        assessment = await engine.assess(state_backend(project).read())
+        assessment = await engine.assess(state_backend(project).read(), selector=selector)
         failed = await project_failed_runs(project, assessment.state, engine.provider, since)
+    if selector:  # the failed runs of the selected automations only
+        chosen = set(selector.select(assessment.desired))
+        failed = [f for f in failed if f.id in chosen]
     failures = [
         RunFailure(f.id, f.run_id, f.status, f.created_at, error_text(f.error)) for f in failed
     ]
@@ -554,16 +619,98 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
     )
 
 
-@click.command("import")
-@click.argument("identity")
-@click.argument("remote_id")
+@state_group.command("unlock")
+@click.argument("lease_id")
+@pass_app
+def state_unlock(app: AppContext, lease_id: str) -> None:
+    """End the state lease LEASE_ID by hand (named in the error of a run that found it held).
+
+    Its holder, if still running, stops before its next write. A lease whose holder died also
+    expires by itself after state.lease_ttl.
+    """
+    from reconciler.engine import state_backend
+    from reconciler.state.postgres import PostgresStateBackend, describe_holder
+
+    backend = state_backend(_project(app))
+    if not isinstance(backend, PostgresStateBackend):
+        raise StateError(
+            "state unlock applies to the postgres backend; the local backend's lock is "
+            "released by the operating system when the process holding it ends"
+        )
+    ended = backend.unlock(lease_id)
+    click.echo(
+        f"Ended lease {ended.lease_id} on state {ended.key!r}: it was held by "
+        f"{describe_holder(ended.holder)} since {ended.acquired_at.isoformat(timespec='seconds')}"
+        + (" and had already expired." if ended.expired else ".")
+    )
+
+
+@state_group.command("migrate")
+@click.option(
+    "--to",
+    "to",
+    type=click.Choice(["postgres", "local"]),
+    required=True,
+    help="Where to copy the state: postgres (state.url and state.key) or local (state.path).",
+)
 @lock_timeout_option
 @pass_app
-def import_command(app: AppContext, identity: str, remote_id: str, lock_timeout: float) -> None:
-    """Adopt an existing object: record REMOTE_ID as IDENTITY (PROVIDER/KIND/NAME) in state."""
+def state_migrate(app: AppContext, to: str, lock_timeout: float) -> None:
+    """Copy the state, with its lineage and serial, between the local file and postgres.
+
+    Both places come from the project file's state section (path; url and key). Then set
+    state.backend to the new one.
+    """
+    from reconciler.engine import open_state
+    from reconciler.state.model import copy_state
+
+    project = _project(app)
+    source = open_state(project, "local" if to == "postgres" else "postgres")
+    target = open_state(project, to)
+    state = copy_state(source, target, lock_timeout)
+    click.echo(
+        f"Copied {len(state.entries)} entries (lineage {state.lineage}, serial {state.serial}) "
+        f"to the {to} backend."
+    )
+    if project.state.backend != to:
+        click.echo(f"Now set `state.backend: {to}` in {project.file.name}.", err=True)
+
+
+@click.command("import")
+@click.argument("identity", required=False)
+@click.argument("remote_id", required=False)
+@click.option(
+    "--all-unmanaged",
+    is_flag=True,
+    help="Adopt every live object a manifest declares but state does not record (no API call).",
+)
+@lock_timeout_option
+@pass_app
+def import_command(
+    app: AppContext,
+    identity: str | None,
+    remote_id: str | None,
+    all_unmanaged: bool,
+    lock_timeout: float,
+) -> None:
+    """Adopt an existing object: record REMOTE_ID as IDENTITY (PROVIDER/KIND/NAME) in state.
+
+    With --all-unmanaged (and no arguments), record every live object that a manifest
+    declares and state does not yet record, such as what `reconciler export` wrote: the plan's
+    adoptions, and nothing else.
+    """
     from reconciler.engine import adopt, state_backend
 
     project = _project(app)
+    if all_unmanaged:
+        if identity or remote_id:
+            raise click.UsageError("--all-unmanaged takes no IDENTITY or REMOTE_ID")
+        from reconciler.commands.lifecycle import adopt_all
+
+        adopt_all(project, lock_timeout)
+        return
+    if not identity or not remote_id:
+        raise click.UsageError("expected IDENTITY and REMOTE_ID (or --all-unmanaged)")
     rid = _identity(identity)
     backend = state_backend(project)
     with backend.lock(lock_timeout, "reconciler import"):

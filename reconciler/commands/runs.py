@@ -11,14 +11,13 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeVar
 
-import anyio
 import click
 
-from reconciler import runs_view
 from reconciler.errors import CheckFailedError, ConfigError
-from reconciler.providers.automation_runs.provider import RETRY_MODES
 
 if TYPE_CHECKING:
+    from types import ModuleType
+
     from rich.console import Console
 
     from reconciler.cli import AppContext
@@ -45,8 +44,22 @@ provider_option = click.option(
 )
 
 
+# the automation-runs API's retry modes (reconciler.providers.automation_runs); written here so
+# that `--help` does not load the HTTP client
+RETRY_MODES = ("from_failed", "from_step", "full")
+
+
+def _view() -> ModuleType:
+    """The views (rich), loaded only by a command that prints one."""
+    from reconciler import runs_view
+
+    return runs_view
+
+
 def _run(work: Callable[[], Awaitable[T]]) -> T:
     """Run the async part of a command."""
+    import anyio
+
     return anyio.run(work)
 
 
@@ -76,7 +89,7 @@ async def _run_manager(
 
 
 def _out(app: AppContext) -> Console:
-    return runs_view.console(sys.stdout, app.color)
+    return _view().console(sys.stdout, app.color)
 
 
 # -- reconciler runs ---------------------------------------------------------------------------
@@ -124,7 +137,7 @@ def runs_list(
         provider_name,
         fmt,
         fetch,
-        lambda page: runs_view.runs_table(_out(app), page["items"], page["total"]),
+        lambda page: _view().runs_table(_out(app), page["items"], page["total"]),
     )
 
 
@@ -145,7 +158,7 @@ def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str)
         provider_name,
         fmt,
         fetch,
-        lambda found: runs_view.run_detail(_out(app), found["run"], found["steps"]),
+        lambda found: _view().run_detail(_out(app), found["run"], found["steps"]),
     )
 
 
@@ -207,13 +220,13 @@ def _fetch_and_show(
 
     found = _run(work)
     if fmt == "json":
-        runs_view.emit_json(sys.stdout, found)
+        _view().emit_json(sys.stdout, found)
     else:
         show_text(found)
 
 
 def _echo_run(run: Any) -> None:
-    click.echo(runs_view.run_line(run))
+    click.echo(_view().run_line(run))
 
 
 @runs_group.command("events")
@@ -231,7 +244,7 @@ def runs_events(app: AppContext, run_id: str, provider_name: str | None, fmt: st
                 line = (
                     json.dumps(event, sort_keys=True, default=str)
                     if fmt == "json"
-                    else runs_view.event_line(event)
+                    else _view().event_line(event)
                 )
                 click.echo(line)
 
@@ -259,11 +272,11 @@ def check_command(app: AppContext, names: tuple[str, ...], fmt: str) -> None:
     with progress_line() as report:
         results = _run(lambda: run_project_checks(project, names, report))
     if fmt == "json":
-        runs_view.emit_json(sys.stdout, [runs_view.check_json(r) for r in results])
+        _view().emit_json(sys.stdout, [_view().check_json(r) for r in results])
     elif not results:
         click.echo("No Check documents in this project.", err=True)
     else:
-        runs_view.check_results(_out(app), results)
+        _view().check_results(_out(app), results)
     failed = [r for r in results if not r.passed]
     if failed:
         raise CheckFailedError(f"{len(failed)} of {len(results)} check(s) failed")
@@ -291,9 +304,9 @@ def status_command(app: AppContext, provider_name: str | None, fmt: str) -> None
     with progress_line() as report:
         rows = _run(lambda: project_status(project, provider_name, report))
     if fmt == "json":
-        runs_view.emit_json(sys.stdout, [row.to_json() for row in rows])
+        _view().emit_json(sys.stdout, [row.to_json() for row in rows])
     else:
-        runs_view.status_table(_out(app), [row.to_json() for row in rows])
+        _view().status_table(_out(app), [row.to_json() for row in rows])
 
 
 COMMANDS: list[click.Command] = [check_command, runs_group, status_command]

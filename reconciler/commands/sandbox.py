@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 import click
-import yaml
 
 from reconciler.cli import AppContext, pass_app
 from reconciler.config import DEFAULT_SANDBOX_DB, find_project
@@ -121,6 +120,8 @@ _PATH_PART = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 def _line_of(text: str, where: str) -> int | None:
     """The line of the YAML node a world path (``outlit.signals[1].key``) points at."""
+    import yaml
+
     try:
         node = yaml.compose(text)
     except yaml.YAMLError:
@@ -152,6 +153,8 @@ def seed(app: AppContext, file: Path, db: Path | None, output_format: str) -> No
     outlit signals, destinations and automations, datallog projects, and past runs;
     see docs/sandbox.md for the format.
     """
+    import yaml
+
     from reconciler.sandbox.store import Store
     from reconciler.sandbox.world import WorldError, ensure_world, seed_world
 
@@ -181,6 +184,8 @@ def seed(app: AppContext, file: Path, db: Path | None, output_format: str) -> No
 
 
 def _parse_assignment(text: str) -> tuple[str, Any]:
+    import yaml
+
     name, sep, value = text.partition("=")
     if not sep or not name:
         raise SandboxError(f"--set expects FIELD=VALUE, got {text!r}")

@@ -8,16 +8,17 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.config import Project
+from reconciler.config import Project, ProviderConfig
 from reconciler.manifest.code_files import read_code_file
 from reconciler.manifest.files import Document
 from reconciler.manifest.formats import format_problem
 from reconciler.manifest.problems import Problem, closest, dotted, one_of, type_name
 from reconciler.manifest.schema_errors import schema_problems
 from reconciler.manifest.yaml_source import Path_
+from reconciler.masking import remember
 from reconciler.model import (
     DEFAULT_DRAIN_TIMEOUT,
     ON_REMOVE_CHOICES,
@@ -32,6 +33,7 @@ from reconciler.schema import (
     all_kinds,
     load_schema,
     name_default_fields,
+    sensitive_paths,
     spec_schema,
     spec_validator,
     supported_kinds,
@@ -88,6 +90,8 @@ def check_document(document: Document, project: Project) -> tuple[Checked | None
             )
         )
     spec = value.get("spec")
+    if provider is not None and isinstance(kind, str) and kind not in all_kinds():
+        problems = [_kind_for(problem, provider, kind) for problem in problems]
     if provider is not None and isinstance(kind, str) and kind in all_kinds():
         kinds = supported_kinds(provider.type)
         if kind not in kinds:
@@ -105,6 +109,7 @@ def check_document(document: Document, project: Project) -> tuple[Checked | None
                 )
             )
         elif isinstance(spec, dict):
+            _remember_secrets(spec, provider.type, kind)
             problems += schema_problems(
                 spec_validator(provider.type, kind),
                 spec,
@@ -135,6 +140,18 @@ def check_document(document: Document, project: Project) -> tuple[Checked | None
         labels=_mapping(metadata.get("labels")),
     )
     return Checked(resource, document, clean=not problems), problems
+
+
+def _remember_secrets(spec: dict[str, Any], provider_type: str, kind: str) -> None:
+    """Values in sensitive positions are masked in everything printed from here on (a
+    ``${env:…}`` reference is not a secret; what it resolves to is remembered when resolved)."""
+    for path in sensitive_paths(provider_type, kind):
+        value: Any = spec
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        for item in value.values() if isinstance(value, dict) else [value]:
+            if not (isinstance(item, str) and "${" in item):
+                remember(item)
 
 
 def _lifecycle(value: Any) -> Lifecycle:
@@ -270,6 +287,19 @@ def _ignore_changes_problems(
                 )
             )
     return problems
+
+
+def _kind_for(problem: Problem, provider: ProviderConfig, kind: str) -> Problem:
+    """An unknown kind is checked against the kinds of the document's own provider type only."""
+    if problem.path != "kind":
+        return problem
+    kinds = sorted(supported_kinds(provider.type))
+    return replace(
+        problem,
+        message=f"{kind!r} is not a kind of provider {provider.name!r} (type {provider.type})",
+        expected=one_of(kinds) if kinds else "no kinds (this provider type manages none)",
+        suggestion=closest(kind, kinds),
+    )
 
 
 def _problem(

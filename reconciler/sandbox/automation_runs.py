@@ -155,13 +155,16 @@ async def run_events(request: Request) -> Response:
             for step in runs.steps(doc):
                 if seen.get(step["key"]) != step["status"]:
                     seen[step["key"]] = step["status"]
+                    # each event carries the moment it happened, not the moment it is sent
+                    at = step["completedAt"] or step["startedAt"] or doc["createdAt"]
                     event = {"type": "step", "runId": run_id, "stepKey": step["key"],
-                             "status": step["status"], "at": timestamp()}
+                             "status": step["status"], "at": at}
                     yield f"data: {json.dumps(event)}\n\n"
             current = runs.status(doc)
             if seen.get("") != current:
                 seen[""] = current
-                event = {"type": "run", "runId": run_id, "status": current, "at": timestamp()}
+                at = runs.completed_at(doc) or runs.render_run(doc)["startedAt"] or doc["createdAt"]
+                event = {"type": "run", "runId": run_id, "status": current, "at": at}
                 yield f"data: {json.dumps(event)}\n\n"
             if current in runs.TERMINAL:
                 return

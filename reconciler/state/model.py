@@ -197,3 +197,27 @@ def open_backend(kind: str, path: Path, settings: Mapping[str, Any] | None = Non
             str(values["url"]), str(values["key"]), float(values.get("lease_ttl", 120.0))
         )
     raise ConfigError(f"state backend {kind!r} is not available (available: local, postgres)")
+
+
+def copy_state(source: StateBackend, target: StateBackend, timeout: float) -> State:
+    """``state migrate``: copy ``source`` (entries, lineage, serial, salt) into ``target``, both
+    held for the copy. Refused when the target holds another lineage, or the same one at a
+    higher serial (it is ahead: copying would lose what it has)."""
+    with source.lock(timeout, "reconciler state migrate"), \
+            target.lock(timeout, "reconciler state migrate"):
+        state = source.read()
+        if not state.lineage:
+            raise StateError("the source state is empty: nothing to migrate")
+        there = target.read()
+        if there.lineage and there.lineage != state.lineage:
+            raise StateError(
+                f"the target already holds another state (lineage {there.lineage}, serial "
+                f"{there.serial}, {len(there.entries)} entries); refusing to overwrite it"
+            )
+        if there.lineage and there.serial > state.serial:
+            raise StateError(
+                f"the target holds this state at serial {there.serial}, ahead of the source "
+                f"({state.serial}); refusing to go back"
+            )
+        target.write(state)
+    return state

@@ -229,3 +229,24 @@ def test_plan_out_that_cannot_be_written_fails_before_reading(
     assert result.exit_code == 1
     assert f"--out {out}:" in result.stderr
     assert "internal error" not in result.stderr
+
+
+def test_one_progress_clock_for_the_whole_apply(world, project, monkeypatch):
+    import re
+
+    import anyio
+
+    from reconciler.engine import Engine
+
+    read_live = Engine.read_live
+
+    async def slow_read(self, *args, **kwargs):
+        await anyio.sleep(0.25)
+        return await read_live(self, *args, **kwargs)
+
+    monkeypatch.setattr(Engine, "read_live", slow_read)
+    result = run(project, "apply", "--auto-approve")
+    assert result.exit_code == 0, result.output
+    clock = [float(t) for t in re.findall(r"(?m)^\[\s*([0-9.]+)s\]", result.stderr)]
+    assert len(clock) >= 2 and clock == sorted(clock), result.stderr
+    assert clock[-1] >= 0.2

@@ -259,7 +259,7 @@ def test_failed_check_exits_1_saying_the_changes_were_applied(tmp_path, sandbox_
     project = make_project(tmp_path, sandbox_server)
     checks = project / "manifests" / "checks.yaml"
     checks.write_text(
-        checks.read_text().replace('inputs: {channel: "#ops-test"}', "inputs: {fail: true}")
+        checks.read_text().replace('channel: "#ops-test"', "fail: true")
     )
     result = run(project, "apply", "--auto-approve")
     assert result.exit_code == 1
@@ -276,8 +276,8 @@ def test_connection_behind_its_latest_version_is_upgraded_when_asked(tmp_path, s
     automations = project / "manifests" / "automations.yaml"
     automations.write_text(
         automations.read_text().replace(
-            "  connections: [slack-alerts]\n",
-            "  connections: [slack-alerts]\n  upgrade_connections: true\n",
+            "  connections:\n    - slack-alerts\n",
+            "  connections:\n    - slack-alerts\n  upgrade_connections: true\n",
         )
     )
     plan = run(project, "plan", "--detailed-exitcode")

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.engine.test_end_to_end import mutating, run
+from tests.engine.test_end_to_end import EXAMPLES, make_project, mutating, run
 
 PROJECT = """\
 version: 1
@@ -228,3 +228,14 @@ def test_a_draining_removal_is_rehearsed_without_stopping_anything_in_production
     assert rehearsal["converged"] is True
     assert any("in-flight runs are not copied" in line for line in rehearsal["not_rehearsed"])
     assert mutating(production.requests()[before:]) == []
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_every_example_rehearses_clean_and_converges(tmp_path, sandbox_server, example):
+    project = make_project(tmp_path, sandbox_server, example)
+    result = run(project, "plan", "--rehearse", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rehearsal = json.loads(result.stdout)["rehearsal"]
+    assert rehearsal["ok"] is True and rehearsal["converged"] is True
+    assert {op["verdict"] for op in rehearsal["operations"]} <= {"succeeds", "not_rehearsed"}
+    assert mutating(sandbox_server.requests()) == []

@@ -164,3 +164,22 @@ def test_ctrl_c_on_sandbox_serve_exits_130_quietly(tmp_path: Path) -> None:
         process.kill()
     assert process.returncode == 130, err
     assert "Aborted" not in err and "Traceback" not in err
+
+
+def test_starting_the_command_line_loads_no_heavy_library() -> None:
+    """--help and validate import what they need when they run (see bench/startup.py)."""
+    probe = (
+        "import sys, reconciler.cli; "
+        "print(' '.join(sorted(m for m in ('httpx', 'rich', 'deepdiff', 'anyio', 'yaml', "
+        "'jsonschema', 'aiohttp', 'uvicorn', 'starlette') if m in sys.modules)))"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
+
+
+def test_the_retry_modes_offered_are_the_providers() -> None:
+    from reconciler.commands.runs import RETRY_MODES as OFFERED
+    from reconciler.providers.automation_runs.provider import RETRY_MODES
+
+    assert OFFERED == RETRY_MODES

@@ -217,3 +217,12 @@ def test_platform_text_with_brackets_is_shown_as_written():
     )
     shown = buffer.getvalue()
     assert "bad path [/tmp/x] [bold]" in shown and "[red]load" in shown and "[/x]" in shown
+
+
+def test_events_of_an_ended_run_carry_their_own_time(runs_project, two_past_runs):
+    result = runs_project.cli("runs", "events", FAILED_RUN, "--format", "json")
+    assert result.exit_code == 0, result.output
+    events = [json.loads(line) for line in result.stdout.splitlines()]
+    assert events and all(e["at"].startswith("2026-01-0") for e in events), events
+    text = runs_project.cli("runs", "events", FAILED_RUN)
+    assert all(line.startswith("2026-01-0") for line in text.stdout.splitlines())

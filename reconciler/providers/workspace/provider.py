@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from reconciler.errors import ConfigError, ProviderError
+from reconciler.errors import ProviderError
 from reconciler.model import (
     Action,
     ExecutionContext,
@@ -92,10 +92,7 @@ class WorkspaceProvider(UsesApiClient):
     def __init__(self, config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None,
                  retry: RetryPolicy | None = None) -> None:
         self.config = config
-        ids = {key: config.get(key) for key in ("organization_id", "workspace_id")}
-        for key, value in ids.items():
-            if not value:
-                raise ConfigError(f"{config.position}: providers.{config.name}.{key} is required")
+        ids = {key: config.get_required(key) for key in ("organization_id", "workspace_id")}
         self.client = ApiClient(config, platform="workspace", auth=bearer_auth(config),
                                 error_parser=aip_error, transport=transport, path_params=ids,
                                 retry=retry)
