@@ -140,7 +140,7 @@ class Checker:
         # the documents are validated by the test suite; validating each again here would
         # cost seconds every time a sandbox starts
         self._api = OpenAPI.from_dict(_inlined(checked, checked),
-                                      config=Config(spec_validator_cls=None))
+                                      config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
         self._spec = self._api.spec
         self._requests = V31RequestValidator(self._spec)
         self._verdicts: OrderedDict[tuple[Any, ...], Finding | None] = OrderedDict()
