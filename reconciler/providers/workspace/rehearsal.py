@@ -16,6 +16,7 @@ from reconciler.providers.workspace import calls
 from reconciler.providers.workspace.read import split_trigger_remote_id
 
 UNKNOWN_CONNECTOR = "unknown"
+COPIED_ACTIVATIONS = ("active", "deactivated")
 NOT_REHEARSED = (
     "workspace connections: their credentials and OAuth state are not returned by the API; a "
     "connection claimed by a Connection document but used by no automation is taken as existing",
@@ -37,6 +38,7 @@ def copy_world(live: Sequence[LiveResource], desired: Sequence[Resource]) -> Reh
         triggers.setdefault(automation_id, []).append(item.raw)
 
     connections = _connections(by_kind, desired)
+    notes: list[str] = []
     automations = []
     for item in by_kind.get("Automation", []):
         spec = item.spec
@@ -49,8 +51,14 @@ def copy_world(live: Sequence[LiveResource], desired: Sequence[Resource]) -> Reh
                 for connection_id in spec.get("connections") or ()
             ],
         }
-        if automation["stage"] == "published":
-            automation["activation"] = spec.get("activation", "active")
+        activation = spec.get("activation")
+        if automation["stage"] == "published" and activation in COPIED_ACTIVATIONS:
+            automation["activation"] = activation
+        elif automation["stage"] == "published":
+            # a state the sandbox cannot hold (unspecified, or one this version does not know)
+            automation["activation"] = "deactivated"
+            notes.append(f"workspace automation {spec.get('display_name')!r}: activation "
+                         f"{activation!r} is copied as deactivated")
         schedule = schedules.get(item.remote_id)
         if schedule is not None:
             automation["schedule"] = {
@@ -71,7 +79,7 @@ def copy_world(live: Sequence[LiveResource], desired: Sequence[Resource]) -> Reh
     ]
     return RehearsalCopy(
         world={"workspace": {"connections": world_connections, "automations": automations}},
-        not_rehearsed=NOT_REHEARSED,
+        not_rehearsed=(*NOT_REHEARSED, *notes),
     )
 
 
