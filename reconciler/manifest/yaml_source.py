@@ -4,7 +4,8 @@ PyYAML happily takes duplicate mapping keys (last one wins), expands aliases wit
 (the "billion laughs" document) and reads ``no`` as False. A manifest that means something other
 than what it says is worse than one that fails, so this loader composes the node graph with
 libyaml's C parser when present, then builds plain Python values itself while recording
-positions and refusing duplicates, runaway alias expansion and non-mapping documents.
+positions and refusing duplicates, runaway alias expansion (by node count and by expanded
+size) and non-mapping documents.
 Booleans follow YAML 1.2: only ``true`` and ``false`` (any case) are booleans.
 """
 
@@ -28,6 +29,9 @@ Mark = tuple[int, int]  # 1-based line, column
 
 # Alias expansion beyond this many nodes per document is refused (a real manifest needs a few).
 MAX_ALIAS_NODES = 10_000
+# A document whose text, with every alias expanded, is larger than this is refused: one long
+# anchored string referenced thousands of times is small on disk and gigabytes once used.
+MAX_EXPANDED_CHARS = 8 * 1024 * 1024
 
 
 class YAMLProblem(Exception):
@@ -188,6 +192,7 @@ class _Builder:
         self._constructors = loader.yaml_constructors
         self._seen: set[int] = set()
         self._alias_budget = MAX_ALIAS_NODES
+        self._size_budget = MAX_EXPANDED_CHARS
 
     def document(self, node: yaml.Node, text: str, index: int) -> YAMLDocument:
         start = node.start_mark
@@ -196,6 +201,14 @@ class _Builder:
 
     def _build(self, node: yaml.Node) -> Any:
         if type(node) is yaml.ScalarNode:
+            self._size_budget -= len(node.value)
+            if self._size_budget < 0:
+                raise YAMLProblem(
+                    f"the document is larger than {MAX_EXPANDED_CHARS // (1024 * 1024)} MB of "
+                    "text once its aliases are expanded (a long anchored value used many times "
+                    "is refused)",
+                    *_where(node),
+                )
             if node.tag == _STR:
                 return node.value
             return self._scalar(node)

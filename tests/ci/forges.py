@@ -191,6 +191,42 @@ class GitLabStandIn(ForgeStandIn):
         ),
     ]
 
+    # what the template's apply job reads to find the reviewed plan
+    routes += [
+        (
+            "GET",
+            r"/api/v4/projects/[^/]+/repository/commits/(?P<sha>[0-9a-f]+)/merge_requests",
+            "merged",
+        ),
+        ("GET", r"/api/v4/projects/[^/]+/merge_requests/(?P<iid>[0-9]+)/pipelines", "pipelines"),
+        ("GET", r"/api/v4/projects/[^/]+/pipelines/(?P<pipeline>[0-9]+)/jobs", "jobs"),
+        ("GET", r"/api/v4/projects/[^/]+/jobs/(?P<job>[0-9]+)/artifacts/(?P<path>.+)", "artifact"),
+    ]
+
+    def __init__(self, token: str) -> None:
+        super().__init__(token)
+        self.merge_requests: dict[str, list[dict[str, Any]]] = {}  # commit -> its merge requests
+        self.mr_pipelines: dict[str, list[dict[str, Any]]] = {}  # iid -> pipelines, newest first
+        self.pipeline_jobs: dict[str, list[dict[str, Any]]] = {}  # pipeline id -> jobs
+        self.artifacts: dict[tuple[str, str], bytes] = {}  # (job id, path) -> file
+
+    def merged(self, request: Request, body: str, sha: str) -> Response:
+        return JSONResponse(self.merge_requests.get(sha, []))
+
+    def pipelines(self, request: Request, body: str, iid: str) -> Response:
+        return JSONResponse(self.mr_pipelines.get(iid, []))
+
+    def jobs(self, request: Request, body: str, pipeline: str) -> Response:
+        scope = request.query_params.get("scope")
+        found = self.pipeline_jobs.get(pipeline, [])
+        return JSONResponse([j for j in found if scope is None or j["status"] == scope])
+
+    def artifact(self, request: Request, body: str, job: str, path: str) -> Response:
+        content = self.artifacts.get((job, path))
+        if content is None:
+            return JSONResponse({"message": "404 Not found"}, status_code=404)
+        return Response(content, media_type="application/octet-stream")
+
     def authorised(self, request: Request) -> bool:
         return request.headers.get("private-token") == self.token
 

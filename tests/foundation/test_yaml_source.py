@@ -82,3 +82,19 @@ def test_utf8_with_bom_is_read_and_other_encodings_refused() -> None:
     assert (caught.value.line, caught.value.column) == (2, 7)
     with pytest.raises(YAMLProblem):
         decode("a: 1\n".encode("utf-16"))
+
+
+def test_a_long_anchored_string_used_thousands_of_times_is_refused_fast_naming_its_line():
+    import time
+
+    from reconciler.manifest.yaml_source import YAMLProblem, read_documents
+
+    big = "x" * 200_000
+    uses = "\n".join(f"  k{i}: *big" for i in range(5_000))
+    text = f"kind: Automation\nanchor: &big {big}\nspec:\n{uses}\n"
+    started = time.monotonic()
+    with pytest.raises(YAMLProblem) as refused:
+        list(read_documents(text))
+    assert time.monotonic() - started < 2
+    assert "once its aliases are expanded" in refused.value.message
+    assert refused.value.line == 2  # where the value that grew too large is anchored
