@@ -89,6 +89,7 @@ import anyio
 import anyio.lowlevel
 import httpx
 
+from reconciler import __version__
 from reconciler.config import SANDBOX_BASE_URL, interpolate
 from reconciler.errors import ProviderError
 from reconciler.providers.platform_shapes import (
@@ -108,6 +109,7 @@ from reconciler.providers.platform_shapes import (
 if TYPE_CHECKING:
     from reconciler.config import ProviderConfig
 
+USER_AGENT = f"reconciler/{__version__}"
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 MAX_PAGES = 10_000  # pages of one list: a list that does not end is an error past this
 MAX_LIST_ITEMS = 1_000_000  # items of one list
@@ -305,7 +307,8 @@ class ApiClient:
             transport = AiohttpTransport(limits=limits)
         self._client = httpx.AsyncClient(
             base_url=self._base_url,
-            headers={**auth, "Accept": "application/json"},
+            # platforms (and the strict sandbox) can tell our calls from anyone else's
+            headers={**auth, "Accept": "application/json", "User-Agent": USER_AGENT},
             timeout=httpx.Timeout(timeout, connect=min(timeout, 10.0)),
             limits=limits,
             transport=transport,

@@ -63,6 +63,16 @@ async def faults(request: Request) -> Response:
     return JSONResponse({"faults": state.faults.as_dict()})
 
 
+async def violations(request: Request) -> Response:
+    """GET the contract violations recorded (calls outside the contract, requests or answers
+    that break it; see reconciler.sandbox.strict); DELETE answers them and forgets them
+    (``?kind=unknown route`` only those of one kind)."""
+    log = request.app.state.contract_log
+    if request.method == "DELETE":
+        return JSONResponse({"violations": log.take(request.query_params.get("kind"))})
+    return JSONResponse({"violations": list(log.violations)})
+
+
 async def world_settings(request: Request) -> Response:
     """GET the world settings; PUT changes the ones named; DELETE returns them to defaults."""
     store = request.app.state.store
@@ -115,6 +125,7 @@ ROUTES = [
     Route("/_sandbox/requests", requests_log, methods=["GET", "DELETE"]),
     Route("/_sandbox/faults", faults, methods=["GET", "PUT", "DELETE"]),
     Route("/_sandbox/settings", world_settings, methods=["GET", "PUT", "DELETE"]),
+    Route("/_sandbox/violations", violations, methods=["GET", "DELETE"]),
     Route("/_sandbox/reset", reset, methods=["POST"]),
     Route("/_sandbox/seed", seed, methods=["POST"]),
     Route("/_sandbox/edit", edit, methods=["POST"]),

@@ -24,6 +24,7 @@ from reconciler.sandbox import (
 from reconciler.sandbox.faults import FaultMiddleware, Faults, FaultState, RequestLog
 from reconciler.sandbox.http import Reply, platform_error, platform_of
 from reconciler.sandbox.store import Store
+from reconciler.sandbox.strict import ContractLog, ContractMiddleware
 from reconciler.sandbox.world import ensure_world
 
 W = "/api/v1/organizations/{organization_id}/workspaces/{workspace_id}"
@@ -107,18 +108,25 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def create_app(
-    db_path: Path, *, faults: Faults | None = None, in_process: bool = False
+    db_path: Path, *, faults: Faults | None = None, in_process: bool = False,
+    check_responses: bool | None = None,
 ) -> Starlette:
-    """The sandbox bound to one db file (created with the default world when new)."""
+    """The sandbox bound to one db file (created with the default world when new).
+
+    Every request is checked against the platforms' contract documents; ``check_responses``
+    checks the answers too (default: the RECONCILER_SANDBOX_CHECK_RESPONSES variable).
+    """
     store = Store(Path(db_path))
     ensure_world(store)
     app = Starlette(
         routes=ROUTES,
-        middleware=[Middleware(FaultMiddleware)],
+        middleware=[Middleware(FaultMiddleware),
+                    Middleware(ContractMiddleware, check_responses=check_responses)],
         exception_handlers={Reply: _reply, HTTPException: _http_error},
     )
     app.state.store = store
     app.state.faults = FaultState(faults)
     app.state.request_log = RequestLog()
+    app.state.contract_log = ContractLog()
     app.state.in_process = in_process
     return app

@@ -133,6 +133,16 @@ class SandboxServer(LoopbackServer):
         ``set_settings(first_publish_activation="unspecified")``."""
         return self.admin("PUT", "settings", json=values).json()["settings"]
 
+    def violations(self) -> list[dict[str, Any]]:
+        """The contract violations this sandbox recorded (see reconciler.sandbox.strict)."""
+        return list(self.admin("GET", "violations").json()["violations"])
+
+    def take_violations(self, kind: str | None = None) -> list[dict[str, Any]]:
+        """The violations recorded (of one kind), forgotten at once: for tests that provoke
+        them on purpose."""
+        query = f"?kind={kind}" if kind else ""
+        return list(self.admin("DELETE", f"violations{query}").json()["violations"])
+
     def reset(self) -> None:
         """Default world and settings, no faults, empty request log."""
         self.admin("POST", "reset")

@@ -112,3 +112,18 @@ def test_a_newer_platform_with_unknown_values_plans_without_crashing(tmp_path, s
     assert "AUTOMATION_ACTIVATION_STATE_PAUSED" in plan.stdout
     assert "PHASE_SUB_TYPE_SMS" in plan.stdout
     assert as_json.exit_code == 0 and "Traceback" not in plan.output + as_json.output
+
+
+def test_plan_and_apply_send_only_calls_of_the_contract(tmp_path, sandbox_server):
+    # seen: every plan of a project with a workspace provider stopped with
+    # "GET …/workspaces/{workspace_id}/connections answered 404" (a call in no reference)
+    project = make_project(tmp_path, sandbox_server)
+    (project / "manifests" / "connections.yaml").unlink()
+    automations = project / "manifests" / "automations.yaml"
+    automations.write_text(automations.read_text().replace("  connections: [slack-alerts]\n",
+                                                           ""))
+    plan = run(project, "plan")
+    assert plan.exit_code == 0, plan.output
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    assert sandbox_server.violations() == []
+    assert not [r for r in sandbox_server.requests() if r.status == 404 and "connections" in r.path]

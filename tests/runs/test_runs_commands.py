@@ -73,19 +73,21 @@ def test_list_filters_by_status_limit_offset_and_automation(runs_project, two_pa
 @pytest.mark.parametrize(
     ("option", "value", "loc", "message"),
     [
-        ("--limit", "5000", "query.limit", "less than or equal to 1000"),
-        ("--limit", "-1", "query.limit", "greater than or equal to 0"),
-        ("--offset", "-3", "query.offset", "greater than or equal to 0"),
+        ("--limit", "5000", "query.limit", "greater than the maximum of 1000"),
+        ("--limit", "-1", "query.limit", "less than the minimum of 0"),
+        ("--offset", "-3", "query.offset", "less than the minimum of 0"),
     ],
 )
 def test_out_of_range_limit_or_offset_shows_the_platform_validation_error(
-    runs_project, option, value, loc, message
+    runs_project, sandbox_server, option, value, loc, message
 ):
     result = runs_project.cli("runs", "list", option, value)
     assert result.exit_code == 1
     assert "422" in result.stderr
     assert loc in result.stderr and message in result.stderr
     assert "Traceback" not in result.output
+    # the value is outside the contract: the strict sandbox refused it and recorded that
+    assert len(sandbox_server.take_violations("invalid request")) == 1
 
 
 def test_show_prints_run_and_steps_table(runs_project, two_past_runs):
@@ -108,10 +110,11 @@ def test_show_unknown_run_reports_not_found(runs_project):
     assert "Run not found" in result.stderr
 
 
-def test_show_malformed_id_reports_the_validation_error(runs_project):
+def test_show_malformed_id_reports_the_validation_error(runs_project, sandbox_server):
     result = runs_project.cli("runs", "show", "not-a-uuid")
     assert result.exit_code == 1
-    assert "path.run_id" in result.stderr and "UUID" in result.stderr
+    assert "path.run_id" in result.stderr and "is not a 'uuid'" in result.stderr
+    assert len(sandbox_server.take_violations("invalid request")) == 1
 
 
 def test_cancel_stops_a_running_run_and_refuses_an_ended_one(runs_project):

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import httpx
 
+from .helpers import routes_taken
+
 RUNS = "/api/v1/automation-runs"
 
 
@@ -167,3 +169,4 @@ def test_disable_of_unknown_automation_and_unauthenticated_destinations_fail(ser
     outlit_error(outlit.post("/api/automations/nope/disable"), "NOT_FOUND")
     outlit_error(httpx.get(f"{server.url}/api/destinations"), "UNAUTHORIZED")
     outlit_error(outlit.post("/api/automations/nope/explode"), "NOT_FOUND")
+    assert [v["kind"] for v in routes_taken(server)] == ["unknown route"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .helpers import W, aip_error, automation_id, create, published
+from .helpers import W, aip_error, automation_id, create, published, routes_taken
 
 
 def test_create_returns_draft_0_1_unspecified_activation(ws):
@@ -204,16 +204,21 @@ def test_visualization_follows_the_published_version(ws):
     aip_error(ws.get(f"{W}/automations/{draft}/visualization"), "NOT_FOUND")
 
 
-def test_unknown_custom_method_is_not_found(ws):
+def test_unknown_custom_method_is_not_found_and_recorded(server, ws):
     ident = automation_id(create(ws))
     aip_error(ws.post(f"{W}/automations/{ident}:explode", json={}), "NOT_FOUND")
+    [violation] = routes_taken(server)
+    assert violation["kind"] == "unknown route" and violation["path"].endswith(":explode")
 
 
-def test_unknown_route_and_method_answer_in_the_platform_shape(ws):
+def test_a_route_or_method_outside_the_contract_is_404_in_the_platform_shape(server, ws):
     aip_error(ws.get(f"{W}/gadgets"), "NOT_FOUND")
-    response = ws.put(f"{W}/automations")
-    assert response.status_code == 405
-    aip_error(response, "UNIMPLEMENTED")
+    aip_error(ws.put(f"{W}/automations"), "NOT_FOUND")
+    found = routes_taken(server)
+    assert [(v["kind"], v["method"]) for v in found] == [("unknown route", "GET"),
+                                                         ("unknown route", "PUT")]
+    assert "is not a call of the workspace contract" in found[0]["message"]
+    assert not [v for v in server.violations() if v["kind"] == "unknown route"]
 
 
 @pytest.mark.parametrize(("setting", "state"), [

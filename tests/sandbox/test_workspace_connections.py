@@ -3,7 +3,7 @@ blocked delete. The API has no call that creates, lists or reads a connection.""
 
 from __future__ import annotations
 
-from .helpers import BASE, W, aip_error, automation_id, create
+from .helpers import BASE, W, aip_error, automation_id, create, routes_taken
 
 
 def make_connection(server, connection_id: str, connector: str = "gmail") -> None:
@@ -17,10 +17,11 @@ def attach(ws, ident: str, *connection_ids: str):
                    json={"connections": [{"connection_id": c} for c in connection_ids]})
 
 
-def test_there_is_no_call_that_lists_creates_or_reads_a_connection(ws):
+def test_there_is_no_call_that_lists_creates_or_reads_a_connection(ws, server):
     for method in ("GET", "POST"):
         aip_error(ws.request(method, f"{W}/connections", json={}), "NOT_FOUND")
     aip_error(ws.get(f"{W}/connections/slack-alerts"), "NOT_FOUND")
+    assert [v["kind"] for v in routes_taken(server)] == ["unknown route"] * 3
 
 
 def test_add_connections_bumps_the_draft_version_once(ws, server):
