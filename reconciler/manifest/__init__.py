@@ -8,7 +8,7 @@ from __future__ import annotations
 import gc
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from reconciler.config import Project
 from reconciler.errors import ValidationError
@@ -57,9 +57,18 @@ def _cycle_collector_paused() -> Iterator[None]:
 def _validate(project: Project) -> ValidationReport:
     paths, problems = manifest_files(project)
     documents: list[Document] = []
+    unread = 0
     for path in paths:
         found, file_problems = read_manifest(path, project.root)
         documents += found
+        if file_problems:
+            unread += 1
+            first, *rest = sorted(file_problems)
+            note = (
+                f"{first.message} (this file takes no part in cross-document checks until it "
+                "parses, so references to what it declares are not checked)"
+            )
+            file_problems = [replace(first, message=note), *rest]
         problems += file_problems
     checked: list[Checked] = []
     for document in documents:
@@ -67,7 +76,7 @@ def _validate(project: Project) -> ValidationReport:
         problems += document_problems
         if item is not None:
             checked.append(item)
-    problems += cross_document_problems(checked)
+    problems += cross_document_problems(checked, complete=not unread)
     return ValidationReport(
         resources=[item.resource for item in checked if item.clean],
         problems=sorted(set(problems)),

@@ -15,11 +15,16 @@ from reconciler.model import ResourceId
 from reconciler.schema import natural_key_field, reference_fields
 
 
-def cross_document_problems(checked: Sequence[Checked]) -> list[Problem]:
-    """Every cross-document problem among documents that passed their own checks."""
+def cross_document_problems(checked: Sequence[Checked], complete: bool = True) -> list[Problem]:
+    """Every cross-document problem among documents that passed their own checks.
+
+    ``complete`` is False when some file could not be read or parsed: what it declares is
+    unknown, so a reference is not reported as pointing at nothing.
+    """
     problems = _duplicate_identities(checked)
     problems += _duplicate_natural_keys(checked)
-    problems += _dangling_references(checked)
+    if complete:
+        problems += _dangling_references(checked)
     problems += _cycles(checked)
     return problems
 

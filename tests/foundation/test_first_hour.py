@@ -60,3 +60,22 @@ def test_validate_scale_takes_its_options(args: list[str]) -> None:
     else:
         runs = [line for line in done.stdout.splitlines() if line.startswith("N=")]
         assert len(runs) == (2 if "--repeat" in args else 1)
+
+
+def test_a_yaml_syntax_error_does_not_cascade_into_false_references(
+    make_project: ProjectMaker,
+) -> None:
+    root = make_project(
+        {
+            "manifests/nightly.yaml": "apiVersion: reconciler/v1\nkind: Automation\n"
+            "metadata: {name: nightly, provider: studio\nspec: {code: x}\n",  # unclosed {
+            "manifests/schedule.yaml": "apiVersion: reconciler/v1\nkind: Schedule\n"
+            "metadata: {name: s, provider: studio}\n"
+            "spec: {automation: nightly, cron: '0 6 * * *'}\n",
+        }
+    )
+    result = run_cli("validate", "-C", str(root))
+    assert result.exit_code == 1
+    assert "no document declares" not in result.stdout
+    assert "nightly.yaml" in result.stdout
+    assert "takes no part in cross-document checks" in result.stdout
