@@ -63,7 +63,8 @@ class Export:
         files = {}
         for path, docs in sorted(by_file.items()):
             parts = [_render(doc) for doc in docs]
-            files[path] = HEADER.format(provider=docs[0].id.provider) + "---\n".join(parts)
+            text = HEADER.format(provider=docs[0].id.provider) + "---\n".join(parts)
+            files[path] = _laid_out(text)
         files.update(extra)
         return dict(sorted(files.items()))
 
@@ -365,6 +366,16 @@ def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _text)
+
+
+def _laid_out(text: str) -> str:
+    """The file in the layout ``reconciler fmt`` writes: a fresh export passes ``fmt --check``."""
+    from reconciler.manifest.layout import LayoutError, canonical
+
+    try:
+        return canonical(text)
+    except LayoutError:  # pragma: no cover - what we dump always reads back
+        return text
 
 
 def _render(doc: ExportedDocument) -> str:

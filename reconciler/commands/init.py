@@ -3,6 +3,10 @@
 The files are written all or none: when any of them exists already nothing is written. The
 scaffold validates and plans against the embedded sandbox as it is, so the next commands work at
 once; pointing it at a real platform is a change of ``base_url`` and a token reference.
+
+Starting from what a provider already has (``init --from-live``) is the same command with other
+files: an option that builds the project file and the exported manifests, written through
+``write_new_files`` with the same all-or-none rule.
 """
 
 from __future__ import annotations
@@ -71,15 +75,38 @@ def starter_files() -> dict[str, str]:
     default=".",
     type=click.Path(file_okay=False, path_type=Path),
 )
+@click.option(
+    "--from-live",
+    is_flag=True,
+    help="Instead of a first manifest, export what the providers already have and adopt it.",
+)
 @pass_app
-def init_command(app: AppContext, directory: Path) -> None:
+def init_command(app: AppContext, directory: Path, from_live: bool) -> None:
     """Create a project in DIRECTORY (default: the current folder, or -C DIR).
 
     Writes reconciler.yaml (one workspace provider on the embedded sandbox) and a first
     manifest, manifests/hello.yaml, and adds .reconciler/ to .gitignore. Refuses, writing
     nothing, when either file exists. The printed paths are what was written.
+
+    With --from-live, the project starts from what already runs: a reconciler.yaml already in
+    DIRECTORY is used as it is (declare your providers there first), otherwise the one above is
+    written; then every live object is exported into manifests/ and adopted into state, so the
+    first plan shows no changes. It refuses a project that already declares documents.
     """
     root = directory if directory.is_absolute() else app.directory / directory
+    if from_live:
+        from reconciler.commands.lifecycle import init_from_live
+
+        existing = (root / "reconciler.yaml").is_file()
+        written = [] if existing else write_new_files(root, {"reconciler.yaml": PROJECT_FILE_TEXT})
+        ignore_file, ignore_note = _ignore_local_state(root)
+        for path in [*written, *([ignore_file] if ignore_file else [])]:
+            shown = path.relative_to(app.directory) if path.is_relative_to(app.directory) else path
+            click.echo(shown.as_posix())
+        if ignore_note:
+            click.echo(ignore_note, err=True)
+        init_from_live(root)
+        return
     written = write_new_files(root, starter_files())
     ignore_file, ignore_note = _ignore_local_state(root)
     if ignore_file is not None:

@@ -229,4 +229,21 @@ def _loaded_by(project: Project, folder: Path) -> bool:
     return False
 
 
+def init_from_live(root: Path) -> None:
+    """``init --from-live``: export everything live into the new project, then adopt it."""
+    from reconciler.config import load_project
+    from reconciler.engine import load_desired
+    from reconciler.export import default_out
+
+    project = load_project(root)
+    default_out(project).mkdir(parents=True, exist_ok=True)
+    if load_desired(project):
+        raise ReconcilerError(
+            f"{project.file}: the project already declares documents; init --from-live starts "
+            "a new one (use `reconciler export --adopt` in an existing project)"
+        )
+    if export_files(project, (), (), None, None) is not None:
+        adopt_all(load_project(root))
+
+
 COMMANDS: list[click.Command] = [destroy_command, export_command]

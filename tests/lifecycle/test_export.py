@@ -82,6 +82,8 @@ def test_export_adopt_then_plan_shows_no_changes(project: Project):
     assert "studio/connections.yaml" in files and "growth/welcome-3.yaml" in files
     assert len([f for f in files if f.startswith("studio/")]) == 51  # 50 + connections
     assert project.cli("validate").exit_code == 0
+    formatted = project.cli("fmt", "--check")
+    assert formatted.exit_code == 0, formatted.output
 
     lead = list(yaml.safe_load_all((folder / "studio" / "lead-router.yaml").read_text()))
     assert [d["kind"] for d in lead][:3] == ["Automation", "Schedule", "Trigger"]
@@ -169,3 +171,25 @@ def test_export_selects_by_kind_and_selector_and_never_overwrites(project: Proje
     assert "refusing to overwrite 1 file(s)" in refused.stderr
     assert (project.root / "picked" / "studio" / "lead-router.yaml").read_text() == "# mine\n"
     assert not (project.root / "picked" / "studio" / "sync-04-crm.yaml").exists()
+
+
+def test_init_from_live_starts_a_project_from_what_runs(tmp_path, sandbox_server):
+    from tests.lifecycle.conftest import PROJECT
+
+    root = tmp_path / "fresh"
+    root.mkdir()
+    (root / "reconciler.yaml").write_text(PROJECT.format(url=sandbox_server.url))
+    sandbox_server.seed(hand_made_world(6))
+    project = Project(root, sandbox_server)
+
+    started = project.cli("init", "--from-live")
+
+    assert started.exit_code == 0, started.output
+    assert "manifests/studio/lead-router.yaml" in started.stdout
+    assert ".gitignore" in started.stdout
+    planned = project.cli("plan", "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
+
+    again = project.cli("init", "--from-live")
+    assert again.exit_code == 1
+    assert "already declares documents" in again.stderr
