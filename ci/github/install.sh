@@ -6,9 +6,9 @@ set -euo pipefail
 venv="${RUNNER_TEMP:?}/reconciler-venv"
 python -m venv "$venv"
 if [ -z "${VERSION:-}" ]; then
-  spec="${GITHUB_ACTION_PATH:?}"
+  spec="${GITHUB_ACTION_PATH:?}[postgres]"  # the postgres extra, for shared state
 else
-  spec="reconciler-gitops==${VERSION#==}"
+  spec="reconciler-gitops[postgres]==${VERSION#==}"
 fi
 "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "$spec"
 echo "$venv/bin" >>"${GITHUB_PATH:?}"

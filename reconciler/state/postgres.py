@@ -22,6 +22,7 @@ psycopg is imported here and nowhere else; it comes with the ``postgres`` extra.
 from __future__ import annotations
 
 import getpass
+import json
 import os
 import secrets
 import socket
@@ -405,16 +406,18 @@ class PostgresStateBackend:
                     "SELECT lineage, serial, salt FROM reconciler_state WHERE key = %s",
                     (self.key,),
                 ).fetchone()
+                # one JSON document for all entries: one parse, not one per row
                 rows = connection.execute(
-                    "SELECT identity, entry FROM reconciler_entry WHERE key = %s", (self.key,)
-                ).fetchall()
+                    "SELECT coalesce(json_object_agg(identity, entry), '{}')::text "
+                    "FROM reconciler_entry WHERE key = %s", (self.key,)
+                ).fetchone()[0]
         except psycopg.Error as exc:
             self.close()
             raise StateError(f"cannot read {self.where}: {_first_line(exc)}") from None
         if head is None:
             return State()
         entries = {}
-        for identity, data in rows:
+        for identity, data in json.loads(rows).items():
             try:
                 entries[ResourceId.parse(identity)] = StateEntry.from_json(data)
             except (ValueError, AttributeError) as exc:
@@ -436,9 +439,18 @@ class PostgresStateBackend:
 
     def record(self, state: State, changes: Mapping[ResourceId, StateEntry | None]) -> None:
         """One short transaction: check the lease, bump the serial, set or delete the entries."""
-        with self._transaction("recording an operation") as connection:
-            self._check_lease(connection)
-            self._put_head(connection, state, replace=False)
+        if self.lease is None:
+            raise StateError(f"{self.where}: refusing to write without holding the lease")
+        self.lease.check()
+        with self._transaction("recording an operation") as connection, connection.pipeline():
+            # sent together; the lease row is locked by the first statement and every result is
+            # checked before the commit, so a lost lease or a moved serial writes nothing
+            held = connection.execute(
+                "SELECT expires_at > clock_timestamp() FROM reconciler_lease "
+                "WHERE key = %s AND lease_id = %s FOR UPDATE",
+                (self.key, self.lease.lease_id),
+            )
+            head = self._head(connection, state, replace=False)
             removed = [str(rid) for rid, entry in changes.items() if entry is None]
             if removed:
                 connection.execute(
@@ -453,28 +465,41 @@ class PostgresStateBackend:
                     "ON CONFLICT (key, identity) DO UPDATE SET entry = EXCLUDED.entry",
                     rows,
                 )
+            found = held.fetchone()
+            if not found or not found[0]:
+                self.lease.lost = (
+                    f"lease {self.lease.lease_id} on state {self.key!r} expired or was ended by "
+                    "`reconciler state unlock`"
+                )
+                self.lease.check()
+            if head.fetchone() is None:
+                raise StateError(self._moved())
 
     def settle(self, state: State) -> None:
         """Nothing to fold in: every record is already in the tables."""
 
     def _put_head(self, connection: Any, state: State, *, replace: bool) -> None:
+        if self._head(connection, state, replace=replace).fetchone() is None:
+            raise StateError(self._moved())
+
+    def _head(self, connection: Any, state: State, *, replace: bool) -> Any:
         """Set lineage, serial and salt; unless replacing, only over the same lineage at a
-        lower serial (anything else means another writer got in: refuse)."""
+        lower serial (anything else means another writer got in). The cursor returns no row
+        when refused."""
         guard = "" if replace else (
             " WHERE reconciler_state.lineage = EXCLUDED.lineage "
             "AND reconciler_state.serial < EXCLUDED.serial"
         )
-        row = connection.execute(
+        return connection.execute(
             "INSERT INTO reconciler_state (key, lineage, serial, salt) VALUES (%s, %s, %s, %s) "
             "ON CONFLICT (key) DO UPDATE SET lineage = EXCLUDED.lineage, "
             "serial = EXCLUDED.serial, salt = EXCLUDED.salt" + guard + " RETURNING serial",
             (self.key, state.lineage, state.serial, state.salt),
-        ).fetchone()
-        if row is None:
-            raise StateError(
-                f"{self.where} changed under this run (another writer, lineage or serial moved); "
-                "nothing more was written: run plan again"
-            )
+        )
+
+    def _moved(self) -> str:
+        return (f"{self.where} changed under this run (another writer, lineage or serial moved); "
+                "nothing more was written: run plan again")
 
 
 def _first_line(exc: BaseException) -> str:
