@@ -27,6 +27,7 @@ from reconciler.providers.http import (
     bearer_auth,
     create_once,
     outlit_error,
+    send_once,
 )
 from reconciler.providers.matching import Matcher
 
@@ -203,8 +204,21 @@ class OutlitProvider(UsesApiClient):
     def _command(self, command: str) -> Callable[[_Run], Awaitable[None]]:
         async def step(run: _Run) -> None:
             # the archive of a replace targets the old object; later steps the new one
-            envelope = await self.client.call("POST", PATHS[command], id=run.remote_id,
-                                              idempotent=True)
-            self._keep(run, envelope)
+            async def send() -> bool:
+                envelope = await self.client.call("POST", PATHS[command], id=run.remote_id,
+                                                  idempotent=False)
+                self._keep(run, envelope)
+                return True
+
+            async def took_effect() -> bool | None:
+                # the answer was lost: read back rather than fail or send it twice
+                automation = await self.client.call("GET", PATHS["get"], id=run.remote_id)
+                found = (automation.get("data") or {}).get("automation") or automation
+                done = {"enable": found.get("enabled") is True,
+                        "disable": found.get("enabled") is False,
+                        "archive": found.get("archivedAt") is not None}[command]
+                return True if done else None
+
+            await send_once(send, took_effect)
 
         return step

@@ -7,15 +7,16 @@ so far and what the steps learn (the remote id, warnings).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from reconciler.errors import ProviderError
 from reconciler.model import Action, ExecutionContext, Operation, ResourceId
-from reconciler.providers.http import ApiClient, create_once
+from reconciler.providers.http import ApiClient, create_once, send_once
 from reconciler.providers.workspace import calls
 from reconciler.providers.workspace.read import (
+    code_connections,
     find_automation,
     get_schedule,
     list_connections,
@@ -97,6 +98,62 @@ def _call(method: str, call: str, **kwargs: Any) -> Callable[[Run], Awaitable[An
     return step
 
 
+TookEffect = Callable[[Run], Awaitable[bool]]
+
+
+def _verb(call: str, body: dict[str, Any], took_effect: TookEffect) -> Action_:
+    """A step that sends one POST verb (``:publish``, ``:addConnections``, ...) to the current
+    automation. Its answer may be lost after the platform acted (a reset, a 502/504): then
+    ``took_effect`` reads back whether it did, and the verb is sent again only if not."""
+
+    async def step(run: Run) -> None:
+        async def send() -> bool:
+            await run.client.call("POST", calls.path(call), json=body, idempotent=False,
+                                  automation_id=run.remote_id)
+            return True
+
+        async def find() -> bool | None:
+            return True if await took_effect(run) else None
+
+        await send_once(send, find)
+
+    return step
+
+
+async def _latest_version(run: Run) -> str:
+    automation = await run.client.call("GET", calls.path("get_automation"),
+                                       automation_id=run.remote_id)
+    return str(automation.get("version", ""))
+
+
+async def _published(run: Run) -> bool:
+    return calls.is_published_version(await _latest_version(run))
+
+
+async def _forked(run: Run) -> bool:
+    return not calls.is_published_version(await _latest_version(run))
+
+
+async def _draft_connections(run: Run) -> list[dict[str, Any]]:
+    # connection edits are made on the draft (a published automation is forked first)
+    return await code_connections(run.client, str(run.remote_id), "DRAFT")
+
+
+def _attached(present: Sequence[str], absent: Sequence[str] = ()) -> TookEffect:
+    async def check(run: Run) -> bool:
+        ids = {c.get("connection_id") for c in await _draft_connections(run)}
+        return set(present) <= ids and not set(absent) & ids
+
+    return check
+
+
+def _upgraded(connection_ids: Sequence[str]) -> TookEffect:
+    async def check(run: Run) -> bool:
+        return not set(connection_ids) & set(calls.upgradable(await _draft_connections(run)))
+
+    return check
+
+
 # --- automations -----------------------------------------------------------------------------
 
 
@@ -110,10 +167,11 @@ def _automation(op: Operation) -> Steps:
         steps: Steps = [("POST automations (create draft)", _create_automation)]
         if spec.get("connections"):
             steps.append((f"addConnections {', '.join(sorted(spec['connections']))}",
-                          _call("POST", "add_connections", json={"connections": [
-                              {"connection_id": c} for c in sorted(spec["connections"])]})))
+                          _verb("add_connections", {"connections": [
+                              {"connection_id": c} for c in sorted(spec["connections"])]},
+                                _attached(spec["connections"]))))
         if published:
-            steps.append(("publish", _call("POST", "publish", json={})))
+            steps.append(("publish", _verb("publish", {}, _published)))
             if spec.get("activation") == "deactivated":
                 steps.append(_activation_step(activation))
         return steps
@@ -125,7 +183,8 @@ def _automation(op: Operation) -> Steps:
         behind = set(op.live.upgradable if op.live else ())
         wanted = sorted(behind & set(spec.get("connections", [])))
         edits: Steps = [(f"upgradeConnections {', '.join(wanted)}",
-                         _call("POST", "upgrade_connections", json={"connection_ids": wanted}))]
+                         _verb("upgrade_connections", {"connection_ids": wanted},
+                               _upgraded(wanted)))]
         return steps + _draft_then_publish(live, published, edits, force=True)
     mask = [f for f in calls.EDITABLE_FIELDS if _differs(spec, live, f)]
     edits = []
@@ -155,15 +214,18 @@ def _connection_edits(before: set[str], after: set[str]) -> Steps:
     if len(removed) == len(added) == 1:
         switch = {"from_connection_id": removed[0], "to_connection_id": added[0]}
         return [(f"switchConnections {removed[0]} -> {added[0]}",
-                 _call("POST", "switch_connections", json={"switches": [switch]}))]
+                 _verb("switch_connections", {"switches": [switch]},
+                       _attached(added, removed)))]
     steps: Steps = []
     if removed:
         steps.append((f"removeConnections {', '.join(removed)}",
-                      _call("POST", "remove_connections", json={"connection_ids": removed})))
+                      _verb("remove_connections", {"connection_ids": removed},
+                            _attached((), removed))))
     if added:
         steps.append((f"addConnections {', '.join(added)}",
-                      _call("POST", "add_connections",
-                            json={"connections": [{"connection_id": c} for c in added]})))
+                      _verb("add_connections",
+                            {"connections": [{"connection_id": c} for c in added]},
+                            _attached(added))))
     return steps
 
 
@@ -172,10 +234,10 @@ def _draft_then_publish(live: dict[str, Any], published: bool, edits: Steps,
     """Fork first when the latest version is published; publish at the end when wanted."""
     steps: Steps = []
     if (edits or force) and live.get("stage") == "published":
-        steps.append(("forkPublished", _call("POST", "fork_published", json={})))
+        steps.append(("forkPublished", _verb("fork_published", {}, _forked)))
     steps += edits
     if published and (edits or force or live.get("stage") != "published"):
-        steps.append(("publish", _call("POST", "publish", json={})))
+        steps.append(("publish", _verb("publish", {}, _published)))
     return steps
 
 
