@@ -11,7 +11,7 @@ tracing does not slow the timed one).
 
 from __future__ import annotations
 
-import sys
+import argparse
 import tempfile
 import time
 import tracemalloc
@@ -122,8 +122,16 @@ def measure(n: int) -> None:
 
 
 def main() -> None:
-    sizes = [int(a) for a in sys.argv[1:]] or [1_000, 10_000]
-    for n in sizes:
+    parser = argparse.ArgumentParser(description="Validate N generated documents; print the rate.")
+    parser.add_argument("sizes", nargs="*", type=int, default=[1_000, 10_000],
+                        help="document counts to measure (default: 1000 10000)")
+    parser.add_argument("--sizes", dest="sizes_option", nargs="+", type=int,
+                        help="the same as the positional sizes, as in the other benchmarks")
+    parser.add_argument("--repeat", type=int, default=1,
+                        help="measure each size this many times (noisy machines)")
+    args = parser.parse_args()
+    sizes = args.sizes_option or args.sizes
+    for n in [n for n in sizes for _ in range(max(1, args.repeat))]:
         measure(n)
 
 

@@ -17,7 +17,7 @@ import anyio
 from reconciler.checks import explain, run_check
 from reconciler.diff import FieldRules, for_state
 from reconciler.drain import quiesce, wait_for_runs
-from reconciler.errors import ReconcilerError
+from reconciler.errors import ReconcilerError, StateError
 from reconciler.model import (
     ON_REMOVE_DEACTIVATE,
     Action,
@@ -28,7 +28,7 @@ from reconciler.model import (
     Resource,
     ResourceId,
 )
-from reconciler.state.model import State, StateBackend, StateEntry, now
+from reconciler.state.model import Lease, State, StateBackend, StateEntry, now
 
 if TYPE_CHECKING:
     from reconciler.providers.base import Provider
@@ -63,28 +63,55 @@ class ApplyOutcome:
 
 
 class StateRecorder:
-    """Updates state after each success and writes it at once (one writer at a time)."""
+    """Updates state after each success and makes it durable at once (one writer at a time).
+
+    Once state cannot be written (the lease was lost, the database went away) ``halted`` says
+    why, and no further operation starts: nothing is done that could not be recorded.
+    """
 
     def __init__(
         self,
         state: State,
         backend: StateBackend,
         rules_for: Callable[[str, str], FieldRules],
+        lease: Lease | None = None,
     ) -> None:
         self.state = state
         self.backend = backend
         self.rules_for = rules_for
+        self.lease = lease or Lease()
         self.recorded = False
+        self.halted = ""
+
+    def ready(self) -> str:
+        """"" while operations may start; otherwise why not (state can no longer be written)."""
+        if not self.halted:
+            try:
+                self.lease.check()
+            except StateError as exc:
+                self.halted = exc.message
+        return self.halted
 
     def forget(self, ids: Sequence[ResourceId]) -> None:
         """Drop entries with nothing left to manage (gone from manifests and platform)."""
         if ids:
             for rid in ids:
                 self.state.entries.pop(rid, None)
-            self.backend.write(self.state.stamped())
+            self.backend.record(self.state.stamped(), dict.fromkeys(ids))
+            self.recorded = True
 
     def record(self, op: Operation, result: OperationResult | None) -> None:
         """Remember what was applied: remote id and the desired spec (secrets hashed)."""
+        try:
+            self._record(op, result)
+        except StateError as exc:
+            self.halted = self.halted or exc.message
+            raise StateError(
+                f"{exc.message} (the operation itself was carried out; the next apply finds "
+                "its result again)"
+            ) from None
+
+    def _record(self, op: Operation, result: OperationResult | None) -> None:
         entry: StateEntry | None = None
         if op.action is Action.REMOVE or op.removal:
             self.state.entries.pop(op.id, None)
@@ -97,8 +124,8 @@ class StateRecorder:
 
     def settle(self) -> None:
         """Fold what was recorded into the stored state (once the apply has ended)."""
-        if self.recorded:
-            self.backend.write(self.state)
+        if self.recorded and not self.halted:
+            self.backend.settle(self.state)
             self.recorded = False
 
     def entry_for(self, resource: Resource, remote_id: str) -> StateEntry:
@@ -154,12 +181,22 @@ async def execute_plan(
             for j in waits_for(i):
                 await finished[j].wait()
             blocked = [ops[j].id for j in waits_for(i) if status[j] != "done"]
+            halted = recorder.ready()
+            if halted:
+                status[i] = "skipped"
+                outcome.skipped.append((op, f"not started: {halted}"))
+                return
             if blocked:
                 status[i] = "skipped"
                 outcome.skipped.append((op, f"depends on {blocked[0]}, which did not succeed"))
                 report(f"skipped {op.action} {op.id}: depends on {blocked[0]}")
                 return
             async with limiter:
+                halted = recorder.ready()  # the wait for a slot may have been long
+                if halted:
+                    status[i] = "skipped"
+                    outcome.skipped.append((op, f"not started: {halted}"))
+                    return
                 context = ExecutionContext(
                     remote_ids=recorder.state.remote_ids(op.id.provider),
                     desired=desired_by_provider.get(op.id.provider, {}),

@@ -176,15 +176,18 @@ def _attach_commands() -> None:
     from reconciler.commands import (
         completion,
         engine,
+        fmt,
         foundation,
         init,
         lifecycle,
+        rehearse,
         runs,
         sandbox,
         show,
     )
 
-    for module in (foundation, init, sandbox, engine, lifecycle, show, runs, completion):
+    modules = (foundation, init, fmt, sandbox, engine, lifecycle, rehearse, show, runs, completion)
+    for module in modules:
         for command in module.COMMANDS:
             cli.add_command(command)
     _add_global_options(cli)

@@ -25,6 +25,7 @@ SANDBOX_BASE_URL = "sandbox"
 # ``$${`` is an escaped dollar; ``${env:NAME}`` a reference; any other ``${...}`` is a mistake.
 _REFERENCE = re.compile(r"\$\$\{|\$\{([^}]*)\}")
 _ENV_NAME = re.compile(r"env:([A-Za-z_][A-Za-z0-9_]*)")
+_ENV_REFERENCE = re.compile(r"(?<!\$)\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
 class ProjectFileError(ConfigError):
@@ -66,6 +67,40 @@ class ProviderConfig:
         where = self.setting_positions.get(key, self.position)
         return interpolate(self.settings[key], where, f"providers.{self.name}.{key}")
 
+    @property
+    def on_loopback(self) -> bool:
+        """True when base_url names this machine (a sandbox served with ``sandbox serve``)."""
+        try:
+            url = interpolate(self.base_url, self.position, f"providers.{self.name}.base_url")
+        except ConfigError:
+            return False  # the request itself reports the missing variable
+        return is_loopback_url(str(url))
+
+    def get_required(self, key: str) -> Any:
+        """A setting that must be set to something: a ConfigError at its line when it is not.
+
+        A reference to a variable that is set but empty is reported as such, naming it.
+        """
+        value = self.get(key)
+        if value in (None, ""):
+            raise ConfigError(self.missing(key))
+        return value
+
+    def missing(self, key: str) -> str:
+        """Why setting ``key`` has no value: not written, or its variables are empty."""
+        raw = self.settings.get(key)
+        where = self.setting_positions.get(key, self.position)
+        empty = [
+            m.group(1) for m in _ENV_REFERENCE.finditer(raw if isinstance(raw, str) else "")
+            if os.environ.get(m.group(1)) == ""
+        ]
+        if empty:
+            return (
+                f"{where}: providers.{self.name}.{key}: environment variable {empty[0]} is set "
+                f"but empty (the project file refers to it as ${{env:{empty[0]}}})"
+            )
+        return f"{self.position}: providers.{self.name}.{key} is required"
+
     def secret(self, key: str) -> str | None:
         """A credential (``token``, ``api_key``) resolved from the environment, or None if unset.
 
@@ -104,6 +139,17 @@ class Project:
     state: StateConfig
     # where each manifests entry was written (same order as ``manifests``)
     manifest_positions: tuple[SourcePosition, ...] = ()
+
+
+def is_loopback_url(url: str) -> bool:
+    """True for http(s)://127.0.0.1, localhost or [::1] (the project schema's loopback pattern)."""
+    from urllib.parse import urlsplit
+
+    try:
+        host = urlsplit(url).hostname or ""
+    except ValueError:
+        return False
+    return host in ("127.0.0.1", "localhost", "::1")
 
 
 def find_project(start: Path) -> Path:

@@ -19,7 +19,7 @@ import anyio
 from reconciler.diff import NO_RULES, FieldRules
 from reconciler.drain import describe_operation
 from reconciler.errors import ConfigError
-from reconciler.model import LiveResource, Plan, Resource, ResourceId
+from reconciler.model import Action, LiveResource, Plan, Resource, ResourceId
 from reconciler.plan import CHECK_KIND, Removals, forgotten, make_plan
 from reconciler.providers.registry import open_provider
 from reconciler.state.model import State, StateBackend, StateEntry, open_backend
@@ -70,10 +70,32 @@ class Assessment:
 
 def state_backend(project: Project) -> StateBackend:
     """The project's state backend (``state.path`` is relative to the project folder)."""
+    return open_state(project, project.state.backend)
+
+
+def open_state(project: Project, backend: str) -> StateBackend:
+    """The named backend with the settings of the project's ``state`` section: ``path`` for
+    local; ``url``, ``key`` (default: the project folder's name) and ``lease_ttl`` for
+    postgres, whichever ``backend`` the section itself names (``state migrate`` opens both)."""
+    from reconciler.checks import parse_duration
+
     path = project.state.path
     if not path.is_absolute():
         path = project.root / path
-    return open_backend(project.state.backend, path, project.state.settings)
+    settings: dict[str, object] = {}
+    if backend == "postgres":
+        url = project.state.get("url")
+        if not url:
+            raise ConfigError(
+                f"{project.file}: state.url is not set; add `url: ${{env:RECONCILER_STATE_URL}}` "
+                "to the state section"
+            )
+        ttl = parse_duration(str(project.state.get("lease_ttl", "2m")))
+        if ttl < 1:
+            raise ConfigError(f"{project.file}: state.lease_ttl must be at least 1s")
+        settings = {"url": url, "key": project.state.get("key", project.root.name),
+                    "lease_ttl": ttl}
+    return open_backend(backend, path, settings)
 
 
 def load_desired(project: Project) -> list[Resource]:
@@ -92,10 +114,13 @@ class Engine:
         *,
         transport_for: TransportFor | None = None,
         progress: Progress | None = None,
+        parallelism: int | None = None,
     ) -> None:
         self.project = project
         self.transport_for = transport_for
         self.progress = progress or (lambda _text: None)
+        # requests in flight per provider instance; None keeps each instance's own setting
+        self.parallelism = parallelism
         self.providers: dict[str, Provider] = {}
 
     async def __aenter__(self) -> Engine:
@@ -115,15 +140,24 @@ class Engine:
                 raise ConfigError(
                     f"{self.project.file}: no provider named {name!r} (declared: {known})"
                 )
+            if self.parallelism is not None:
+                config = replace(config, parallelism=self.parallelism)
             transport = self.transport_for(name) if self.transport_for else None
             self.providers[name] = open_provider(config, transport=transport)
         return self.providers[name]
 
-    async def read_live(self, desired: Sequence[Resource], state: State) -> list[LiveResource]:
-        """Read every provider with something to manage, concurrently."""
+    async def read_live(
+        self,
+        desired: Sequence[Resource],
+        state: State,
+        providers: Collection[str] | None = None,
+    ) -> list[LiveResource]:
+        """Read every provider with something to manage (or those named), concurrently."""
         names = sorted(
             {r.id.provider for r in desired if r.id.kind != CHECK_KIND}
             | {rid.provider for rid in state.entries if rid.kind != CHECK_KIND}
+            if providers is None
+            else providers
         )
         results: dict[str, list[LiveResource]] = {}
         failures: list[BaseException] = []
@@ -165,20 +199,22 @@ class Engine:
         *,
         desired: Sequence[Resource] | None = None,
         targets: Collection[ResourceId] = (),
+        refresh: bool = True,
         destroy: bool = False,
         force_unprotected: bool = False,
     ) -> Assessment:
         """Load (unless given), read and plan.
 
-        ``destroy`` plans every managed resource for deletion, as if no manifest declared it
-        (``lifecycle.on_remove`` aside; ``prevent_destroy`` refuses the plan unless
-        ``force_unprotected``).
+        ``refresh=False`` reads nothing live and plans against the last applied state instead
+        (``plan --refresh=false``). ``destroy`` plans every managed resource for deletion, as if
+        no manifest declared it (``lifecycle.on_remove`` aside; ``prevent_destroy`` refuses the
+        plan unless ``force_unprotected``).
         """
         if destroy:
             wanted: list[Resource] = []
         else:
             wanted = list(desired) if desired is not None else load_desired(self.project)
-        live = await self.read_live(wanted, state)
+        live = await self.read_live(wanted, state) if refresh else last_applied(state)
         describe = {
             name: partial(describe_operation, self.provider(name))
             for name in self._names(wanted, state)
@@ -186,10 +222,24 @@ class Engine:
         rules = replace(removals(self.project), destroy=destroy,
                         force_unprotected=force_unprotected)
         plan = make_plan(wanted, live, state, rules_for, describe, targets, rules)
+        if not refresh:
+            plan = replace(plan, refreshed=False)
         return Assessment(wanted, live, state, plan, forgotten(wanted, live, state))
 
     def _names(self, desired: Sequence[Resource], state: State) -> set[str]:
         return {r.id.provider for r in desired} | {rid.provider for rid in state.entries}
+
+
+def last_applied(state: State) -> list[LiveResource]:
+    """What the last apply left, standing in for the live objects when nothing is read.
+
+    Sensitive values are salted hashes in state; the diff compares those through state anyway.
+    """
+    return [
+        LiveResource(rid, entry.remote_id, entry.spec)
+        for rid, entry in sorted(state.entries.items())
+        if rid.kind != CHECK_KIND
+    ]
 
 
 def removals(project: Project) -> Removals:
@@ -234,11 +284,12 @@ async def apply(
     transport_for: TransportFor | None = None,
     destroy: bool = False,
     force_unprotected: bool = False,
+    actions: Collection[Action] | None = None,
 ) -> tuple[Assessment, ApplyOutcome | None]:
     """Hold the state lock, assess, ask ``approve``, then execute and record each success.
 
     ``destroy`` (and ``force_unprotected``) plan every managed resource for removal
-    (see ``Engine.assess``).
+    (see ``Engine.assess``); ``actions`` keeps only the operations of those actions.
 
     ``approve`` sees the assessment (to show the plan, and to ask when there are operations)
     and returns whether to go on; nothing is written to state before it said yes. The outcome
@@ -247,7 +298,7 @@ async def apply(
     from reconciler.apply import StateRecorder, execute_plan
 
     phase: ProgressPhase = progress or (lambda: nullcontext(lambda _text: None))
-    with backend.lock(lock_timeout):
+    with backend.lock(lock_timeout, "reconciler apply") as lease:
         async with Engine(project, transport_for=transport_for) as engine:
             with phase() as report:  # the progress line ends before approval is asked
                 engine.progress = report
@@ -256,10 +307,13 @@ async def apply(
                                                  force_unprotected=force_unprotected)
             if saved is not None:
                 verify_saved_plan(saved, assessment, saved_source)
+            if actions is not None:  # e.g. only the adoptions (``import --all-unmanaged``)
+                assessment.plan = replace(assessment.plan, operations=tuple(
+                    op for op in assessment.plan.operations if op.action in actions))
             plan = assessment.plan
             if not approve(assessment):
                 return assessment, None
-            recorder = StateRecorder(assessment.state, backend, rules_for)
+            recorder = StateRecorder(assessment.state, backend, rules_for, lease)
             recorder.forget(assessment.forget)
             if not plan.operations:
                 return assessment, None
@@ -314,6 +368,11 @@ def verify_saved_plan(document: Mapping, assessment: Assessment, source: str) ->
     saved = document.get("saved") if isinstance(document, Mapping) else None
     if not isinstance(saved, Mapping) or document.get("format_version") != FORMAT_VERSION:
         raise PlanError(f"{source}: not a plan saved by `reconciler plan --out`")
+    if document.get("refreshed") is False:
+        raise PlanError(
+            f"{source}: made with --refresh=false, so it was never compared with live state; "
+            "run `reconciler plan --out FILE` without it, then apply that file"
+        )
     state = document.get("state") or {}
     now_state = assessment.state
     reasons = []
@@ -380,5 +439,6 @@ async def adopt(
         remote_id,
     ).spec
     state.entries[rid] = entry
-    backend.write(state.stamped())
+    backend.record(state.stamped(), {rid: entry})
+    backend.settle(state)
     return entry

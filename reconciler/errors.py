@@ -61,12 +61,20 @@ class ProviderError(ReconcilerError):
         self.details = details
 
 
+class NotConvergingError(ProviderError):
+    """A field still differs from the desired spec after the call that sets it was made."""
+
+
 class StateError(ReconcilerError):
     """The state store cannot be read or written."""
 
 
 class StateLockError(StateError):
     """Another run holds the state lock; the message names the holder."""
+
+
+class StateLeaseLostError(StateError):
+    """This run's state lease expired or was ended by hand: it stops before its next write."""
 
 
 class PlanError(ReconcilerError):

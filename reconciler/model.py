@@ -200,6 +200,7 @@ class Plan:
     state_lineage: str = ""
     live_fingerprint: str = ""  # hash over the live projections the plan was computed from
     created_at: str = ""
+    refreshed: bool = True  # False: live state was not read; the last applied state stood in
 
     @property
     def has_changes(self) -> bool:

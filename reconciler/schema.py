@@ -63,6 +63,16 @@ def load_schema(relative: str) -> dict[str, Any]:
 
 
 @cache
+def sensitive_settings(provider_type: str) -> frozenset[str]:
+    """The project-file settings of a provider type that hold credentials (``x-sensitive``)."""
+    definition = _load(PROJECT).get("$defs", {}).get(provider_type, {})
+    return frozenset(
+        name for name, prop in (definition.get("properties") or {}).items()
+        if isinstance(prop, Mapping) and prop.get("x-sensitive")
+    )
+
+
+@cache
 def provider_types_with_schemas() -> frozenset[str]:
     """Provider types that have a schema folder (including types that manage no kinds)."""
     return frozenset(p.name for p in schemas_dir().iterdir() if p.is_dir())
@@ -216,6 +226,23 @@ def name_default_fields(provider_type: str, kind: str) -> frozenset[str]:
         for n, sub in _top(provider_type, kind).items()
         if sub.get("x-default-from") == "metadata.name"
     )
+
+
+@cache
+def file_fields(provider_type: str, kind: str) -> Mapping[str, tuple[str, str]]:
+    """Top-level field -> (the field naming a file that may hold it, the file's usual suffix)
+    (``x-file-for`` on the file field: ``code_file`` holds ``code``)."""
+    found = {}
+    for name, sub in _top(provider_type, kind).items():
+        spec = sub.get("x-file-for")
+        if isinstance(spec, Mapping) and isinstance(spec.get("field"), str):
+            found[spec["field"]] = (name, str(spec.get("suffix") or ".txt"))
+    return found
+
+
+def property_schemas(provider_type: str, kind: str) -> Mapping[str, Mapping[str, Any]]:
+    """The top-level spec properties of a (provider type, kind), in schema order."""
+    return _top(provider_type, kind)
 
 
 # --- editor support ------------------------------------------------------------------------

@@ -34,13 +34,20 @@ full_plan_option = click.option(
 
 
 def post_comment(
-    app: AppContext, project: Project, report: PlanReport, forge: str, full_plan: str
+    app: AppContext,
+    project: Project,
+    report: PlanReport,
+    forge: str,
+    full_plan: str,
+    verdict: str = "",
 ) -> None:
-    """Create or edit this project's plan comment; say which on stderr."""
+    """Create or edit this project's plan comment (with a rehearsal's ``verdict`` when given);
+    say which on stderr."""
     from reconciler.comment import post_plan
 
     posted = post_plan(
-        report, forge, project_key(app, project, forge), os.environ, _notify, full_plan
+        report, forge, project_key(app, project, forge), os.environ, _notify, full_plan,
+        verdict=verdict,
     )
     click.echo(f"{posted.action.capitalize()} the plan comment on {posted.where}.", err=True)
 

@@ -23,6 +23,7 @@ from reconciler.render.report import RunFailure
 if TYPE_CHECKING:
     from reconciler.config import Project
     from reconciler.engine import Assessment
+    from reconciler.render.rehearsal import RehearsalView
     from reconciler.render.report import PlanReport
 
 T = TypeVar("T")
@@ -159,44 +160,68 @@ def _run(work: Callable[[Callable[[str], None]], Awaitable[T]], deadline: float 
         return anyio.run(_within(deadline, lambda: work(report)))
 
 
-def emit(report: PlanReport, fmt: str, app: AppContext, project: Project | None) -> None:
-    """Print a report in the chosen format; github also appends to the job summary."""
+def emit(
+    report: PlanReport,
+    fmt: str,
+    app: AppContext,
+    project: Project | None,
+    rehearsal: RehearsalView | None = None,
+) -> None:
+    """Print a report in the chosen format (a rehearsal's verdicts after the plan); github also
+    appends to the job summary."""
+    from reconciler.render import rehearsal as rehearsed
     from reconciler.render.github import render_github
-    from reconciler.render.json import render_json
+    from reconciler.render.json import plan_document, render_json
     from reconciler.render.markdown import render_markdown
     from reconciler.render.text import render_text
 
     if fmt == "json":
-        click.echo(render_json(report), nl=False)
+        if rehearsal is None:
+            click.echo(render_json(report), nl=False)
+        else:
+            document = {**plan_document(report), "rehearsal": rehearsed.document(rehearsal)}
+            click.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
     elif fmt == "markdown":
-        click.echo(render_markdown(report), nl=False)
+        extra = rehearsed.rehearsal_markdown(rehearsal) if rehearsal else ""
+        click.echo(render_markdown(report) + extra, nl=False)
     elif fmt == "github":
         # annotation paths are relative to where the command started (the repository root in CI)
         # when the project lies inside it; otherwise relative to the project folder
         root = project.root if project is not None else None
         inside = root is not None and root.is_relative_to(app.started_in)
         base = root.relative_to(app.started_in).as_posix() if root and inside else ""
-        text, summary = render_github(report, base="" if base == "." else base)
+        base = "" if base == "." else base
+        text, summary = render_github(report, base=base)
+        if rehearsal is not None:
+            text = rehearsed.rehearsal_annotations(rehearsal, base) + text
+            text += rehearsed.rehearsal_text(rehearsal)
+            summary += rehearsed.rehearsal_markdown(rehearsal)
         click.echo(text, nl=False)
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
             with open(summary_path, "a", encoding="utf-8") as handle:
                 handle.write(summary + "\n")
     else:
-        click.echo(render_text(report, color=app.color), nl=False, color=app.color)
+        text = render_text(report, color=app.color)
+        if rehearsal is not None:
+            text += rehearsed.rehearsal_text(rehearsal, color=app.color)
+        click.echo(text, nl=False, color=app.color)
 
 
 async def _assess(
     project: Project,
     report: Callable[[str], None],
     targets: tuple[ResourceId, ...] = (),
+    *,
+    refresh: bool = True,
+    parallelism: int | None = None,
 ) -> tuple[Assessment, Any]:
     from reconciler.engine import Engine, state_backend
 
     backend = state_backend(project)
-    engine = Engine(project, progress=report)
+    engine = Engine(project, progress=report, parallelism=parallelism)
     async with engine:
-        assessment = await engine.assess(backend.read(), targets=targets)
+        assessment = await engine.assess(backend.read(), targets=targets, refresh=refresh)
     return assessment, backend
 
 
@@ -219,8 +244,30 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
 )
 @format_option(FORMATS)
 @target_option("Plan")
+@click.option(
+    "--refresh",
+    type=click.BOOL,
+    default=True,
+    show_default=True,
+    metavar="BOOL",
+    help="--refresh=false: read nothing live and plan against the last applied state "
+    "(fast, but blind to changes made on the platforms; such a plan cannot be applied).",
+)
+@click.option(
+    "--parallelism",
+    type=click.IntRange(1, 256),
+    default=None,
+    help="Requests in flight at once per provider instance while reading "
+    "(default: each instance's `parallelism` setting, 8).",
+)
 @comment_option
 @full_plan_option
+@click.option(
+    "--rehearse",
+    is_flag=True,
+    help="Also apply the plan to a private sandbox copy and say what would fail "
+    "(production is only read; exit 1 when the rehearsal fails).",
+)
 @deadline_option
 @pass_app
 def plan_command(
@@ -229,23 +276,45 @@ def plan_command(
     detailed_exitcode: bool,
     fmt: str,
     targets: tuple[str, ...],
+    refresh: bool,
+    parallelism: int | None,
     forge: str | None,
     full_plan_url: str,
+    rehearse: bool,
     deadline: float | None,
 ) -> None:
     """Read live state and show what apply would change."""
+    from reconciler.commands import rehearse as rehearsing
+
     if out is not None:
         _writable_file(out, "--out")
+    view = None
     try:
         project = _project(app)
         wanted = _targets(targets)
-        assessment, _backend = _run(lambda report: _assess(project, report, wanted), deadline)
+        if rehearse:
+            if not refresh:
+                raise PlanError("--rehearse reads live state: it cannot go with --refresh=false")
+            assessment, rehearsal = _run(
+                lambda report: rehearsing.assess_and_rehearse(
+                    project, report, wanted, parallelism=parallelism or 8
+                ),
+                deadline,
+            )
+            view = rehearsing.view_of(rehearsal, assessment)
+        else:
+            assessment, _backend = _run(
+                lambda report: _assess(
+                    project, report, wanted, refresh=refresh, parallelism=parallelism
+                ),
+                deadline,
+            )
     except ReconcilerError:
         if forge:
             post_failed_plan(app, forge)
         raise
     report = _report_of(assessment)
-    emit(report, fmt, app, project)
+    emit(report, fmt, app, project, rehearsal=view)
     if out is not None:
         from reconciler.engine import saved_plan_document
         from reconciler.render.json import plan_document
@@ -257,7 +326,10 @@ def plan_command(
             raise ReconcilerError(f"--out {out}: cannot write the plan: {exc.strerror}") from None
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
     if forge:
-        post_comment(app, project, report, forge, full_plan_url)
+        verdict = rehearsing.verdict_markdown(view) if view else ""
+        post_comment(app, project, report, forge, full_plan_url, verdict=verdict)
+    if view is not None:
+        rehearsing.fail_unless_ok(view)
     if detailed_exitcode and assessment.plan.has_changes:
         sys.exit(EXIT_CHANGES)
 
@@ -462,7 +534,7 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
 
     backend = state_backend(_project(app))
     rid = _identity(identity)
-    with backend.lock(lock_timeout):
+    with backend.lock(lock_timeout, "reconciler state rm"):
         state = backend.read()
         entry = state.entries.get(rid)
         if entry is None:
@@ -474,7 +546,8 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
                 "the live object then becomes unmanaged and is never removed)"
             )
         del state.entries[rid]
-        backend.write(state.stamped())
+        backend.record(state.stamped(), {rid: None})
+        backend.settle(state)
     click.echo(
         f"Removed {identity} from state; the live object was not touched. While a manifest "
         "declares it, the next apply finds it by its natural key and adopts it again."
@@ -482,18 +555,43 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
 
 
 @click.command("import")
-@click.argument("identity")
-@click.argument("remote_id")
+@click.argument("identity", required=False)
+@click.argument("remote_id", required=False)
+@click.option(
+    "--all-unmanaged",
+    is_flag=True,
+    help="Adopt every live object a manifest declares but state does not record (no API call).",
+)
 @lock_timeout_option
 @pass_app
-def import_command(app: AppContext, identity: str, remote_id: str, lock_timeout: float) -> None:
-    """Adopt an existing object: record REMOTE_ID as IDENTITY (PROVIDER/KIND/NAME) in state."""
+def import_command(
+    app: AppContext,
+    identity: str | None,
+    remote_id: str | None,
+    all_unmanaged: bool,
+    lock_timeout: float,
+) -> None:
+    """Adopt an existing object: record REMOTE_ID as IDENTITY (PROVIDER/KIND/NAME) in state.
+
+    With --all-unmanaged (and no arguments), record every live object that a manifest
+    declares and state does not yet record, such as what `reconciler export` wrote: the plan's
+    adoptions, and nothing else.
+    """
     from reconciler.engine import adopt, state_backend
 
     project = _project(app)
+    if all_unmanaged:
+        if identity or remote_id:
+            raise click.UsageError("--all-unmanaged takes no IDENTITY or REMOTE_ID")
+        from reconciler.commands.lifecycle import adopt_all
+
+        adopt_all(project, lock_timeout)
+        return
+    if not identity or not remote_id:
+        raise click.UsageError("expected IDENTITY and REMOTE_ID (or --all-unmanaged)")
     rid = _identity(identity)
     backend = state_backend(project)
-    with backend.lock(lock_timeout):
+    with backend.lock(lock_timeout, "reconciler import"):
         entry = _run(lambda report: adopt(project, backend, rid, remote_id, report))
     click.echo(f"Imported {rid} (remote id {entry.remote_id}); run `reconciler plan` to compare.")
 

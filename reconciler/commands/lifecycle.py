@@ -1,8 +1,10 @@
-"""``destroy``: plan every managed resource for removal, confirm by the project's name, apply."""
+"""``destroy``, ``export`` and adoption of everything declared (``import --all-unmanaged``)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import anyio
@@ -15,6 +17,7 @@ from reconciler.errors import ReconcilerError
 if TYPE_CHECKING:
     from reconciler.config import Project
     from reconciler.engine import Assessment
+    from reconciler.export import Export
 
 
 def project_name(project: Project) -> str:
@@ -111,4 +114,119 @@ def _confirm(name: str) -> None:
         raise ReconcilerError("destroy cancelled: nothing was changed")
 
 
-COMMANDS: list[click.Command] = [destroy_command]
+
+
+def adopt_all(project: Project, lock_timeout: float = 0.0) -> int:
+    """Record every adoption the plan finds (no API call); print one line; how many."""
+    from reconciler.apply import ApplyFailedError
+    from reconciler.engine import apply, state_backend
+    from reconciler.model import Action
+    from reconciler.render.outcome import render_outcome
+
+    _, outcome = anyio.run(
+        lambda: apply(
+            project,
+            state_backend(project),
+            approve=lambda _assessment: True,
+            lock_timeout=lock_timeout,
+            progress=_progress,
+            actions={Action.ADOPT},
+        )
+    )
+    if outcome is None:
+        click.echo("Nothing to adopt: state records every declared object found live.")
+        return 0
+    if not outcome.ok:
+        click.echo(render_outcome(outcome), nl=False)
+        raise ApplyFailedError("some objects could not be adopted; the others were recorded")
+    click.echo(f"Adopted {len(outcome.done)} object(s) into state (no API call); "
+               "`reconciler plan` compares them with the manifests.")
+    return len(outcome.done)
+
+
+@click.command("export")
+@click.option("--provider", "providers", multiple=True, metavar="NAME",
+              help="Read only this provider instance (repeatable; default: all of them).")
+@click.option("--kind", "kinds", multiple=True, metavar="KIND",
+              help="Export only this kind (repeatable), e.g. Automation.")
+@click.option("-l", "--selector", metavar="TERMS",
+              help="Only objects matching every KEY=VALUE or KEY!=VALUE term (keys: name, kind, "
+                   "provider, spec.FIELD; values may use * and ?), e.g. name=lead-*.")
+@click.option("--out", type=click.Path(file_okay=False, path_type=Path),
+              help="Folder to write into (default: the project's first manifests folder).")
+@click.option("--adopt", is_flag=True,
+              help="Then record what was exported in state (as `import --all-unmanaged`).")
+@lock_timeout_option
+@pass_app
+def export_command(
+    app: AppContext,
+    providers: tuple[str, ...],
+    kinds: tuple[str, ...],
+    selector: str | None,
+    out: Path | None,
+    adopt: bool,
+    lock_timeout: float,
+) -> None:
+    """Write manifests for the live objects this project does not manage.
+
+    One file per automation (its schedule and triggers beside it, its code in a code file),
+    connections together; defaults are left out and names come from the objects' display
+    names or keys. No secret is ever written: a value that cannot be read back becomes a
+    ${env:NAME} reference, with a comment naming the variable. A file that exists with other
+    content is never replaced (nothing is written then); an identical one is left as it is.
+    """
+    project = _project(app)
+    export = export_files(project, providers, kinds, selector, out)
+    if adopt and export is not None:
+        adopt_all(_project(app), lock_timeout)
+
+
+def export_files(
+    project: Project,
+    providers: Sequence[str],
+    kinds: Sequence[str],
+    selector: str | None,
+    out: Path | None,
+) -> Export | None:
+    """Export into ``out`` and print what was written; None when there was nothing to export."""
+    from reconciler.export import Selector, default_out, export_project, write_files
+
+    chosen = Selector.parse(selector)
+    folder = out if out is not None else default_out(project)
+    if not folder.is_absolute():
+        folder = Path.cwd() / folder
+    with _progress() as report:
+        export = anyio.run(lambda: export_project(
+            project, providers=providers, kinds=kinds, selector=chosen, progress=report))
+    for note in export.skipped:
+        click.echo(f"Note: {note}", err=True)
+    files = export.files()
+    if not files:
+        click.echo("Nothing to export: every live object read is managed by this project.")
+        return None
+    written, unchanged = write_files(folder, files)
+    for path in written:
+        click.echo(_shown(path, project.root))
+    click.echo(f"Exported {len(export.documents)} document(s): {len(written)} file(s) written, "
+               f"{len(unchanged)} unchanged.", err=True)
+    if not _loaded_by(project, folder):
+        click.echo(f"Note: {_shown(folder, project.root)} is not among the project's manifests "
+                   "paths; add it to `manifests` in reconciler.yaml to manage what was exported.",
+                   err=True)
+    return export
+
+
+def _shown(path: Path, root: Path) -> str:
+    return path.relative_to(root).as_posix() if path.is_relative_to(root) else str(path)
+
+
+def _loaded_by(project: Project, folder: Path) -> bool:
+    """Whether the project's manifests entries take in files under ``folder``."""
+    for entry in project.manifests:
+        base = project.root / entry.split("*")[0]
+        if folder.resolve().is_relative_to(base.resolve()):
+            return True
+    return False
+
+
+COMMANDS: list[click.Command] = [destroy_command, export_command]

@@ -57,13 +57,18 @@ def post_plan(
     notify: Notify,
     full_plan: str = "",
     transport: httpx.BaseTransport | None = None,
+    verdict: str = "",
 ) -> Posted:
-    """Create this project's plan comment, or edit it when an earlier run made one."""
+    """Create this project's plan comment, or edit it when an earlier run made one.
+
+    ``verdict`` (markdown, e.g. a rehearsal's) follows the plan and is never cut.
+    """
     client, where, commit, link = _open(forge, env, notify, transport)
     head = marker(project_key) + "\n"
     footer = _footer(project_key, commit)
-    room = LIMIT - size(head) - size(footer) - 2
-    body = head + render_markdown(report, limit=room, full_plan=full_plan or link) + "\n" + footer
+    room = LIMIT - size(head) - size(footer) - size(verdict) - 2
+    plan = render_markdown(report, limit=room, full_plan=full_plan or link)
+    body = head + plan + verdict + "\n" + footer
     with client:
         return _upsert(client, head, body, where)
 

@@ -18,9 +18,14 @@ def read_code_file(manifest: Path, root: Path, relative: str) -> tuple[str, str]
     try:
         resolved = path.resolve(strict=True)
     except (OSError, RuntimeError):
+        try:
+            shown = path.absolute().relative_to(root.absolute()).as_posix()
+        except ValueError:
+            shown = str(path)
         return (
             "",
-            f"code_file {relative!r} does not exist (looked for {path.name} next to the manifest)",
+            f"code_file {relative!r} does not exist (looked for {shown}; a code_file is relative "
+            "to the folder of its manifest)",
         )
     try:
         resolved.relative_to(root.resolve())

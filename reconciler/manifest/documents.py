@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
-from reconciler.config import Project
+from reconciler.config import Project, ProviderConfig
 from reconciler.manifest.code_files import read_code_file
 from reconciler.manifest.files import Document
 from reconciler.manifest.formats import format_problem
@@ -88,6 +88,8 @@ def check_document(document: Document, project: Project) -> tuple[Checked | None
             )
         )
     spec = value.get("spec")
+    if provider is not None and isinstance(kind, str) and kind not in all_kinds():
+        problems = [_kind_for(problem, provider, kind) for problem in problems]
     if provider is not None and isinstance(kind, str) and kind in all_kinds():
         kinds = supported_kinds(provider.type)
         if kind not in kinds:
@@ -270,6 +272,19 @@ def _ignore_changes_problems(
                 )
             )
     return problems
+
+
+def _kind_for(problem: Problem, provider: ProviderConfig, kind: str) -> Problem:
+    """An unknown kind is checked against the kinds of the document's own provider type only."""
+    if problem.path != "kind":
+        return problem
+    kinds = sorted(supported_kinds(provider.type))
+    return replace(
+        problem,
+        message=f"{kind!r} is not a kind of provider {provider.name!r} (type {provider.type})",
+        expected=one_of(kinds) if kinds else "no kinds (this provider type manages none)",
+        suggestion=closest(kind, kinds),
+    )
 
 
 def _problem(

@@ -68,7 +68,7 @@ def _expand(root: Path, entry: str) -> tuple[list[Path], str]:
         matches = [Path(m) for m in glob.glob(str(root / entry), recursive=True)]
         paths = sorted(p for p in matches if p.is_file())
     elif (root / entry).is_dir():
-        paths = sorted(_yaml_files(root / entry))
+        paths = sorted(yaml_files(root / entry))
     elif (root / entry).is_file():
         paths = [root / entry]
     else:
@@ -82,7 +82,8 @@ def _expand(root: Path, entry: str) -> tuple[list[Path], str]:
     return paths, ""
 
 
-def _yaml_files(folder: Path) -> Iterator[Path]:
+def yaml_files(folder: Path) -> Iterator[Path]:
+    """The ``*.yaml``/``*.yml`` files below ``folder``, hidden folders and files skipped."""
     for path in folder.rglob("*"):
         relative = path.relative_to(folder).parts
         if any(part.startswith(".") for part in relative):

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol, runtime_checkable
 
 from reconciler.model import (
     ExecutionContext,
@@ -148,4 +148,31 @@ class RunsReporter(Protocol):
 
     async def in_flight_runs(self, remote_ids: Collection[str]) -> Mapping[str, Sequence[str]]:
         """Remote id -> ids of its runs that have not ended (only ids with such runs)."""
+
+
+@dataclass(frozen=True)
+class RehearsalCopy:
+    """What a provider copies of its live objects into a throw-away sandbox world.
+
+    ``world`` is a world document of the embedded sandbox (``reconciler.sandbox.world``) holding
+    the objects with their production ids, so state entries and plan operations address them
+    unchanged. ``not_rehearsed`` says, in a line each, what the copy could not hold (fields the
+    platform does not return, objects the API cannot list), for the rehearsal report.
+    """
+
+    world: Mapping[str, Any]
+    not_rehearsed: tuple[str, ...] = ()
+
+
+@runtime_checkable
+class Rehearsable(Protocol):
+    """Optional capability: providers whose platform the embedded sandbox can stand in for."""
+
+    async def rehearsal_copy(
+        self, live: Sequence[LiveResource], desired: Sequence[Resource]
+    ) -> RehearsalCopy:
+        """Copy what ``read`` found (plus read-only calls where needed) into a world document.
+
+        Only reads: a rehearsal never changes the platform it copies.
+        """
         ...

@@ -7,6 +7,7 @@ A live object matched to nothing keeps a name derived from its natural key, made
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Hashable, Mapping, Sequence
 
 from reconciler.model import Resource, ResourceId
@@ -15,8 +16,10 @@ _UNSAFE = re.compile(r"[^a-z0-9._-]+")
 
 
 def derived_name(natural_key: str) -> str:
-    """A ``metadata.name``-shaped name for an object nobody declared."""
-    name = _UNSAFE.sub("-", natural_key.lower()).strip("-._")[:63].rstrip("-._")
+    """A ``metadata.name``-shaped name for an object nobody declared (accents dropped)."""
+    plain = unicodedata.normalize("NFKD", natural_key)
+    plain = "".join(c for c in plain if not unicodedata.combining(c))
+    name = _UNSAFE.sub("-", plain.lower()).strip("-._")[:63].rstrip("-._")
     return name or "unnamed"
 
 
@@ -53,7 +56,11 @@ class Matcher:
                 found.append((rid, True, self.by_name.get(rid)))
             else:
                 found.append(None)
-        for index, (_, key) in enumerate(objects):
+        # objects left unmatched are named in the order of their key and remote id, so the
+        # same objects get the same names however the platform happens to list them
+        left = sorted(range(len(objects)), key=lambda i: (str(objects[i][1]), str(objects[i][0])))
+        for index in left:
+            key = objects[index][1]
             if found[index] is not None:
                 continue
             resource = self.by_key.get(key)

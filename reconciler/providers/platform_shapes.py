@@ -51,9 +51,10 @@ def _credential(config: ProviderConfig, key: str) -> str:
                 "environment variable"
             )
         return value
-    if config.base_url == SANDBOX_BASE_URL:
+    if config.base_url == SANDBOX_BASE_URL or config.on_loopback:
+        # the embedded sandbox, in process or served on 127.0.0.1, takes any credential
         return SANDBOX_CREDENTIAL
-    raise ConfigError(f"{config.position}: providers.{config.name}.{key} is required")
+    raise ConfigError(config.missing(key))
 
 
 def bearer_auth(config: ProviderConfig, key: str = "token") -> Auth:

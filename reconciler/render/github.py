@@ -23,17 +23,23 @@ def render_github(report: PlanReport, base: str = "") -> tuple[str, str]:
             message += f" ({change.reason})"
         if fields:
             message += f": {fields}"
-        props = f"title={_prop('reconciler ' + change.action.value)}"
-        if change.file:
-            file = f"{base}/{change.file}" if base else change.file
-            props = f"file={_prop(file)},line={change.line}," + props
+        file = f"{base}/{change.file}" if base and change.file else change.file
         # an adoption changes nothing on the platform: a notice, not a warning
         level = "notice" if change.action is Action.ADOPT else "warning"
-        lines.append(f"::{level} {props}::{_data(message)}")
+        lines.append(annotation(level, "reconciler " + change.action.value, message,
+                                file, change.line))
     for failure in report.failed_runs:
         lines.append(f"::warning title=reconciler failed run::{_data(failure.describe())}")
     text = "\n".join(lines) + ("\n" if lines else "") + render_text(report, color=False)
     return text, render_markdown(report)
+
+
+def annotation(level: str, title: str, message: str, file: str = "", line: int = 0) -> str:
+    """One workflow command, e.g. ``::warning file=a.yaml,line=3,title=…::message``."""
+    props = f"title={_prop(title)}"
+    if file:
+        props = f"file={_prop(file)},line={line}," + props
+    return f"::{level} {props}::{_data(message)}"
 
 
 def _data(text: str) -> str:

@@ -37,6 +37,8 @@ def plan_document(report: PlanReport) -> dict[str, Any]:
             for rid, remote_id in report.unmanaged
         ],
     }
+    if not plan.refreshed:
+        document["refreshed"] = False  # plan --refresh=false: live state was not read
     if report.since:
         document["failed_runs_since"] = report.since
         document["failed_runs"] = [

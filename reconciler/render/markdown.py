@@ -12,7 +12,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 
-from reconciler.render.report import SUMMARY_ORDER, PlanReport, ResourceChange
+from reconciler.render.report import NOT_REFRESHED, SUMMARY_ORDER, PlanReport, ResourceChange
 from reconciler.render.text import render_operations
 
 LIMIT = 65_000
@@ -25,9 +25,12 @@ def render_markdown(report: PlanReport, limit: int = LIMIT, full_plan: str = "")
     when it had to be cut (the CI run holding the saved plan), else the notice says how to see it.
     """
     head = f"### reconciler {report.title.lower()}\n"
+    if not report.plan.refreshed:
+        head += f"\n> {NOT_REFRESHED}\n"
     tail = [part for part in (_unmanaged(report), _failed_runs(report)) if part]
     if not report.changes:
-        return _joined([head, "**No changes.** Live state matches the manifests.\n", *tail])
+        lead, rest = report.no_changes.split(". ", 1)  # "No changes", what was compared
+        return _joined([head, f"**{lead}.** {rest}\n", *tail])
     summary = f"**{report.summary()}**\n"
     budget = limit - size(_joined([head, summary, *tail])) - NOTICE_ROOM
     sections, left_out = _sections(_by_provider(report.changes), budget)

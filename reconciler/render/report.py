@@ -37,6 +37,12 @@ VERBS = {
     Action.CHECK: "checked (smoke run)",
     Action.ADOPT: "adopted into state (no API call)",
 }
+NOT_REFRESHED = (
+    "Live state was not read (--refresh=false): the manifests were compared with the state of "
+    "the last apply, so changes made on the platforms since then are not shown."
+)
+NO_CHANGES = "No changes. Live state matches the manifests."
+NO_CHANGES_UNREFRESHED = "No changes. The manifests match the last applied state."
 SYMBOLS = {
     Action.CREATE: "+",
     Action.UPDATE: "~",
@@ -100,6 +106,11 @@ class PlanReport:
     title: str = "Plan"
     failed_runs: tuple[RunFailure, ...] = ()
     since: str = ""  # set on drift reports, e.g. "24h"
+
+    @property
+    def no_changes(self) -> str:
+        """What to say when there is nothing to do (true to what was compared)."""
+        return NO_CHANGES if self.plan.refreshed else NO_CHANGES_UNREFRESHED
 
     def failed_runs_heading(self) -> str:
         count = len(self.failed_runs)

@@ -52,6 +52,7 @@ def _report(document: Mapping[str, Any]) -> PlanReport:
         state_lineage=str(state.get("lineage") or ""),
         live_fingerprint=str(document.get("live_fingerprint") or ""),
         created_at=str(document.get("created_at") or ""),
+        refreshed=document.get("refreshed") is not False,
     )
     failed = tuple(
         RunFailure(

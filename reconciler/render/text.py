@@ -7,7 +7,14 @@ from collections.abc import Iterable
 import click
 
 from reconciler.model import Action
-from reconciler.render.report import SYMBOLS, VERBS, PlanReport, ResourceChange, show_value
+from reconciler.render.report import (
+    NOT_REFRESHED,
+    SYMBOLS,
+    VERBS,
+    PlanReport,
+    ResourceChange,
+    show_value,
+)
 
 COLOURS = {
     Action.CREATE: "green",
@@ -26,8 +33,10 @@ COLOURS = {
 def render_text(report: PlanReport, color: bool = False) -> str:
     """The plan for a terminal or a CI log; colour only when asked."""
     lines: list[str] = []
+    if not report.plan.refreshed:
+        lines.extend([NOT_REFRESHED, ""])
     if not report.changes:
-        lines.append("No changes. Live state matches the manifests.")
+        lines.append(report.no_changes)
     else:
         lines.append("reconciler will perform these operations, in this order:")
         lines.append("")

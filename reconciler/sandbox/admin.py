@@ -12,6 +12,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from reconciler.sandbox import settings
 from reconciler.sandbox.edits import EditError, apply_edit
 from reconciler.sandbox.faults import Faults
 from reconciler.sandbox.world import WorldError, reset_world, seed_world
@@ -62,8 +63,24 @@ async def faults(request: Request) -> Response:
     return JSONResponse({"faults": state.faults.as_dict()})
 
 
+async def world_settings(request: Request) -> Response:
+    """GET the world settings; PUT changes the ones named; DELETE returns them to defaults."""
+    store = request.app.state.store
+    if request.method == "PUT":
+        try:
+            with store.transaction():
+                settings.change(store, await _body(request))
+        except (ValueError, WorldError) as exc:
+            return _problem(str(exc))
+    elif request.method == "DELETE":
+        with store.transaction():
+            store.set_meta(settings.SETTINGS, "{}")
+    return JSONResponse({"settings": settings.current(store).as_dict()})
+
+
 async def reset(request: Request) -> Response:
-    """Return the world to the default one (faults and the request log are kept)."""
+    """Return the world to the default one, settings included (faults and the request log are
+    kept)."""
     reset_world(request.app.state.store)
     return JSONResponse({"reset": True})
 
@@ -97,6 +114,7 @@ ROUTES = [
     Route("/_sandbox/health", health, methods=["GET"]),
     Route("/_sandbox/requests", requests_log, methods=["GET", "DELETE"]),
     Route("/_sandbox/faults", faults, methods=["GET", "PUT", "DELETE"]),
+    Route("/_sandbox/settings", world_settings, methods=["GET", "PUT", "DELETE"]),
     Route("/_sandbox/reset", reset, methods=["POST"]),
     Route("/_sandbox/seed", seed, methods=["POST"]),
     Route("/_sandbox/edit", edit, methods=["POST"]),

@@ -128,8 +128,13 @@ class SandboxServer(LoopbackServer):
         """Add a world document's objects (see reconciler.sandbox.world)."""
         return self.admin("POST", "seed", json=world).json()["added"]
 
+    def set_settings(self, **values: Any) -> dict[str, Any]:
+        """Change world settings (see reconciler.sandbox.settings), e.g.
+        ``set_settings(first_publish_activation="unspecified")``."""
+        return self.admin("PUT", "settings", json=values).json()["settings"]
+
     def reset(self) -> None:
-        """Default world, no faults, empty request log."""
+        """Default world and settings, no faults, empty request log."""
         self.admin("POST", "reset")
         self.clear_faults()
         self.clear_requests()

@@ -1,5 +1,9 @@
-"""Workspace connections: the assumed list/create, the documented delete, usage, and the
-draft-only atomic add / remove / upgrade / switch calls (one version bump per call).
+"""Workspace connections: the documented delete, usage, and the draft-only atomic add /
+remove / upgrade / switch calls (one version bump per call).
+
+The API has no call that creates, lists or reads a connection: connections are made in the
+platform's UI, which the sandbox stands in for by seeding them (world files, the default world,
+``sandbox edit workspace.connection``).
 """
 
 from __future__ import annotations
@@ -10,9 +14,9 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
 from reconciler.sandbox import workspace_model as m
-from reconciler.sandbox.http import check_fields, json_body, page_body, workspace_error
+from reconciler.sandbox.http import check_fields, json_body, workspace_error
 from reconciler.sandbox.store import Store, timestamp
-from reconciler.sandbox.workspace_api import context, invalid, load, page_params, stage_filter
+from reconciler.sandbox.workspace_api import context, invalid, load, stage_filter
 
 
 def render_connection(doc: dict[str, Any]) -> dict[str, Any]:
@@ -23,27 +27,6 @@ def render_connection(doc: dict[str, Any]) -> dict[str, Any]:
 def new_connection(connection_id: str, connector: str, latest_version: str = "1") -> dict:
     return {"connection_id": connection_id, "connector": connector,
             "latest_version": str(latest_version), "create_time": timestamp()}
-
-
-async def connections_endpoint(request: Request) -> Response:
-    """``GET W/connections`` and ``POST W/connections`` (assumed)."""
-    store, _ = context(request)
-    if request.method == "GET":
-        size, offset = page_params(request, default=50)
-        return JSONResponse(page_body("connections", store.all(m.CONNECTION), offset, size,
-                                      render_connection))
-    body = await json_body(request, invalid)
-    check_fields(body, {"connection_id", "connector"}, {"connection_id", "connector"}, invalid)
-    for key in ("connection_id", "connector"):
-        if not isinstance(body[key], str) or not body[key]:
-            raise invalid(f"{key} must be a non-empty string")
-    with store.transaction():
-        if store.get(m.CONNECTION, body["connection_id"]) is not None:
-            raise workspace_error("ALREADY_EXISTS",
-                                  f"connection {body['connection_id']} already exists")
-        doc = new_connection(body["connection_id"], body["connector"])
-        store.put(m.CONNECTION, doc["connection_id"], doc)
-    return JSONResponse(render_connection(doc))
 
 
 def usage(store: Store, connection_id: str) -> list[tuple[dict[str, Any], str]]:

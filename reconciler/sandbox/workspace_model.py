@@ -11,6 +11,7 @@ import string
 from datetime import timedelta
 from typing import Any
 
+from reconciler.sandbox import settings
 from reconciler.sandbox.http import workspace_error
 from reconciler.sandbox.store import Store, now, timestamp
 
@@ -174,8 +175,10 @@ def publish(store: Store, doc: dict[str, Any]) -> dict[str, Any]:
     major = _split(published["version"])[0] + 1 if published else 1
     revision = add_revision(doc, "PUBLISHED", f"{major}.0", draft["fields"], draft["connections"])
     doc["publish_time"] = revision["create_time"]
-    if doc["activation_state"] == UNSPECIFIED:
-        doc["activation_state"] = ACTIVE
+    if published is None:  # the contract does not say what the first publish does: a setting
+        choice = settings.current(store).first_publish_activation
+        doc["activation_state"] = {"active": ACTIVE, "deactivated": DEACTIVATED}.get(
+            choice, doc["activation_state"])
     return revision
 
 

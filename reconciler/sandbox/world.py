@@ -4,34 +4,48 @@ A world file (YAML or JSON) may hold::
 
     workspace:
       connections: [{connection_id, connector, latest_version}]
-      automations: [{display_name, description, code, english_code, marked_outputs,
+      automations: [{id, display_name, description, code, english_code, marked_outputs,
                      stage: published|draft, activation: active|deactivated,
-                     connections: [connection_id], schedule: {cron, timezone, inputs, end, enabled},
+                     connections: [connection_id | {connection_id, version}],
+                     schedule: {cron, timezone, inputs, end, enabled},
                      triggers: [{trigger_id, phase_type, phase_sub_type, is_active}]}]
     outlit:
       signals: [{key, name, description, definition, archived}]
       destinations: [{key, name, description, enabled, config, archived}]
-      automations: [{key, name, description, triggerJson, audienceFilterJson,
+      automations: [{id, key, name, description, triggerJson, audienceFilterJson,
                      signals: [key], destinations: [key], enabled, archived}]
     datallog:
       projects: [{name, active, automations: [{name, enabled}]}]
     runs: [{automation (workspace display_name) | automationId, status, createdAt,
             completedAt, error, triggerType}]
+    settings: {first_publish_activation: deactivated|active|unspecified}   (see settings.py)
 """
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Collection
 from typing import Any
 
-from reconciler.sandbox import outlit, runs, workspace_connections, workspace_model
+from reconciler.sandbox import outlit, runs, settings, workspace_connections, workspace_model
 from reconciler.sandbox.datallog import PROJECT
 from reconciler.sandbox.http import Reply
 from reconciler.sandbox.store import Store, timestamp
 from reconciler.sandbox.workspace_schedules import SCHEDULE, TRIGGER, check_config, trigger_key
 
 DEFAULT_WORLD: dict[str, Any] = {
+    # connections are made in the platform's UI (the API cannot create one): the default
+    # world holds a few, as a fresh workspace someone had set up would
+    "workspace": {
+        "connections": [
+            {"connection_id": "slack-alerts", "connector": "slack"},
+            {"connection_id": "slack-reports", "connector": "slack"},
+            {"connection_id": "slack-main", "connector": "slack"},
+            {"connection_id": "pg-main", "connector": "postgres"},
+            {"connection_id": "http-main", "connector": "http"},
+        ],
+    },
     "outlit": {
         "signals": [
             {"key": "signup-completed", "name": "Signup completed"},
@@ -58,6 +72,7 @@ DEFAULT_WORLD: dict[str, Any] = {
     },
 }
 INITIALISED = "initialised"
+_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 
 class WorldError(ValueError):
@@ -101,11 +116,25 @@ def reset_world(store: Store) -> None:
         store.set_meta(INITIALISED, timestamp())
 
 
+def replace_world(store: Store, world: Any) -> dict[str, int]:
+    """Forget everything and hold exactly ``world`` (no default objects): a copy of another."""
+    with store.transaction():
+        store.clear()
+        counts = seed_world(store, world)
+        store.set_meta(INITIALISED, timestamp())
+    return counts
+
+
 def seed_world(store: Store, world: Any) -> dict[str, int]:
     """Add a world's objects (all or nothing); returns how many objects of each sort were added."""
-    world = _fields(world or {}, "world", {"workspace", "outlit", "datallog", "runs"})
+    world = _fields(world or {}, "world", {"workspace", "outlit", "datallog", "runs", "settings"})
     counts: dict[str, int] = {}
     with store.transaction():
+        if world.get("settings"):
+            try:
+                settings.change(store, world["settings"])
+            except ValueError as exc:
+                raise WorldError(f"settings: {exc}") from None
         _seed_outlit(store, _fields(world.get("outlit") or {}, "outlit",
                                     {"signals", "destinations", "automations"}), counts)
         _seed_datallog(store, _fields(world.get("datallog") or {}, "datallog", {"projects"}),
@@ -128,6 +157,18 @@ def seed_world(store: Store, world: Any) -> dict[str, int]:
                 raise WorldError(f"{path}: {exc}") from None
             counts["runs"] = counts.get("runs", 0) + 1
     return counts
+
+
+def _seeded_id(spec: dict, path: str, kind: str, store: Store, fresh: Any) -> str:
+    """The object's id as the world file gives it (a copy keeps the original's), else a new one."""
+    given = spec.get("id")
+    if given is None:
+        return str(fresh())
+    if not isinstance(given, str) or not _ID.fullmatch(given):
+        raise WorldError(f"{path}.id: expected 1-64 letters, digits, '-' or '_'")
+    if store.get(kind, given) is not None:
+        raise WorldError(f"{path}.id: {given!r} is taken")
+    return given
 
 
 def _bump(counts: dict[str, int], name: str) -> None:
@@ -158,8 +199,9 @@ def _seed_outlit(store: Store, section: dict, counts: dict[str, int]) -> None:
     taken = {d["key"] for d in store.all(outlit.AUTOMATION)}
     for index, spec in enumerate(_list(section.get("automations"), "outlit.automations")):
         path = f"outlit.automations[{index}]"
-        _fields(spec, path, {"key", "name", "description", "triggerJson", "audienceFilterJson",
-                             "signals", "destinations", "enabled", "archived"}, {"key"})
+        _fields(spec, path, {"id", "key", "name", "description", "triggerJson",
+                             "audienceFilterJson", "signals", "destinations", "enabled",
+                             "archived"}, {"key"})
         if spec["key"] in taken:
             raise WorldError(f"{path}.key: an outlit automation with key {spec['key']!r} exists")
         for field, kind in (("signals", outlit.SIGNAL), ("destinations", outlit.DESTINATION)):
@@ -167,7 +209,8 @@ def _seed_outlit(store: Store, section: dict, counts: dict[str, int]) -> None:
                 if store.get(kind, key) is None:
                     raise WorldError(f"{path}.{field}: unknown key {key!r}")
         taken.add(spec["key"])
-        doc = {"id": str(uuid.uuid4()), "key": spec["key"], "name": spec.get("name", spec["key"]),
+        doc = {"id": _seeded_id(spec, path, outlit.AUTOMATION, store, lambda: str(uuid.uuid4())),
+               "key": spec["key"], "name": spec.get("name", spec["key"]),
                "description": spec.get("description", ""), "enabled": bool(spec.get("enabled")),
                "triggerJson": spec.get("triggerJson", {}),
                "audienceFilterJson": spec.get("audienceFilterJson", {}),
@@ -208,7 +251,7 @@ def _seed_workspace(store: Store, section: dict, counts: dict[str, int]) -> None
 
 def _seed_workspace_automation(store: Store, spec: Any, path: str) -> None:
     m = workspace_model
-    _fields(spec, path, {*m.EDITABLE, "stage", "activation", "connections", "schedule",
+    _fields(spec, path, {*m.EDITABLE, "id", "stage", "activation", "connections", "schedule",
                          "triggers"}, {"display_name"})
     if m.find_by_display_name(store, spec["display_name"]) is not None:
         raise WorldError(f"{path}.display_name: {spec['display_name']!r} already exists")
@@ -216,12 +259,20 @@ def _seed_workspace_automation(store: Store, spec: Any, path: str) -> None:
               "code": spec.get("code", ""), "english_code": spec.get("english_code", ""),
               "marked_outputs": list(spec.get("marked_outputs") or [])}
     doc = m.new_automation(fields)
+    doc["id"] = _seeded_id(spec, path, m.AUTOMATION, store, lambda: doc["id"])
     pins = []
-    for connection_id in _list(spec.get("connections"), f"{path}.connections"):
+    for item in _list(spec.get("connections"), f"{path}.connections"):
+        # an id pins the connection's latest version; {connection_id, version} an older one
+        pinned = _fields(item, f"{path}.connections", {"connection_id", "version"},
+                         {"connection_id"}) if isinstance(item, dict) else {"connection_id": item}
+        connection_id = pinned["connection_id"]
         live = store.get(m.CONNECTION, connection_id)
         if live is None:
             raise WorldError(f"{path}.connections: unknown connection {connection_id!r}")
-        pins.append(workspace_connections.pin(live))
+        pin = workspace_connections.pin(live)
+        if "version" in pinned:
+            pin["version"] = str(pinned["version"])
+        pins.append(pin)
     doc["revisions"][0]["connections"] = pins
     stage = spec.get("stage", "published")
     if stage not in ("published", "draft"):

@@ -5,6 +5,6 @@
 
 from __future__ import annotations
 
-from reconciler.state.model import State, StateBackend, StateEntry, open_backend
+from reconciler.state.model import Lease, State, StateBackend, StateEntry, open_backend
 
-__all__ = ["State", "StateBackend", "StateEntry", "open_backend"]
+__all__ = ["Lease", "State", "StateBackend", "StateEntry", "open_backend"]

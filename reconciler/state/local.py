@@ -25,7 +25,7 @@ from filelock import FileLock, Timeout
 
 from reconciler.errors import StateError, StateLockError
 from reconciler.model import ResourceId
-from reconciler.state.model import State, StateEntry, now
+from reconciler.state.model import Lease, State, StateEntry, now
 
 # the journal is folded into the state file once it is larger than this and than the file
 COMPACT_BYTES = 1 << 20
@@ -41,8 +41,9 @@ class LocalStateBackend:
         self.journal_path = self.path.with_name(self.path.name + ".journal")
 
     @contextmanager
-    def lock(self, timeout: float) -> Iterator[None]:
-        """Hold the state lock; after ``timeout`` seconds fail naming who holds it."""
+    def lock(self, timeout: float, command: str = "") -> Iterator[Lease]:
+        """Hold the state lock; after ``timeout`` seconds fail naming who holds it. The
+        operating system releases it when the process ends, so it never needs to expire."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.lock_path))
         try:
@@ -56,7 +57,7 @@ class LocalStateBackend:
             self.holder_path.write_text(
                 json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now()})
             )
-            yield
+            yield Lease()
         finally:
             self.holder_path.unlink(missing_ok=True)
             lock.release()
@@ -118,6 +119,10 @@ class LocalStateBackend:
             folded_at = COMPACT_BYTES
         if size > folded_at:
             self.write(state)
+
+    def settle(self, state: State) -> None:
+        """Fold the journal into the file."""
+        self.write(state)
 
     def _replay(self, state: State) -> State:
         """``state`` with the journal's lines newer than its serial applied, in order."""

@@ -145,11 +145,22 @@ def now() -> str:
     return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
 
 
+class Lease:
+    """What ``lock`` yields: the right to write state, for as long as ``check`` passes."""
+
+    lease_id = ""
+
+    def check(self) -> None:
+        """StateLeaseLostError when this run may no longer write (the lease expired or was
+        ended by hand); a lock that cannot be lost, like the local file lock, always passes."""
+
+
 class StateBackend(Protocol):
     """Where state lives. ``lock`` is held around any read-modify-write (plan reads need none)."""
 
-    def lock(self, timeout: float) -> AbstractContextManager[None]:
-        """Hold the exclusive lock; StateLockError naming the holder after ``timeout`` seconds."""
+    def lock(self, timeout: float, command: str = "") -> AbstractContextManager[Lease]:
+        """Hold the exclusive lock or lease (``command`` says who for); StateLockError naming
+        the holder after ``timeout`` seconds."""
         ...
 
     def read(self) -> State:
@@ -163,14 +174,26 @@ class StateBackend(Protocol):
     def record(self, state: State, changes: Mapping[ResourceId, StateEntry | None]) -> None:
         """Make one operation's outcome durable at once, at a cost that does not grow with the
         state: ``state`` already holds ``changes`` (None: the entry was removed) and a stamped
-        serial. The next ``write`` or ``read`` folds what was recorded in."""
+        serial. The next ``write``, ``settle`` or ``read`` folds what was recorded in."""
+        ...
+
+    def settle(self, state: State) -> None:
+        """Once an apply ended: fold what ``record`` kept aside into the stored state."""
         ...
 
 
 def open_backend(kind: str, path: Path, settings: Mapping[str, Any] | None = None) -> StateBackend:
-    """The backend named in the project file's ``state.backend``."""
+    """The backend named in the project file's ``state.backend``; ``settings`` are resolved
+    (postgres: ``url``, ``key``, ``lease_ttl`` in seconds)."""
     if kind == "local":
         from reconciler.state.local import LocalStateBackend
 
         return LocalStateBackend(path)
-    raise ConfigError(f"state backend {kind!r} is not available (available: local)")
+    if kind == "postgres":
+        from reconciler.state.postgres import PostgresStateBackend
+
+        values = settings or {}
+        return PostgresStateBackend(
+            str(values["url"]), str(values["key"]), float(values.get("lease_ttl", 120.0))
+        )
+    raise ConfigError(f"state backend {kind!r} is not available (available: local, postgres)")

@@ -3,23 +3,15 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from reconciler.cli import cli
-
-FULL = Path(__file__).resolve().parents[2] / "examples" / "full"
-
-
-def run(project: Path, *args: str):
-    return CliRunner().invoke(cli, ["-C", str(project), *args], catch_exceptions=False)
+from .helpers import EXAMPLES, copy_example, run
 
 
 def test_full_example_uses_all_four_provider_types() -> None:
-    text = (FULL / "reconciler.yaml").read_text()
+    text = (EXAMPLES / "full" / "reconciler.yaml").read_text()
     for provider_type in ("workspace", "outlit", "datallog", "automation-runs"):
         assert f"type: {provider_type}\n" in text
 
@@ -28,8 +20,7 @@ def test_full_example_applies_then_status_runs_and_checks_work(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NO_COLOR", "1")
-    project = tmp_path / "full"
-    shutil.copytree(FULL, project, ignore=shutil.ignore_patterns(".reconciler"))
+    project = copy_example(tmp_path, "full")
 
     applied = run(project, "apply", "--auto-approve")
     assert applied.exit_code == 0, applied.output

@@ -7,25 +7,14 @@ import shutil
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from reconciler.cli import cli
-
-ROOT = Path(__file__).resolve().parents[2]
+from .helpers import copy_example, run
 
 
 @pytest.fixture
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("NO_COLOR", "1")
-    target = tmp_path / "quickstart"
-    shutil.copytree(
-        ROOT / "examples" / "quickstart", target, ignore=shutil.ignore_patterns(".reconciler")
-    )
-    return target
-
-
-def run(project: Path, *args: str):
-    return CliRunner().invoke(cli, ["-C", str(project), *args], catch_exceptions=False)
+    return copy_example(tmp_path)
 
 
 @pytest.fixture

@@ -81,7 +81,8 @@ def test_annotations_the_engine_reads() -> None:
     assert schema.toggle_action("workspace", "Schedule", "enabled", False) == "disable"
     assert schema.toggle_action("outlit", "Automation", "enabled", True) == "enable"
     assert schema.toggle_action("workspace", "Automation", "stage", "draft") is None
-    assert schema.replace_fields("workspace", "Connection") == {"connection_id", "connector"}
+    # the API cannot change a connection: only a new connection_id replaces (claims another)
+    assert schema.replace_fields("workspace", "Connection") == {"connection_id"}
     assert "trigger_id" in schema.replace_fields("workspace", "Trigger")
     assert "key" in schema.replace_fields("outlit", "Automation")
     assert schema.reference_fields("workspace", "Schedule") == {"automation": "Automation"}

@@ -42,7 +42,8 @@ async def test_create_update_toggle_and_archive_pass_every_warning_on(outlit):
     wanted = automation("welcome", signals=["signup-completed"],
                     destinations=["slack-growth", "email-digest"], trigger={"on": "signup"})
     assert outlit.describe(operation(Action.CREATE, wanted, None)) == (
-        "POST automations (created disabled)", "POST enable")
+        "POST automations (created disabled)", "POST enable",
+        "read back; POST enable if enabled differs")
     result = await outlit.execute(operation(Action.CREATE, wanted, None), context())
     assert result.calls == ("POST /api/automations", "POST /api/automations/{id}/enable")
     assert result.warnings == ("destination email-digest is disabled; nothing will be "

@@ -61,12 +61,15 @@ async def test_create_makes_each_kind_in_order_and_reads_back_equal(workspace):
     results = []
     for item in desired:
         results.append(await apply(workspace, Action.CREATE, item, ids, desired))
-    assert [c.rsplit("/", 1)[-1] for c in results[AUTOMATION_AT].calls] == [
-        "automations", "{automation_id}:addConnections", "{automation_id}:publish",
-        "{automation_id}"]
-    assert results[AUTOMATION_AT].calls[-1] == f"PATCH {A}"
-    assert results[AUTOMATION_AT + 1].calls == (f"POST {A}/schedule",
-                                                f"POST {A}:disableAutomationSchedule")
+    # claiming a connection makes no call
+    assert [r.calls for r in results[:AUTOMATION_AT]] == [()] * AUTOMATION_AT
+    # the world's first publish deactivates (the default setting): nothing more to set
+    assert results[AUTOMATION_AT].calls == (f"POST {W}/automations", f"POST {A}:addConnections",
+                                            f"POST {A}:publish", f"GET {A}",
+                                            f"GET {A}:extractCodeConnections")
+    assert results[AUTOMATION_AT + 1].calls == (f"POST {A}/schedule", f"GET {A}/schedule",
+                                                f"POST {A}:disableAutomationSchedule",
+                                                f"GET {A}/schedule")
 
     live = await workspace.read(desired, ids)
     for item in desired:
@@ -88,10 +91,12 @@ async def test_update_of_a_published_automation_forks_patches_connections_and_pu
                                               "nightly")))
     assert shown[1:] == ("forkPublished", "PATCH update_mask=description,code",
                          "removeConnections slack-main", "addConnections http-main, pg-main",
-                         "publish")
+                         "publish", "read back; PATCH update_mask=activation_state "
+                         "(AUTOMATION_ACTIVATION_STATE_ACTIVE) if it differs")
     result = await apply(workspace, Action.UPDATE, after, ids, desired)
     assert result.calls == (f"POST {A}:forkPublished", f"PATCH {A}", f"POST {A}:removeConnections",
-                            f"POST {A}:addConnections", f"POST {A}:publish")
+                            f"POST {A}:addConnections", f"POST {A}:publish", f"GET {A}",
+                            f"GET {A}:extractCodeConnections")
     live = find(await workspace.read(desired, ids), "Automation", "nightly")
     assert live.spec == spec_of(after)
     assert live.raw["version"] == "2.0"
@@ -103,7 +108,7 @@ async def test_swapping_one_connection_for_another_is_a_switch(workspace):
     after = resource("Automation", "nightly", connections=["pg-main"])
     result = await apply(workspace, Action.UPDATE, after, ids, [*CONNECTIONS, after])
     assert result.calls == (f"POST {A}:forkPublished", f"POST {A}:switchConnections",
-                            f"POST {A}:publish")
+                            f"POST {A}:publish", f"GET {A}", f"GET {A}:extractCodeConnections")
     live = find(await workspace.read([after], ids), "Automation", "nightly")
     assert live.spec == spec_of(after)
 
@@ -115,10 +120,11 @@ async def test_a_draft_stays_a_draft_and_activation_changes_alone(workspace):
     assert live.spec == spec_of(draft)
     published = resource("Automation", "idea", code="x")
     result = await apply(workspace, Action.UPDATE, published, ids, [published])
-    assert result.calls == (f"POST {A}:publish", f"PATCH {A}")
+    # the first publish left it deactivated (the world's default): read back, then activated
+    assert result.calls == (f"POST {A}:publish", f"GET {A}", f"PATCH {A}", f"GET {A}")
     paused = resource("Automation", "idea", code="x", activation="deactivated")
     result = await apply(workspace, Action.DISABLE, paused, ids, [paused])
-    assert result.calls == (f"PATCH {A}",)
+    assert result.calls == (f"PATCH {A}", f"GET {A}")
     assert find(await workspace.read([paused], ids), "Automation", "idea").spec == spec_of(paused)
 
 
@@ -130,13 +136,14 @@ async def test_schedule_update_toggles_and_delete(workspace):
     changed = resource("Schedule", "nightly-schedule", automation="nightly", cron="30 4 * * 1",
                        end={"after_occurrences": 3}, enabled=False)
     result = await apply(workspace, Action.UPDATE, changed, ids, [automation, changed])
-    assert result.calls == (f"PATCH {A}/schedule", f"POST {A}:disableAutomationSchedule")
+    assert result.calls == (f"PATCH {A}/schedule", f"POST {A}:disableAutomationSchedule",
+                            f"GET {A}/schedule")
     live = await workspace.read([automation, changed], ids)
     assert find(live, "Schedule", "nightly-schedule").spec == spec_of(changed)
     enabled = resource("Schedule", "nightly-schedule", automation="nightly", cron="30 4 * * 1",
                        end={"after_occurrences": 3})
     result = await apply(workspace, Action.ENABLE, enabled, ids, [automation, enabled])
-    assert result.calls == (f"POST {A}:enableAutomationSchedule",)
+    assert result.calls == (f"POST {A}:enableAutomationSchedule", f"GET {A}/schedule")
     live_schedule = find(await workspace.read([automation], ids), "Schedule", "nightly-schedule")
     await workspace.execute(operation(Action.REMOVE, None, live_schedule), context(ids))
     assert not [i for i in await workspace.read([automation], ids) if i.id.kind == "Schedule"]
@@ -149,11 +156,12 @@ async def test_trigger_update_and_replace_when_its_id_changes(workspace):
     quiet = resource("Trigger", "hook", automation="nightly", phase="main", type="webhook",
                      active=False)
     result = await apply(workspace, Action.DISABLE, quiet, ids, [automation, quiet])
-    assert result.calls == (f"PATCH {A}/triggers/{{trigger_id}}",)
+    assert result.calls == (f"PATCH {A}/triggers/{{trigger_id}}", f"GET {A}/triggers")
     renamed = resource("Trigger", "hook", automation="nightly", trigger_id="hook-v2",
                        phase="pre", type="api")
     result = await apply(workspace, Action.REPLACE, renamed, ids, [automation, renamed])
-    assert result.calls == (f"DELETE {A}/triggers/{{trigger_id}}", f"POST {A}/triggers")
+    assert result.calls == (f"DELETE {A}/triggers/{{trigger_id}}", f"POST {A}/triggers",
+                            f"GET {A}/triggers")
     triggers = [i for i in await workspace.read([automation, renamed], ids)
                 if i.id.kind == "Trigger"]
     assert [(t.id.name, t.spec) for t in triggers] == [("hook", spec_of(renamed))]
@@ -171,9 +179,12 @@ async def test_connection_delete_is_refused_naming_published_users(sandbox_serve
     stripped = resource("Automation", "nightly")
     await apply(workspace, Action.UPDATE, stripped, ids, [stripped])
     result = await workspace.execute(operation(Action.REMOVE, None, live), context(ids))
+    assert result.calls == (f"POST {W}/automations:traceConnectionUsage",
+                            f"DELETE {W}/automations:deleteConnection")
     assert result.warnings == ("connection slack-main deleted; draft automation(s) drafty now "
                                "have an unresolved reference to it",)
-    assert not [i for i in await workspace.read([], ids) if i.id.kind == "Connection"]
+    again = await workspace.execute(operation(Action.REMOVE, None, live), context(ids))
+    assert again.warnings == ("connection slack-main was already gone from the platform",)
 
 
 async def test_remove_soft_deletes_and_upgrade_moves_connections_to_latest(
@@ -187,7 +198,7 @@ async def test_remove_soft_deletes_and_upgrade_moves_connections_to_latest(
     assert live.upgradable == ("pg-main",)
     result = await workspace.execute(operation(Action.UPGRADE, automation, live), context(ids))
     assert result.calls == (f"POST {A}:forkPublished", f"POST {A}:upgradeConnections",
-                            f"POST {A}:publish")
+                            f"POST {A}:publish", f"GET {A}", f"GET {A}:extractCodeConnections")
     live = find(await workspace.read([automation], ids), "Automation", "nightly")
     assert live.upgradable == () and live.spec["stage"] == "published"
     result = await workspace.execute(operation(Action.REMOVE, None, live), context(ids))
@@ -212,23 +223,25 @@ async def test_check_invokes_the_published_stage_and_polls_until_terminal(worksp
     assert outcomes == {"ok": ("FINISHED", True, 3), "broken": ("FAILED", False, 3)}
 
 
-async def test_replace_moves_a_schedule_and_recreates_a_connection(workspace):
+async def test_replace_moves_a_schedule_and_claims_another_connection(workspace):
     first, second = resource("Automation", "first"), resource("Automation", "second")
     schedule = resource("Schedule", "job", automation="first", cron="0 1 * * *")
-    connection = resource("Connection", "hook-out", connector="http")
+    connection = resource("Connection", "out", connection_id="http-main", connector="http")
     ids = await create_all(workspace, [first, second, schedule, connection])
     moved = resource("Schedule", "job", automation="second", cron="0 1 * * *")
     everything = [first, second, moved, connection]
     result = await apply(workspace, Action.REPLACE, moved, ids, everything)
-    assert result.calls == (f"DELETE {A}/schedule", f"POST {A}/schedule")
+    assert result.calls == (f"DELETE {A}/schedule", f"POST {A}/schedule", f"GET {A}/schedule")
     assert result.remote_id == ids[second.id]
-    swapped = resource("Connection", "hook-out", connector="webhook")
+    swapped = resource("Connection", "out", connection_id="pg-main", connector="postgres")
     result = await apply(workspace, Action.REPLACE, swapped, ids, [first, second, moved, swapped])
+    # the old connection is deleted (nothing uses it); the new one is claimed with no call
     assert result.calls == (f"POST {W}/automations:traceConnectionUsage",
-                            f"DELETE {W}/automations:deleteConnection", f"POST {W}/connections")
+                            f"DELETE {W}/automations:deleteConnection")
+    assert result.remote_id == "pg-main"
     live = await workspace.read([first, second, moved, swapped], ids)
     assert find(live, "Schedule", "job").spec == spec_of(moved)
-    assert find(live, "Connection", "hook-out").spec == spec_of(swapped)
+    assert find(live, "Connection", "out").spec == spec_of(swapped)
 
 
 async def test_an_automation_unknown_to_state_is_found_by_display_name_or_named_as_missing(
@@ -240,7 +253,7 @@ async def test_an_automation_unknown_to_state_is_found_by_display_name_or_named_
     schedule = resource("Schedule", "job", automation="nightly", cron="0 1 * * *")
     result = await workspace.execute(operation(Action.CREATE, schedule, None),
                                      context({}, [automation, schedule]))
-    assert result.calls == (f"GET {W}/automations", f"POST {A}/schedule")
+    assert result.calls == (f"GET {W}/automations", f"POST {A}/schedule", f"GET {A}/schedule")
     orphan = resource("Schedule", "lost", automation="gone", cron="0 1 * * *")
     with pytest.raises(ProviderError, match="studio/Schedule/lost: automation gone does not exist"):
         await workspace.execute(operation(Action.CREATE, orphan, None), context({}, [orphan]))

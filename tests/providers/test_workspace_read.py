@@ -64,13 +64,16 @@ async def test_read_projects_every_kind_into_spec_shape_across_several_pages(
     assert (draft.managed, draft.spec["stage"], draft.spec["description"]) == (False, "draft",
                                                                                 "wip")
     assert find(live, "Automation", "paused").spec["activation"] == "deactivated"
-    assert find(live, "Connection", "spare").spec == {"connection_id": "spare",
-                                                     "connector": "http"}
+    # the API cannot list connections: an unclaimed one shows only where an automation uses it
+    assert find(live, "Connection", "pg-main").spec == {"connection_id": "pg-main",
+                                                       "connector": "postgres"}
+    assert not find(live, "Connection", "pg-main").managed
+    assert not [i for i in live if i.id.name == "spare"]
     assert len([i for i in live if i.id.kind == "Trigger"]) == 10
 
     counts = workspace.request_counts()
     assert counts[f"GET {W}/automations"] == 4  # 7 automations, 2 a page
-    assert counts[f"GET {W}/connections"] == 2
+    assert not [call for call in counts if call.endswith(f"{W}/connections")]
     per_automation = [f"GET {W}/automations/{{automation_id}}:extractCodeConnections",
                       f"GET {W}/automations/{{automation_id}}/schedule"]
     assert all(counts[call] == 7 for call in per_automation)

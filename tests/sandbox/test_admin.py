@@ -109,7 +109,8 @@ def test_edit_activation_schedule_trigger_and_delete(server, ws):
     server.edit("workspace.trigger", "Nightly report/t", is_active=False)
     assert ws.get(f"{W}/automations/{ident}").json()["activation_state"].endswith("DEACTIVATED")
     assert ws.get(f"{W}/automations/{ident}/schedule").json()["enabled"] is False
-    assert ws.get(f"{W}/automations/{ident}/triggers/t").json()["is_active"] is False
+    [trigger] = ws.get(f"{W}/automations/{ident}/triggers").json()["triggers"]
+    assert trigger["is_active"] is False
     server.edit("workspace.automation", "Nightly report", delete=True)
     assert ws.get(f"{W}/automations/{ident}").status_code == 404
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from .helpers import W, aip_error, automation_id, create, published
 
 
@@ -50,7 +52,8 @@ def test_publish_fork_patch_publish_follows_the_version_scheme(ws):
     assert patched.json()["version"] == "0.2"
     first = ws.post(f"{W}/automations/{ident}:publish", json={}).json()
     assert (first["version"], first["latest_published_version"]) == ("1.0", "1.0")
-    assert first["activation_state"] == "AUTOMATION_ACTIVATION_STATE_ACTIVE"
+    # what the first publish does to activation is a world setting (default: deactivated)
+    assert first["activation_state"] == "AUTOMATION_ACTIVATION_STATE_DEACTIVATED"
     assert first["publish_time"]
     assert ws.post(f"{W}/automations/{ident}:forkPublished", json={}).json()["version"] == "1.1"
     again = ws.patch(f"{W}/automations/{ident}?update_mask=code", json={"code": "y = 2"}).json()
@@ -211,3 +214,35 @@ def test_unknown_route_and_method_answer_in_the_platform_shape(ws):
     response = ws.put(f"{W}/automations")
     assert response.status_code == 405
     aip_error(response, "UNIMPLEMENTED")
+
+
+@pytest.mark.parametrize(("setting", "state"), [
+    ("active", "AUTOMATION_ACTIVATION_STATE_ACTIVE"),
+    ("deactivated", "AUTOMATION_ACTIVATION_STATE_DEACTIVATED"),
+    ("unspecified", "AUTOMATION_ACTIVATION_STATE_UNSPECIFIED"),
+])
+def test_what_the_first_publish_does_to_activation_is_a_world_setting(server, ws, setting, state):
+    server.set_settings(first_publish_activation=setting)
+    ident = automation_id(create(ws))
+    first = ws.post(f"{W}/automations/{ident}:publish", json={}).json()
+    assert first["activation_state"] == state
+    ws.patch(f"{W}/automations/{ident}?update_mask=activation_state",
+             json={"activation_state": "AUTOMATION_ACTIVATION_STATE_ACTIVE"})
+    ws.post(f"{W}/automations/{ident}:forkPublished", json={})
+    second = ws.post(f"{W}/automations/{ident}:publish", json={}).json()
+    assert second["activation_state"] == "AUTOMATION_ACTIVATION_STATE_ACTIVE"  # later: kept
+
+
+def test_world_settings_are_checked_and_reset_with_the_world(server):
+    with pytest.raises(ValueError, match="first_publish_activation must be one of"):
+        server.set_settings(first_publish_activation="sometimes")
+    with pytest.raises(ValueError, match="unknown setting"):
+        server.set_settings(publish_activates=True)
+    assert server.set_settings(first_publish_activation="active") == {
+        "first_publish_activation": "active"}
+    server.reset()
+    assert server.admin("GET", "settings").json()["settings"] == {
+        "first_publish_activation": "deactivated"}
+    server.seed({"settings": {"first_publish_activation": "unspecified"}})
+    assert server.admin("GET", "settings").json()["settings"] == {
+        "first_publish_activation": "unspecified"}

@@ -1,15 +1,15 @@
-"""Workspace connections: list/create, draft-only atomic calls, usage, blocked delete."""
+"""Workspace connections: made in the platform (seeded here), draft-only atomic calls, usage,
+blocked delete. The API has no call that creates, lists or reads a connection."""
 
 from __future__ import annotations
 
 from .helpers import BASE, W, aip_error, automation_id, create
 
 
-def make_connection(ws, connection_id: str, connector: str = "gmail") -> dict:
-    response = ws.post(f"{W}/connections", json={"connection_id": connection_id,
-                                                   "connector": connector})
-    assert response.status_code == 200, response.text
-    return response.json()
+def make_connection(server, connection_id: str, connector: str = "gmail") -> None:
+    """A connection made in the platform's UI (the API cannot make one)."""
+    server.seed({"workspace": {"connections": [{"connection_id": connection_id,
+                                                "connector": connector}]}})
 
 
 def attach(ws, ident: str, *connection_ids: str):
@@ -17,29 +17,15 @@ def attach(ws, ident: str, *connection_ids: str):
                    json={"connections": [{"connection_id": c} for c in connection_ids]})
 
 
-def test_create_and_list_connections_with_pages(ws):
-    created = make_connection(ws, "gmail-main")
-    assert created["latest_version"] == "1"
-    assert set(created) == {"connection_id", "connector", "latest_version", "create_time"}
-    for i in range(3):
-        make_connection(ws, f"c{i}")
-    first = ws.get(f"{W}/connections?page_size=2").json()
-    second = ws.get(f"{W}/connections", params={"page_token": first["next_page_token"]}).json()
-    ids = [c["connection_id"] for c in first["connections"] + second["connections"]]
-    assert ids == ["gmail-main", "c0", "c1", "c2"]
-    assert "next_page_token" not in second
+def test_there_is_no_call_that_lists_creates_or_reads_a_connection(ws):
+    for method in ("GET", "POST"):
+        aip_error(ws.request(method, f"{W}/connections", json={}), "NOT_FOUND")
+    aip_error(ws.get(f"{W}/connections/slack-alerts"), "NOT_FOUND")
 
 
-def test_create_taken_or_incomplete_connection_fails(ws):
-    make_connection(ws, "gmail-main")
-    aip_error(ws.post(f"{W}/connections", json={"connection_id": "gmail-main",
-                                                 "connector": "gmail"}), "ALREADY_EXISTS")
-    aip_error(ws.post(f"{W}/connections", json={"connection_id": "x"}), "INVALID_ARGUMENT")
-
-
-def test_add_connections_bumps_the_draft_version_once(ws):
-    make_connection(ws, "a")
-    make_connection(ws, "b", "slack")
+def test_add_connections_bumps_the_draft_version_once(ws, server):
+    make_connection(server, "a")
+    make_connection(server, "b", "slack")
     ident = automation_id(create(ws))
     body = attach(ws, ident, "a", "b").json()
     assert body["automation"]["version"] == "0.2"
@@ -50,8 +36,8 @@ def test_add_connections_bumps_the_draft_version_once(ws):
     ]
 
 
-def test_add_is_atomic_when_one_connection_is_unknown(ws):
-    make_connection(ws, "a")
+def test_add_is_atomic_when_one_connection_is_unknown(ws, server):
+    make_connection(server, "a")
     ident = automation_id(create(ws))
     aip_error(attach(ws, ident, "a", "missing"), "NOT_FOUND")
     automation = ws.get(f"{W}/automations/{ident}").json()
@@ -60,16 +46,16 @@ def test_add_is_atomic_when_one_connection_is_unknown(ws):
     assert extracted.json()["connections"] == []
 
 
-def test_connection_calls_on_a_published_automation_are_failed_precondition(ws):
-    make_connection(ws, "a")
+def test_connection_calls_on_a_published_automation_are_failed_precondition(ws, server):
+    make_connection(server, "a")
     ident = automation_id(create(ws))
     ws.post(f"{W}/automations/{ident}:publish", json={})
     aip_error(attach(ws, ident, "a"), "FAILED_PRECONDITION")
 
 
 def test_remove_upgrade_and_switch(ws, server):
-    make_connection(ws, "a")
-    make_connection(ws, "b")
+    make_connection(server, "a")
+    make_connection(server, "b")
     ident = automation_id(create(ws))
     attach(ws, ident, "a")
     server.edit("workspace.connection", "a", bump_version=True)
@@ -98,8 +84,8 @@ def test_remove_of_unattached_and_bad_bodies_fail(ws):
                       json={"switches": [{"from_connection_id": "a"}]}), "INVALID_ARGUMENT")
 
 
-def test_usage_counts_and_traces_drafts_and_published(ws):
-    make_connection(ws, "a")
+def test_usage_counts_and_traces_drafts_and_published(ws, server):
+    make_connection(server, "a")
     live = automation_id(create(ws, "live"))
     attach(ws, live, "a")
     ws.post(f"{W}/automations/{live}:publish", json={})
@@ -122,8 +108,8 @@ def test_usage_calls_reject_bad_bodies(ws):
               "INVALID_ARGUMENT")
 
 
-def test_delete_blocked_by_published_usage_names_the_blockers(ws):
-    make_connection(ws, "a")
+def test_delete_blocked_by_published_usage_names_the_blockers(ws, server):
+    make_connection(server, "a")
     ident = automation_id(create(ws, "live"))
     attach(ws, ident, "a")
     ws.post(f"{W}/automations/{ident}:publish", json={})
@@ -136,8 +122,8 @@ def test_delete_blocked_by_published_usage_names_the_blockers(ws):
     }]
 
 
-def test_delete_used_only_by_drafts_reports_them_and_blocks_their_publish(ws):
-    make_connection(ws, "a")
+def test_delete_used_only_by_drafts_reports_them_and_blocks_their_publish(ws, server):
+    make_connection(server, "a")
     ident = automation_id(create(ws, "draft"))
     attach(ws, ident, "a")
     body = ws.delete(f"{W}/automations:deleteConnection?connection_id=a").json()
@@ -149,7 +135,3 @@ def test_delete_used_only_by_drafts_reports_them_and_blocks_their_publish(ws):
 def test_extract_needs_a_stage_filter(ws):
     ident = automation_id(create(ws))
     aip_error(ws.get(f"{W}/automations/{ident}:extractCodeConnections"), "INVALID_ARGUMENT")
-
-
-def test_connection_list_with_bad_page_size_is_invalid(ws):
-    aip_error(ws.get(f"{W}/connections?page_size=lots"), "INVALID_ARGUMENT")

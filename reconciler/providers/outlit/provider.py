@@ -20,6 +20,8 @@ from reconciler.model import (
     Resource,
     ResourceId,
 )
+from reconciler.providers.base import RehearsalCopy
+from reconciler.providers.converge import not_converging
 from reconciler.providers.http import (
     ApiClient,
     RetryPolicy,
@@ -30,6 +32,7 @@ from reconciler.providers.http import (
     send_once,
 )
 from reconciler.providers.matching import Matcher
+from reconciler.providers.outlit import rehearsal
 
 if TYPE_CHECKING:
     import httpx
@@ -45,6 +48,8 @@ PATHS = {
     "enable": "/api/automations/{id}/enable",  # documented (seed 000)
     "disable": "/api/automations/{id}/disable",  # assumed
     "archive": "/api/automations/{id}/archive",  # assumed
+    "signals": "/api/signals",  # assumed
+    "destinations": "/api/destinations",  # assumed
 }
 MAX_LIMIT = 200
 # spec field -> request/response field
@@ -92,6 +97,8 @@ class _Run:
         self.op = op
         self.remote_id = op.live.remote_id if op.live else None
         self.warnings: list[str] = []
+        self.latest: dict[str, Any] = {}  # the automation as the last answer showed it
+        self.setters: dict[str, str] = {}  # spec field -> the call that set it
 
 
 class OutlitProvider(UsesApiClient):
@@ -125,6 +132,18 @@ class OutlitProvider(UsesApiClient):
         return [LiveResource(rid, a["id"], project_automation(a), a, managed)
                 for a, (rid, managed, _) in zip(automations, matches, strict=True)]
 
+    async def rehearsal_copy(
+        self, live: Sequence[LiveResource], desired: Sequence[Resource]
+    ) -> RehearsalCopy:
+        """The live automations with every signal and destination (two list reads)."""
+        signals = await self.client.call("GET", PATHS["signals"])
+        destinations = await self.client.call("GET", PATHS["destinations"])
+        return rehearsal.copy_world(
+            live,
+            (signals.get("data") or {}).get("signals") or [],
+            (destinations.get("data") or {}).get("destinations") or [],
+        )
+
     def describe(self, operation: Operation) -> tuple[str, ...]:
         """The API steps ``execute`` will take (no I/O)."""
         return tuple(label for label, _ in self._steps(operation))
@@ -144,24 +163,25 @@ class OutlitProvider(UsesApiClient):
         spec = dict(op.resource.spec) if op.resource else {}
         live = dict(op.live.spec) if op.live else {}
         wants_enabled = bool(spec.get("enabled", True))
+        word = "enable" if wants_enabled else "disable"
+        read_back: Step = (f"read back; POST {word} if enabled differs", self._read_back)
         if op.action is Action.REMOVE:
             return [("POST archive", self._command("archive"))]
         if op.action is Action.REPLACE:
             return [("POST archive (old key)", self._command("archive")),
-                    *self._create_steps(wants_enabled)]
+                    *self._create_steps(wants_enabled), read_back]
         if op.action is Action.CREATE:
-            return self._create_steps(wants_enabled)
+            return [*self._create_steps(wants_enabled), read_back]
         if op.action in (Action.ENABLE, Action.DISABLE):
-            return [(f"POST {op.action.value}", self._command(op.action.value))]
+            return [(f"POST {op.action.value}", self._command(op.action.value)), read_back]
         changed = [f for f in WIRE if automation_body(spec, [f]) != automation_body(live, [f])]
         steps: list[Step] = []
         if changed:
             steps.append((f"PATCH automation ({', '.join(WIRE[f] for f in changed)})",
                           self._update(changed)))
         if wants_enabled != bool(live.get("enabled")):
-            word = "enable" if wants_enabled else "disable"
             steps.append((f"POST {word}", self._command(word)))
-        return steps
+        return [*steps, read_back] if steps else steps
 
     def _create_steps(self, enable: bool) -> list[Step]:
         steps: list[Step] = [("POST automations (created disabled)", self._create)]
@@ -169,11 +189,39 @@ class OutlitProvider(UsesApiClient):
             steps.append(("POST enable", self._command("enable")))
         return steps
 
+    async def _read_back(self, run: _Run) -> None:
+        """Compare the automation the last answer showed with the spec; set ``enabled`` through
+        its call if it still differs; name a field that differs after that."""
+        assert run.op.resource is not None
+        spec = run.op.resource.spec
+        got = run.latest or await self._get(run)
+        wanted = project_automation({**automation_body(spec), "key": spec["key"],
+                                     "enabled": bool(spec.get("enabled", True)),
+                                     "signals": [{"key": k} for k in spec.get("signals", [])],
+                                     "destinations": [{"key": k}
+                                                      for k in spec.get("destinations", [])]})
+        now = project_automation(got)
+        if now["enabled"] != wanted["enabled"] and "enabled" not in run.setters:
+            await self._command("enable" if wanted["enabled"] else "disable")(run)
+            now = project_automation(run.latest or await self._get(run))
+        ignored = {p.split(".", 1)[1] for p in run.op.resource.lifecycle.ignore_changes
+                   if p.startswith("spec.")}
+        for name, value in wanted.items():
+            if name not in ignored and now.get(name) != value:
+                call = run.setters.get(name, "this operation")
+                raise not_converging("outlit", run.op.id, name, call, now.get(name), value)
+
+    async def _get(self, run: _Run) -> dict[str, Any]:
+        body = await self.client.call("GET", PATHS["get"], id=run.remote_id)
+        return dict((body.get("data") or {}).get("automation") or {})
+
     def _keep(self, run: _Run, envelope: Mapping[str, Any]) -> dict[str, Any]:
-        """Collect the envelope's warnings and return its automation."""
+        """Collect the envelope's warnings and return (and remember) its automation."""
         result = envelope.get("result") or {}
         run.warnings.extend(str(w) for w in result.get("warnings") or [])
-        return ((result.get("data") or {}).get("automation")) or {}
+        automation = dict(((result.get("data") or {}).get("automation")) or {})
+        run.latest = automation
+        return automation
 
     async def _create(self, run: _Run) -> None:
         assert run.op.resource is not None
@@ -189,12 +237,17 @@ class OutlitProvider(UsesApiClient):
             return next((a for a in await self.list_automations() if a["key"] == body["key"]),
                         None)
 
+        for name in (*WIRE, "key"):
+            run.setters[name] = "POST /api/automations"
         created = await create_once(send, find)
+        run.latest = dict(created)
         run.remote_id = created["id"]
 
     def _update(self, fields: list[str]) -> Callable[[_Run], Awaitable[None]]:
         async def step(run: _Run) -> None:
             assert run.op.resource is not None
+            for name in fields:
+                run.setters[name] = "PATCH /api/automations/{id}"
             envelope = await self.client.call("PATCH", PATHS["update"], id=run.remote_id,
                                               json=automation_body(run.op.resource.spec, fields))
             self._keep(run, envelope)
@@ -203,6 +256,8 @@ class OutlitProvider(UsesApiClient):
 
     def _command(self, command: str) -> Callable[[_Run], Awaitable[None]]:
         async def step(run: _Run) -> None:
+            if command != "archive":
+                run.setters["enabled"] = f"POST /api/automations/{{id}}/{command}"
             # the archive of a replace targets the old object; later steps the new one
             async def send() -> bool:
                 envelope = await self.client.call("POST", PATHS[command], id=run.remote_id,

@@ -37,16 +37,14 @@ PATHS = {
     "enable_schedule": A + ":enableAutomationSchedule",
     "disable_schedule": A + ":disableAutomationSchedule",
     "triggers": A + "/triggers",
-    "trigger": A + "/triggers/{trigger_id}",  # assumed PATCH / DELETE
-    "list_connections": W + "/connections",  # assumed
-    "create_connection": W + "/connections",  # assumed
+    "trigger": A + "/triggers/{trigger_id}",  # assumed PATCH / DELETE (there is no GET)
     "delete_connection": W + "/automations:deleteConnection",
     "count_connection_usage": W + "/automations:countConnectionUsage",
     "trace_connection_usage": W + "/automations:traceConnectionUsage",
 }
 ASSUMED = frozenset({
     "create_automation", "update_automation", "delete_automation", "publish", "fork_published",
-    "run", "trigger", "list_connections", "create_connection",
+    "run", "trigger",
 })
 MAX_PAGE_SIZE = 1000
 
@@ -63,6 +61,8 @@ END_AFTER = "SCHEDULE_END_TYPE_AFTER_OCCURRENCES"
 END_ON_DATE = "SCHEDULE_END_TYPE_ON_DATE"
 PHASE_PREFIX = "PHASE_TYPE_"
 SUB_TYPE_PREFIX = "PHASE_SUB_TYPE_"
+PHASES = frozenset({"unspecified", "pre", "main", "post"})
+SUB_TYPES = frozenset({"unspecified", "email", "schedule", "webhook", "api"})
 
 
 def path(call: str) -> str:
@@ -102,24 +102,43 @@ def project_automation(
 ) -> dict[str, Any]:
     """Spec shape of an automation's latest version and the connections attached to it.
 
-    Activation is meaningless before the first publish (UNSPECIFIED): it then reads as what the
-    desired spec asks, so a draft-only automation shows no noise it could not act on.
+    Activation is meaningless before the first publish: it then reads as what the desired spec
+    asks, so a draft-only automation shows no noise it could not act on. A published automation
+    left UNSPECIFIED reads as ``unspecified``, and a state this version does not know is shown as
+    it came, so either shows as a difference that activation then sets.
     """
-    state = automation.get("activation_state") or ACTIVATION_UNSPECIFIED
+    state = str(automation.get("activation_state") or ACTIVATION_UNSPECIFIED)
     words = {v: k for k, v in ACTIVATION.items()}
+    published = is_published_version(automation.get("version", ""))
     if state in words:
         activation = words[state]
+    elif not published:
+        activation = (desired or {}).get("activation", "active")
+    elif state == ACTIVATION_UNSPECIFIED:
+        activation = "unspecified"
     else:
-        activation = (desired or {}).get("activation", "deactivated")
+        activation = state
     return {
         "display_name": automation.get("display_name", ""),
         "description": automation.get("description") or "",
         "code": automation.get("code") or "",
         "english_code": automation.get("english_code") or "",
         "marked_outputs": sorted(automation.get("marked_outputs") or []),
-        "connections": sorted({c["connection_id"] for c in connections}),
-        "stage": "published" if is_published_version(automation.get("version", "")) else "draft",
+        "connections": sorted({str(c.get("connection_id")) for c in connections
+                               if c.get("connection_id")}),
+        "stage": "published" if published else "draft",
         "activation": activation,
+    }
+
+
+def expected_automation(spec: Mapping[str, Any]) -> dict[str, Any]:
+    """What ``project_automation`` reads once the platform holds ``spec`` exactly."""
+    return {
+        **automation_body(spec),
+        "marked_outputs": sorted(spec.get("marked_outputs", [])),
+        "connections": sorted(spec.get("connections", [])),
+        "stage": spec.get("stage", "published"),
+        "activation": spec.get("activation", "active"),
     }
 
 
@@ -177,7 +196,8 @@ def project_schedule(schedule: Mapping[str, Any], automation_name: str) -> dict[
         "timezone": config.get("timezone") or "UTC",
         "inputs": dict(config.get("inputs") or {}),
         "end": spec_end,
-        "enabled": bool(schedule.get("enabled", True)),
+        # proto3 JSON leaves a false boolean out: a missing ``enabled`` is false
+        "enabled": bool(schedule.get("enabled", False)),
     }
 
 
@@ -199,19 +219,23 @@ def project_trigger(trigger: Mapping[str, Any], automation_name: str) -> dict[st
     return {
         "automation": automation_name,
         "trigger_id": trigger["trigger_id"],
-        "phase": _short(trigger.get("phase_type", ""), PHASE_PREFIX),
-        "type": _short(trigger.get("phase_sub_type", ""), SUB_TYPE_PREFIX),
-        "active": bool(trigger.get("is_active", True)),
+        "phase": _short(str(trigger.get("phase_type") or PHASE_PREFIX + "UNSPECIFIED"),
+                        PHASE_PREFIX, PHASES),
+        "type": _short(str(trigger.get("phase_sub_type") or SUB_TYPE_PREFIX + "UNSPECIFIED"),
+                       SUB_TYPE_PREFIX, SUB_TYPES),
+        "active": bool(trigger.get("is_active", False)),  # omitted when false, as above
     }
 
 
-def _short(value: str, prefix: str) -> str:
-    return value[len(prefix):].lower() if value.startswith(prefix) else value.lower()
+def _short(value: str, prefix: str, known: frozenset[str]) -> str:
+    """``PHASE_TYPE_MAIN`` -> ``main``; a value this version does not know is shown as it came."""
+    word = value[len(prefix):].lower() if value.startswith(prefix) else ""
+    return word if word in known else value
 
 
 # --- connections -----------------------------------------------------------------------------
 
 
-def project_connection(connection: Mapping[str, Any]) -> dict[str, Any]:
-    """Spec shape of a workspace connection (versions and times are read-only)."""
-    return {"connection_id": connection["connection_id"], "connector": connection["connector"]}
+def project_connection(connection_id: str, connector: str) -> dict[str, Any]:
+    """Spec shape of a workspace connection (the API shows only id and connector of one)."""
+    return {"connection_id": connection_id, "connector": connector}

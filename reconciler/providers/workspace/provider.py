@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
-from reconciler.errors import ConfigError, ProviderError
+from reconciler.errors import ProviderError
 from reconciler.model import (
     Action,
     ExecutionContext,
@@ -29,7 +29,7 @@ from reconciler.model import (
     Resource,
     ResourceId,
 )
-from reconciler.providers.base import RunStatus, RunStep
+from reconciler.providers.base import RehearsalCopy, RunStatus, RunStep
 from reconciler.providers.http import (
     ApiClient,
     RetryPolicy,
@@ -37,7 +37,7 @@ from reconciler.providers.http import (
     aip_error,
     bearer_auth,
 )
-from reconciler.providers.workspace import calls
+from reconciler.providers.workspace import calls, rehearsal
 from reconciler.providers.workspace.read import project, read_details
 from reconciler.providers.workspace.steps import (
     Run,
@@ -92,10 +92,7 @@ class WorkspaceProvider(UsesApiClient):
     def __init__(self, config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None,
                  retry: RetryPolicy | None = None) -> None:
         self.config = config
-        ids = {key: config.get(key) for key in ("organization_id", "workspace_id")}
-        for key, value in ids.items():
-            if not value:
-                raise ConfigError(f"{config.position}: providers.{config.name}.{key} is required")
+        ids = {key: config.get_required(key) for key in ("organization_id", "workspace_id")}
         self.client = ApiClient(config, platform="workspace", auth=bearer_auth(config),
                                 error_parser=aip_error, transport=transport, path_params=ids,
                                 retry=retry)
@@ -105,8 +102,14 @@ class WorkspaceProvider(UsesApiClient):
         self, desired: Sequence[Resource], known: Mapping[ResourceId, str]
     ) -> list[LiveResource]:
         """Every automation, schedule, trigger and connection, matched and in spec shape."""
-        details, connections = await read_details(self.client)
-        return project(self.config.name, details, connections, desired, known)
+        details = await read_details(self.client)
+        return project(self.config.name, details, desired, known)
+
+    async def rehearsal_copy(
+        self, live: Sequence[LiveResource], desired: Sequence[Resource]
+    ) -> RehearsalCopy:
+        """The workspace as the plan read it (no request)."""
+        return rehearsal.copy_world(live, desired)
 
     def describe(self, operation: Operation) -> tuple[str, ...]:
         """The API steps ``execute`` will take, in order (no I/O)."""

@@ -1,9 +1,15 @@
 """Read a workspace with the fewest requests and project it into spec shape.
 
-Requests: the automation list and the connection list (page size 1000, usually one page
-each), then per automation, concurrently, its code connections (of the latest stage), its
-schedule and its triggers. The automation list already carries each automation's latest
-version, so no per-automation GET is needed.
+Requests: the automation list (page size 1000, usually one page), then per automation,
+concurrently, its code connections (of the latest stage), its schedule and its triggers. The
+automation list already carries each automation's latest version, so no per-automation GET is
+needed.
+
+The API has no call that lists or reads a connection. What it shows of one is what an
+automation's code connections say (id and connector), so a ``Connection`` document *claims* a
+connection: the live side of a claimed connection is the claim itself, with the connector the
+automations show where any does (a different connector is an error: the API cannot change it);
+the plan adopts a new claim into state with no call.
 """
 
 from __future__ import annotations
@@ -61,12 +67,6 @@ async def list_automations(client: ApiClient) -> list[dict[str, Any]]:
                                       page_size=calls.MAX_PAGE_SIZE)
 
 
-async def list_connections(client: ApiClient) -> list[dict[str, Any]]:
-    """Every workspace connection (assumed list endpoint)."""
-    return await client.list_by_token(calls.path("list_connections"), items_key="connections",
-                                      page_size=calls.MAX_PAGE_SIZE)
-
-
 async def find_automation(client: ApiClient, display_name: str) -> dict[str, Any] | None:
     """The live automation with this display name (the natural key), if any."""
     for automation in await list_automations(client):
@@ -75,20 +75,9 @@ async def find_automation(client: ApiClient, display_name: str) -> dict[str, Any
     return None
 
 
-async def read_details(client: ApiClient) -> tuple[list[AutomationDetail], list[dict[str, Any]]]:
-    """Every automation with its connections, schedule and triggers, and every connection."""
-    automations: list[dict[str, Any]] = []
-    connections: list[dict[str, Any]] = []
-
-    async def load_automations() -> None:
-        automations.extend(await list_automations(client))
-
-    async def load_connections() -> None:
-        connections.extend(await list_connections(client))
-
-    await run_concurrently([load_automations, load_connections])
-
-    details = [AutomationDetail(a) for a in automations]
+async def read_details(client: ApiClient) -> list[AutomationDetail]:
+    """Every automation with its code connections, schedule and triggers."""
+    details = [AutomationDetail(a) for a in await list_automations(client)]
 
     async def fill_connections(detail: AutomationDetail) -> None:
         automation_id = calls.automation_id_of(detail.automation["name"])
@@ -115,13 +104,12 @@ async def read_details(client: ApiClient) -> tuple[list[AutomationDetail], list[
         ),
         workers=2 * client.parallelism,
     )
-    return details, connections
+    return details
 
 
 def project(
     provider: str,
     details: Sequence[AutomationDetail],
-    connections: Sequence[Mapping[str, Any]],
     desired: Sequence[Resource],
     known: Mapping[ResourceId, str],
 ) -> list[LiveResource]:
@@ -156,12 +144,67 @@ def project(
         live.append(LiveResource(rid, trigger_remote_id(automation_id, trigger["trigger_id"]),
                                  spec, trigger, managed))
 
-    matcher = Matcher(provider, "Connection", desired, known, "connection_id")
-    matches = matcher.match_all([(c["connection_id"], c["connection_id"]) for c in connections])
-    for connection, (rid, managed, _) in zip(connections, matches, strict=True):
-        live.append(LiveResource(rid, connection["connection_id"],
-                                 calls.project_connection(connection), dict(connection), managed))
+    live.extend(project_connections(provider, details, desired, known))
     return live
+
+
+def project_connections(
+    provider: str,
+    details: Sequence[AutomationDetail],
+    desired: Sequence[Resource],
+    known: Mapping[ResourceId, str],
+) -> list[LiveResource]:
+    """Every claimed connection (desired or in state) and those automations show unclaimed.
+
+    A claim stands for the connection it names (the API cannot read one), so the plan adopts a
+    claim state does not record yet: it records it with no call. A claim whose ``connector``
+    differs from what an automation shows is a ProviderError naming the document.
+    """
+    seen: dict[str, tuple[str, list[str]]] = {}  # id -> (connector, display names using it)
+    for detail in details:
+        for connection in detail.connections:
+            connection_id = str(connection.get("connection_id") or "")
+            if connection_id:
+                connector, users = seen.setdefault(
+                    connection_id, (str(connection.get("connector") or ""), []))
+                users.append(str(detail.automation.get("display_name", "")))
+    mine = {r.id: r for r in desired if r.id.kind == "Connection" and r.id.provider == provider}
+    claimed = {r.spec.get("connection_id"): r for r in mine.values()}
+    _refuse_other_connectors(claimed, seen)
+    in_state = {remote: rid for rid, remote in known.items()
+                if rid.kind == "Connection" and rid.provider == provider}
+    ids = list(dict.fromkeys([*in_state, *(str(i) for i in claimed if i), *seen]))
+    matcher = Matcher(provider, "Connection", desired, known, "connection_id")
+    live = []
+    for connection_id, (rid, managed, resource) in zip(
+        ids, matcher.match_all([(i, i) for i in ids]), strict=True
+    ):
+        connector, users = seen.get(connection_id, ("", []))
+        if not connector:  # nobody shows it: the claim (or what state recorded) stands
+            wanted = resource or mine.get(rid)
+            connector = str(wanted.spec.get("connector", "")) if wanted else ""
+        raw = {"connection_id": connection_id, "connector": connector,
+               "used_by": sorted(set(users))}
+        live.append(LiveResource(rid, connection_id,
+                                 calls.project_connection(connection_id, connector), raw, managed))
+    return live
+
+
+def _refuse_other_connectors(claimed: Mapping[Any, Resource],
+                             seen: Mapping[str, tuple[str, list[str]]]) -> None:
+    problems = []
+    for connection_id, resource in claimed.items():
+        connector, users = seen.get(str(connection_id), ("", []))
+        wanted = resource.spec.get("connector")
+        if connector and wanted and connector != wanted:
+            problems.append(
+                f"{resource.source.file}:{resource.source.line}: {resource.id}: connection "
+                f"{connection_id} is a {connector} connection (as automation "
+                f"{', '.join(sorted(set(users)))} shows), not {wanted}; the API cannot change "
+                "a connection's connector: fix the manifest, or make the connection in the "
+                "platform")
+    if problems:
+        raise ProviderError("\n".join(problems), platform="workspace")
 
 
 def trigger_remote_id(automation_id: str, trigger_id: str) -> str:

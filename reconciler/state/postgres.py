@@ -1,0 +1,482 @@
+"""State in PostgreSQL (``state.backend: postgres``): one source of truth for every CI runner.
+
+Several projects share one database, one ``key`` each. Tables (created on first use, under an
+advisory lock so two first runs do not race; the ``schema_version`` row says which layout they
+have, and a newer one than this code knows is refused):
+
+- ``reconciler_meta``: ``schema_version``;
+- ``reconciler_state``: per key its lineage, serial and salt;
+- ``reconciler_entry``: per key and identity the entry as JSON;
+- ``reconciler_lease``: per key at most one lease: its id, holder, when acquired and renewed,
+  when it expires.
+
+Every write checks, in its own transaction and with the lease row locked, that this process still
+holds an unexpired lease on the key, so a holder that lost its lease (paused past its expiry, then
+taken over) never writes under someone else's lease. Recording one operation is one short
+transaction touching the state row and one entry. Reads run in one REPEATABLE READ transaction,
+so a plan sees one consistent snapshot without taking a lease.
+
+psycopg is imported here and nowhere else; it comes with the ``postgres`` extra.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+import secrets
+import socket
+import sys
+import threading
+import time
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from reconciler.errors import ConfigError, StateError, StateLeaseLostError, StateLockError
+from reconciler.model import ResourceId
+from reconciler.state.model import Lease, State, StateEntry
+
+try:
+    import psycopg
+    from psycopg.types.json import Jsonb
+except ImportError:  # pragma: no cover - exercised by the error message test in a bare venv
+    psycopg = None  # type: ignore[assignment]
+
+SCHEMA_VERSION = 1
+# pg_advisory_xact_lock key for creating or upgrading the tables ("reconcil" in ASCII)
+SCHEMA_LOCK = 0x7265636F6E63696C
+WAIT_STEP = 0.25  # seconds between tries while waiting for another run's lease
+
+SCHEMA = [
+    "CREATE TABLE IF NOT EXISTS reconciler_meta (name text PRIMARY KEY, value text NOT NULL)",
+    """CREATE TABLE IF NOT EXISTS reconciler_state (
+        key text PRIMARY KEY, lineage text NOT NULL, serial bigint NOT NULL, salt text NOT NULL)""",
+    """CREATE TABLE IF NOT EXISTS reconciler_entry (
+        key text NOT NULL, identity text NOT NULL, entry jsonb NOT NULL,
+        PRIMARY KEY (key, identity))""",
+    """CREATE TABLE IF NOT EXISTS reconciler_lease (
+        key text PRIMARY KEY, lease_id text NOT NULL UNIQUE, holder jsonb NOT NULL,
+        acquired_at timestamptz NOT NULL, renewed_at timestamptz NOT NULL,
+        expires_at timestamptz NOT NULL)""",
+]
+
+HOLDER_FIELDS = ("user", "host", "pid", "command", "ci_run")
+
+
+def holder_info(command: str) -> dict[str, Any]:
+    """Who takes a lease: user, host, pid, command, and the CI run when one is known."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):
+        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
+    info: dict[str, Any] = {
+        "user": user,
+        "host": socket.gethostname(),
+        "pid": os.getpid(),
+        "command": command or "reconciler " + " ".join(sys.argv[1:2]),
+    }
+    run_id = os.environ.get("GITHUB_RUN_ID")
+    if run_id:
+        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
+        repository = os.environ.get("GITHUB_REPOSITORY", "")
+        info["ci_run"] = f"{server}/{repository}/actions/runs/{run_id}"
+    elif os.environ.get("CI_JOB_URL"):
+        info["ci_run"] = os.environ["CI_JOB_URL"]
+    return info
+
+
+def describe_holder(holder: Mapping[str, Any]) -> str:
+    """``alice@runner-7 (pid 4242, reconciler apply, https://…/runs/9)``."""
+    details = [f"pid {holder.get('pid', '?')}", str(holder.get("command") or "?")]
+    if holder.get("ci_run"):
+        details.append(str(holder["ci_run"]))
+    return f"{holder.get('user', '?')}@{holder.get('host', '?')} ({', '.join(details)})"
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.astimezone().isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class LeaseRow:
+    """A lease as stored."""
+
+    key: str
+    lease_id: str
+    holder: Mapping[str, Any]
+    acquired_at: datetime
+    expires_at: datetime
+    expired: bool
+
+    def describe(self) -> str:
+        return (
+            f"lease {self.lease_id} held by {describe_holder(self.holder)} since "
+            f"{_stamp(self.acquired_at)}, "
+            + (f"expired at {_stamp(self.expires_at)}" if self.expired
+               else f"expires at {_stamp(self.expires_at)} unless renewed")
+        )
+
+
+class PostgresLease(Lease):
+    """A lease this process holds; a thread renews it every third of its ttl."""
+
+    def __init__(self, backend: PostgresStateBackend, lease_id: str) -> None:
+        self.backend = backend
+        self.lease_id = lease_id
+        self.ttl = backend.lease_ttl
+        self.confirmed_at = time.monotonic()  # when the last successful renewal was sent
+        self.lost = ""
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._heartbeat, name="state-lease", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def check(self) -> None:
+        """StateLeaseLostError once the lease may have expired (this process paused, heartbeat
+        failing) or was taken over or ended by hand."""
+        if not self.lost and time.monotonic() - self.confirmed_at >= self.ttl:
+            self.lost = (
+                f"lease {self.lease_id} on state {self.backend.key!r} was not renewed for "
+                f"{self.ttl:g}s and may have been taken over"
+            )
+        if self.lost:
+            raise StateLeaseLostError(f"{self.lost}; stopped before the next write")
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _heartbeat(self) -> None:
+        connection = None
+        while not self._stop.wait(self.ttl / 3):
+            sent = time.monotonic()
+            try:
+                if connection is None or connection.closed:
+                    connection = self.backend.connect()
+                row = connection.execute(
+                    "UPDATE reconciler_lease SET renewed_at = clock_timestamp(), "
+                    "expires_at = clock_timestamp() + make_interval(secs => %s) "
+                    "WHERE key = %s AND lease_id = %s AND expires_at > clock_timestamp() "
+                    "RETURNING expires_at",
+                    (self.ttl, self.backend.key, self.lease_id),
+                ).fetchone()
+            except (psycopg.Error, StateError):
+                if connection is not None:
+                    connection.close()
+                connection = None
+                continue  # check() notices once the ttl passed without a renewal
+            if row is None:
+                self.lost = (
+                    f"lease {self.lease_id} on state {self.backend.key!r} expired or was ended "
+                    "by `reconciler state unlock`"
+                )
+                break
+            self.confirmed_at = sent
+        if connection is not None:
+            connection.close()
+
+
+class PostgresStateBackend:
+    """``state.backend: postgres``: state rows under ``key`` in the database at ``url``."""
+
+    def __init__(self, url: str, key: str, lease_ttl: float = 120.0) -> None:
+        if psycopg is None:
+            raise ConfigError(
+                "state.backend: postgres needs the postgres extra: "
+                "pip install 'reconciler-gitops[postgres]'"
+            )
+        self.url = url
+        self.key = key
+        self.lease_ttl = lease_ttl
+        self.lease: PostgresLease | None = None
+        self._connection: Any = None
+        self._schema_checked = False
+
+    @property
+    def where(self) -> str:
+        """The database and key, for messages (never the password)."""
+        try:
+            info = psycopg.conninfo.conninfo_to_dict(self.url)
+        except psycopg.ProgrammingError:
+            return f"state {self.key!r} (postgres)"
+        host = info.get("host") or "localhost"
+        port = info.get("port") or "5432"
+        return f"state {self.key!r} in postgres {host}:{port}/{info.get('dbname') or ''}"
+
+    # --- connections --------------------------------------------------------------------------
+
+    def connect(self) -> Any:
+        """A new autocommit connection; StateError naming the database when it cannot open."""
+        try:
+            return psycopg.connect(self.url, autocommit=True, connect_timeout=10,
+                                   application_name="reconciler")
+        except psycopg.ProgrammingError as exc:
+            raise StateError(f"state.url is not a valid postgres connection string: "
+                             f"{_first_line(exc)}") from None
+        except psycopg.Error as exc:
+            raise StateError(f"cannot connect to {self.where}: {_first_line(exc)}") from None
+
+    def _conn(self) -> Any:
+        if self._connection is None or self._connection.closed:
+            self._connection = self.connect()
+            if not self._schema_checked:
+                self._ensure_schema(self._connection)
+                self._schema_checked = True
+        return self._connection
+
+    def close(self) -> None:
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+
+    @contextmanager
+    def _transaction(self, doing: str) -> Iterator[Any]:
+        """A transaction on the backend's connection; database errors become StateError."""
+        connection = self._conn()
+        try:
+            with connection.transaction():
+                yield connection
+        except psycopg.Error as exc:
+            if connection.closed or connection.broken:
+                self.close()
+                raise StateError(f"lost the connection to {self.where} while {doing}: "
+                                 f"{_first_line(exc)}") from None
+            raise StateError(f"{self.where}: {doing} failed: {_first_line(exc)}") from None
+
+    def _ensure_schema(self, connection: Any) -> None:
+        try:
+            version = self._schema_version(connection)
+            if version is None:
+                with connection.transaction():
+                    connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
+                    for statement in SCHEMA:
+                        connection.execute(statement)
+                    connection.execute(
+                        "INSERT INTO reconciler_meta (name, value) VALUES ('schema_version', %s) "
+                        "ON CONFLICT (name) DO NOTHING",
+                        (str(SCHEMA_VERSION),),
+                    )
+                version = self._schema_version(connection)
+        except psycopg.Error as exc:
+            connection.close()
+            raise StateError(f"cannot prepare the state tables in {self.where}: "
+                             f"{_first_line(exc)}") from None
+        if version is not None and version > SCHEMA_VERSION:
+            connection.close()
+            raise StateError(
+                f"{self.where}: the state tables have schema version {version}, newer than this "
+                f"reconciler knows ({SCHEMA_VERSION}); upgrade reconciler"
+            )
+
+    @staticmethod
+    def _schema_version(connection: Any) -> int | None:
+        if connection.execute("SELECT to_regclass('reconciler_meta')").fetchone()[0] is None:
+            return None
+        row = connection.execute(
+            "SELECT value FROM reconciler_meta WHERE name = 'schema_version'"
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    # --- the lease ----------------------------------------------------------------------------
+
+    @contextmanager
+    def lock(self, timeout: float, command: str = "") -> Iterator[Lease]:
+        """Take the key's lease (waiting up to ``timeout`` seconds for another holder's to end or
+        expire), renew it while the block runs, release it at the end."""
+        lease_id = secrets.token_hex(8)
+        holder = holder_info(command)
+        deadline = time.monotonic() + max(timeout, 0)
+        while True:
+            taken, previous = self._try_acquire(lease_id, holder)
+            if taken:
+                break
+            if previous is None:
+                continue  # another run took it just now: read who
+            if time.monotonic() >= deadline:
+                raise StateLockError(
+                    f"{self.where} is locked: {previous.describe()}; waited {timeout:g}s "
+                    "(raise --lock-timeout to wait longer; if that run is dead, the lease "
+                    f"expires by itself, or end it now with `reconciler state unlock "
+                    f"{previous.lease_id}`)"
+                )
+            time.sleep(min(WAIT_STEP, max(deadline - time.monotonic(), 0.01)))
+        if previous is not None:
+            print(f"Note: took over {previous.describe()}.", file=sys.stderr)
+        lease = PostgresLease(self, lease_id)
+        self.lease = lease
+        lease.start()
+        try:
+            yield lease
+        finally:
+            lease.stop()
+            self.lease = None
+            try:
+                with self._transaction("releasing the lease") as connection:
+                    connection.execute(
+                        "DELETE FROM reconciler_lease WHERE key = %s AND lease_id = %s",
+                        (self.key, lease_id),
+                    )
+            except StateError as exc:  # it expires by itself
+                print(f"Warning: {exc.message}; the lease expires by itself", file=sys.stderr)
+
+    def _try_acquire(
+        self, lease_id: str, holder: Mapping[str, Any]
+    ) -> tuple[bool, LeaseRow | None]:
+        """(taken, the lease that was there: expired and taken over, or still held)."""
+        with self._transaction("taking the lease") as connection:
+            previous = self._lease_row(connection, lock=True)
+            if previous is not None and not previous.expired:
+                return False, previous
+            taken = connection.execute(
+                "INSERT INTO reconciler_lease "
+                "(key, lease_id, holder, acquired_at, renewed_at, expires_at) "
+                "VALUES (%s, %s, %s, clock_timestamp(), clock_timestamp(), "
+                "clock_timestamp() + make_interval(secs => %s)) "
+                "ON CONFLICT (key) DO UPDATE SET lease_id = EXCLUDED.lease_id, "
+                "holder = EXCLUDED.holder, acquired_at = EXCLUDED.acquired_at, "
+                "renewed_at = EXCLUDED.renewed_at, expires_at = EXCLUDED.expires_at "
+                "WHERE reconciler_lease.expires_at <= clock_timestamp() RETURNING lease_id",
+                (self.key, lease_id, Jsonb(dict(holder)), self.lease_ttl),
+            ).fetchone()
+            # none: another run inserted its lease since the read above
+            return taken is not None, previous
+
+    def _lease_row(self, connection: Any, lock: bool = False) -> LeaseRow | None:
+        row = connection.execute(
+            "SELECT key, lease_id, holder, acquired_at, expires_at, "
+            "expires_at <= clock_timestamp() FROM reconciler_lease WHERE key = %s"
+            + (" FOR UPDATE" if lock else ""),
+            (self.key,),
+        ).fetchone()
+        return LeaseRow(*row) if row else None
+
+    def current_lease(self) -> LeaseRow | None:
+        """The key's lease as stored (expired or not), or None."""
+        with self._transaction("reading the lease") as connection:
+            return self._lease_row(connection)
+
+    def unlock(self, lease_id: str) -> LeaseRow:
+        """End a lease by hand (its holder stops before its next write); the lease as it was."""
+        with self._transaction("ending the lease") as connection:
+            row = connection.execute(
+                "DELETE FROM reconciler_lease WHERE key = %s AND lease_id = %s "
+                "RETURNING key, lease_id, holder, acquired_at, expires_at, "
+                "expires_at <= clock_timestamp()",
+                (self.key, lease_id),
+            ).fetchone()
+            if row is None:
+                current = self._lease_row(connection)
+        if row is None:
+            now_held = current.describe() if current else "none"
+            raise StateError(f"{self.where} has no lease {lease_id} (current lease: {now_held})")
+        return LeaseRow(*row)
+
+    def _check_lease(self, connection: Any) -> None:
+        """Inside a write transaction: this process's lease is still the key's and unexpired;
+        the lease row stays locked until the write commits, so no one takes it over meanwhile."""
+        if self.lease is None:
+            raise StateError(f"{self.where}: refusing to write without holding the lease")
+        self.lease.check()
+        held = connection.execute(
+            "SELECT expires_at > clock_timestamp() FROM reconciler_lease "
+            "WHERE key = %s AND lease_id = %s FOR UPDATE",
+            (self.key, self.lease.lease_id),
+        ).fetchone()
+        if not held or not held[0]:
+            self.lease.lost = (
+                f"lease {self.lease.lease_id} on state {self.key!r} expired or was ended by "
+                "`reconciler state unlock`"
+            )
+            self.lease.check()
+
+    # --- state --------------------------------------------------------------------------------
+
+    def read(self) -> State:
+        """The key's state from one consistent snapshot; an empty one when none was written."""
+        connection = self._conn()
+        try:
+            with connection.transaction():
+                connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                head = connection.execute(
+                    "SELECT lineage, serial, salt FROM reconciler_state WHERE key = %s",
+                    (self.key,),
+                ).fetchone()
+                rows = connection.execute(
+                    "SELECT identity, entry FROM reconciler_entry WHERE key = %s", (self.key,)
+                ).fetchall()
+        except psycopg.Error as exc:
+            self.close()
+            raise StateError(f"cannot read {self.where}: {_first_line(exc)}") from None
+        if head is None:
+            return State()
+        entries = {}
+        for identity, data in rows:
+            try:
+                entries[ResourceId.parse(identity)] = StateEntry.from_json(data)
+            except (ValueError, AttributeError) as exc:
+                raise StateError(f"{self.where}: bad resource identity {identity!r}: "
+                                 f"{exc}") from None
+        return State(lineage=head[0], serial=int(head[1]), salt=head[2], entries=entries)
+
+    def write(self, state: State) -> None:
+        """Replace the key's whole state in one transaction (migrate and full rewrites)."""
+        with self._transaction("writing the state") as connection:
+            self._check_lease(connection)
+            self._put_head(connection, state, replace=True)
+            connection.execute("DELETE FROM reconciler_entry WHERE key = %s", (self.key,))
+            with connection.cursor().copy(
+                "COPY reconciler_entry (key, identity, entry) FROM STDIN"
+            ) as copy:
+                for rid, entry in state.entries.items():
+                    copy.write_row((self.key, str(rid), Jsonb(entry.to_json())))
+
+    def record(self, state: State, changes: Mapping[ResourceId, StateEntry | None]) -> None:
+        """One short transaction: check the lease, bump the serial, set or delete the entries."""
+        with self._transaction("recording an operation") as connection:
+            self._check_lease(connection)
+            self._put_head(connection, state, replace=False)
+            removed = [str(rid) for rid, entry in changes.items() if entry is None]
+            if removed:
+                connection.execute(
+                    "DELETE FROM reconciler_entry WHERE key = %s AND identity = ANY(%s)",
+                    (self.key, removed),
+                )
+            rows = [(self.key, str(rid), Jsonb(entry.to_json()))
+                    for rid, entry in changes.items() if entry is not None]
+            if rows:
+                connection.cursor().executemany(
+                    "INSERT INTO reconciler_entry (key, identity, entry) VALUES (%s, %s, %s) "
+                    "ON CONFLICT (key, identity) DO UPDATE SET entry = EXCLUDED.entry",
+                    rows,
+                )
+
+    def settle(self, state: State) -> None:
+        """Nothing to fold in: every record is already in the tables."""
+
+    def _put_head(self, connection: Any, state: State, *, replace: bool) -> None:
+        """Set lineage, serial and salt; unless replacing, only over the same lineage at a
+        lower serial (anything else means another writer got in: refuse)."""
+        guard = "" if replace else (
+            " WHERE reconciler_state.lineage = EXCLUDED.lineage "
+            "AND reconciler_state.serial < EXCLUDED.serial"
+        )
+        row = connection.execute(
+            "INSERT INTO reconciler_state (key, lineage, serial, salt) VALUES (%s, %s, %s, %s) "
+            "ON CONFLICT (key) DO UPDATE SET lineage = EXCLUDED.lineage, "
+            "serial = EXCLUDED.serial, salt = EXCLUDED.salt" + guard + " RETURNING serial",
+            (self.key, state.lineage, state.serial, state.salt),
+        ).fetchone()
+        if row is None:
+            raise StateError(
+                f"{self.where} changed under this run (another writer, lineage or serial moved); "
+                "nothing more was written: run plan again"
+            )
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip() or type(exc).__name__
+    return text.splitlines()[0]
