@@ -267,8 +267,7 @@ class OutlitProvider(UsesApiClient):
 
             async def took_effect() -> bool | None:
                 # the answer was lost: read back rather than fail or send it twice
-                automation = await self.client.call("GET", PATHS["get"], id=run.remote_id)
-                found = (automation.get("data") or {}).get("automation") or automation
+                found = run.latest = await self._get(run)
                 done = {"enable": found.get("enabled") is True,
                         "disable": found.get("enabled") is False,
                         "archive": found.get("archivedAt") is not None}[command]
