@@ -116,6 +116,12 @@ class ReconcilerGroup(click.Group):
     """
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
+        from reconciler.masking import masked_output
+
+        with masked_output():  # no known secret value leaves the process, whoever prints it
+            return self._main(*args, standalone_mode=standalone_mode, **kwargs)
+
+    def _main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         parse_only: Any = super().main  # click types main as never returning in standalone mode
         if not standalone_mode:
             return parse_only(*args, standalone_mode=False, **kwargs)

@@ -11,10 +11,12 @@ import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 from reconciler.errors import ConfigError
+from reconciler.masking import remember
 from reconciler.model import SourcePosition
 
 PROJECT_FILE = "reconciler.yaml"
@@ -65,7 +67,10 @@ class ProviderConfig:
         if key not in self.settings:
             return default
         where = self.setting_positions.get(key, self.position)
-        return interpolate(self.settings[key], where, f"providers.{self.name}.{key}")
+        value = interpolate(self.settings[key], where, f"providers.{self.name}.{key}")
+        if key in sensitive_settings():
+            remember(value)
+        return value
 
     @property
     def on_loopback(self) -> bool:
@@ -125,7 +130,10 @@ class StateConfig:
         if key not in self.settings:
             return default
         where = self.position or SourcePosition(PROJECT_FILE, 1, 1)
-        return interpolate(self.settings[key], where, f"state.{key}")
+        value = interpolate(self.settings[key], where, f"state.{key}")
+        if key in sensitive_settings():
+            remember(value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -139,6 +147,28 @@ class Project:
     state: StateConfig
     # where each manifests entry was written (same order as ``manifests``)
     manifest_positions: tuple[SourcePosition, ...] = ()
+
+
+@cache
+def sensitive_settings() -> frozenset[str]:
+    """Project-file setting names marked ``x-sensitive`` (token, api_key, a state ``url``)."""
+    from reconciler.schema import PROJECT, load_schema
+
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            for name, sub in (node.get("properties") or {}).items():
+                if isinstance(sub, Mapping) and sub.get("x-sensitive"):
+                    found.add(name)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(load_schema(PROJECT))
+    return frozenset(found)
 
 
 def is_loopback_url(url: str) -> bool:

@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from reconciler.apply import ApplyOutcome
     from reconciler.config import Project
     from reconciler.providers.base import Provider
+    from reconciler.selector import Selector
 
 Progress = Callable[[str], None]
 # a progress line for one phase of work; apply opens one to read and another to execute, so
@@ -199,11 +200,15 @@ class Engine:
         *,
         desired: Sequence[Resource] | None = None,
         targets: Collection[ResourceId] = (),
+        selector: Selector | None = None,
         refresh: bool = True,
         destroy: bool = False,
         force_unprotected: bool = False,
     ) -> Assessment:
         """Load (unless given), read and plan.
+
+        ``selector`` narrows the plan to the desired resources whose labels match (among
+        ``targets`` when both are given) and what they depend on, as ``targets`` does.
 
         ``refresh=False`` reads nothing live and plans against the last applied state instead
         (``plan --refresh=false``). ``destroy`` plans every managed resource for deletion, as if
@@ -214,6 +219,8 @@ class Engine:
             wanted: list[Resource] = []
         else:
             wanted = list(desired) if desired is not None else load_desired(self.project)
+        if selector:
+            targets = selected(wanted, selector, targets)
         live = await self.read_live(wanted, state) if refresh else last_applied(state)
         describe = {
             name: partial(describe_operation, self.provider(name))
@@ -228,6 +235,23 @@ class Engine:
 
     def _names(self, desired: Sequence[Resource], state: State) -> set[str]:
         return {r.id.provider for r in desired} | {rid.provider for rid in state.entries}
+
+
+def selected(
+    desired: Sequence[Resource], selector: Selector, targets: Collection[ResourceId] = ()
+) -> tuple[ResourceId, ...]:
+    """The desired resources the selector picks (only among ``targets`` when any are given);
+    PlanError when it picks none, so a mistyped label never passes as "no changes"."""
+    from reconciler.errors import PlanError
+
+    picked = selector.select(desired)
+    if targets:
+        chosen = set(picked)
+        picked = [rid for rid in targets if rid in chosen]
+    if not picked:
+        among = " among the --target resources" if targets else " in the manifests"
+        raise PlanError(f"--selector {selector}: no resource{among} has these labels")
+    return tuple(picked)
 
 
 def last_applied(state: State) -> list[LiveResource]:
@@ -279,6 +303,7 @@ async def apply(
     saved: Mapping | None = None,
     saved_source: str = "",
     targets: Collection[ResourceId] = (),
+    selector: Selector | None = None,
     parallelism: int = 8,
     progress: ProgressPhase | None = None,
     transport_for: TransportFor | None = None,
@@ -303,7 +328,7 @@ async def apply(
             with phase() as report:  # the progress line ends before approval is asked
                 engine.progress = report
                 assessment = await engine.assess(backend.read(), targets=targets,
-                                                 destroy=destroy,
+                                                 selector=selector, destroy=destroy,
                                                  force_unprotected=force_unprotected)
             if saved is not None:
                 verify_saved_plan(saved, assessment, saved_source)

@@ -17,6 +17,7 @@ import click
 from reconciler.cli import AppContext, pass_app
 from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
+from reconciler.masking import mask
 from reconciler.model import ResourceId
 from reconciler.render.report import RunFailure
 
@@ -25,6 +26,7 @@ if TYPE_CHECKING:
     from reconciler.engine import Assessment
     from reconciler.render.rehearsal import RehearsalView
     from reconciler.render.report import PlanReport
+    from reconciler.selector import Selector
 
 T = TypeVar("T")
 FC = TypeVar("FC", bound=Callable[..., Any])
@@ -134,6 +136,31 @@ def target_option(verb: str) -> Callable[[FC], FC]:
     )
 
 
+def _selector(
+    ctx: click.Context, param: click.Parameter, values: tuple[str, ...]
+) -> Selector | None:
+    """-l/--selector values as one Selector (None when not given); a malformed one is a usage
+    error naming it."""
+    from reconciler.selector import Selector, SelectorSyntaxError
+
+    try:
+        return Selector.parse(values) or None
+    except SelectorSyntaxError as exc:
+        raise click.BadParameter(str(exc), ctx, param) from None
+
+
+selector_option = click.option(
+    "-l",
+    "--selector",
+    "selector",
+    multiple=True,
+    metavar="KEY=VALUE",
+    callback=_selector,
+    help="Only resources whose metadata.labels match, and what they depend on: key=value or "
+    "key!=value; repeat or separate with commas (all must hold).",
+)
+
+
 def _writable_file(path: Path, option: str) -> None:
     """Refuse an output file that could not be written, before any live state is read."""
     folder = path.parent if str(path.parent) else Path(".")
@@ -200,7 +227,7 @@ def emit(
         summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
         if summary_path:
             with open(summary_path, "a", encoding="utf-8") as handle:
-                handle.write(summary + "\n")
+                handle.write(mask(summary) + "\n")
     else:
         text = render_text(report, color=app.color)
         if rehearsal is not None:
@@ -213,6 +240,7 @@ async def _assess(
     report: Callable[[str], None],
     targets: tuple[ResourceId, ...] = (),
     *,
+    selector: Selector | None = None,
     refresh: bool = True,
     parallelism: int | None = None,
 ) -> tuple[Assessment, Any]:
@@ -221,7 +249,9 @@ async def _assess(
     backend = state_backend(project)
     engine = Engine(project, progress=report, parallelism=parallelism)
     async with engine:
-        assessment = await engine.assess(backend.read(), targets=targets, refresh=refresh)
+        assessment = await engine.assess(
+            backend.read(), targets=targets, selector=selector, refresh=refresh
+        )
     return assessment, backend
 
 
@@ -244,6 +274,7 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
 )
 @format_option(FORMATS)
 @target_option("Plan")
+@selector_option
 @click.option(
     "--refresh",
     type=click.BOOL,
@@ -276,6 +307,7 @@ def plan_command(
     detailed_exitcode: bool,
     fmt: str,
     targets: tuple[str, ...],
+    selector: Selector | None,
     refresh: bool,
     parallelism: int | None,
     forge: str | None,
@@ -295,6 +327,10 @@ def plan_command(
         if rehearse:
             if not refresh:
                 raise PlanError("--rehearse reads live state: it cannot go with --refresh=false")
+            if selector:
+                from reconciler.engine import load_desired, selected
+
+                wanted = selected(load_desired(project), selector, wanted)
             assessment, rehearsal = _run(
                 lambda report: rehearsing.assess_and_rehearse(
                     project, report, wanted, parallelism=parallelism or 8
@@ -305,7 +341,12 @@ def plan_command(
         else:
             assessment, _backend = _run(
                 lambda report: _assess(
-                    project, report, wanted, refresh=refresh, parallelism=parallelism
+                    project,
+                    report,
+                    wanted,
+                    selector=selector,
+                    refresh=refresh,
+                    parallelism=parallelism,
                 ),
                 deadline,
             )
@@ -321,7 +362,7 @@ def plan_command(
 
         document = saved_plan_document(plan_document(report), assessment)
         try:
-            out.write_text(json.dumps(document, indent=2, sort_keys=True, default=str) + "\n")
+            out.write_text(mask(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
         except OSError as exc:
             raise ReconcilerError(f"--out {out}: cannot write the plan: {exc.strerror}") from None
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
@@ -346,6 +387,7 @@ def plan_command(
 )
 @lock_timeout_option
 @target_option("Apply")
+@selector_option
 @deadline_option
 @pass_app
 def apply_command(
@@ -355,6 +397,7 @@ def apply_command(
     parallelism: int,
     lock_timeout: float,
     targets: tuple[str, ...],
+    selector: Selector | None,
     deadline: float | None,
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
@@ -384,6 +427,7 @@ def apply_command(
                 saved=saved,
                 saved_source=str(plan_file),
                 targets=_targets(targets),
+                selector=selector,
                 parallelism=parallelism,
                 progress=_progress,
             ),
@@ -435,9 +479,12 @@ def _ask() -> None:
     metavar="DURATION",
     help="Also report failed runs of managed automations this recent (e.g. 90m, 24h, 7d).",
 )
+@selector_option
 @deadline_option
 @pass_app
-def drift_command(app: AppContext, fmt: str, since: str, deadline: float | None) -> None:
+def drift_command(
+    app: AppContext, fmt: str, since: str, selector: Selector | None, deadline: float | None
+) -> None:
     """Compare live objects with the manifests; exit 2 naming each resource and field that moved.
 
     Failed runs of managed automations within --since are listed too (where the project has an
@@ -450,7 +497,9 @@ def drift_command(app: AppContext, fmt: str, since: str, deadline: float | None)
 
     window = parse_since(since)
     project = _project(app)
-    assessment, failures = _run(lambda report: _assess_drift(project, report, window), deadline)
+    assessment, failures = _run(
+        lambda report: _assess_drift(project, report, window, selector), deadline
+    )
     moved = tuple(op for op in assessment.plan.operations if op.action in MUTATING_ACTIONS)
     assessment.plan = replace(assessment.plan, operations=moved)
     report = replace(
@@ -462,7 +511,10 @@ def drift_command(app: AppContext, fmt: str, since: str, deadline: float | None)
 
 
 async def _assess_drift(
-    project: Project, report: Callable[[str], None], since: timedelta
+    project: Project,
+    report: Callable[[str], None],
+    since: timedelta,
+    selector: Selector | None = None,
 ) -> tuple[Assessment, list[RunFailure]]:
     """Refresh and compare, then read failed runs through the same open providers."""
     from reconciler.engine import Engine, state_backend
@@ -471,8 +523,11 @@ async def _assess_drift(
 
     engine = Engine(project, progress=report)
     async with engine:
-        assessment = await engine.assess(state_backend(project).read())
+        assessment = await engine.assess(state_backend(project).read(), selector=selector)
         failed = await project_failed_runs(project, assessment.state, engine.provider, since)
+    if selector:  # the failed runs of the selected automations only
+        chosen = set(selector.select(assessment.desired))
+        failed = [f for f in failed if f.id in chosen]
     failures = [
         RunFailure(f.id, f.run_id, f.status, f.created_at, error_text(f.error)) for f in failed
     ]

@@ -17,6 +17,7 @@ import httpx
 
 from reconciler import __version__
 from reconciler.errors import ReconcilerError
+from reconciler.masking import masked
 from reconciler.providers.http import RetryPolicy, retry_after_seconds
 
 ATTEMPTS = 5  # one try and four retries
@@ -114,7 +115,7 @@ class ForgeClient:
         for attempt in range(ATTEMPTS):
             last = attempt == ATTEMPTS - 1
             try:
-                response = self._client.request(method, path, params=params, json=json)
+                response = self._client.request(method, path, params=params, json=masked(json))
             except httpx.TransportError as exc:
                 reason = f"{type(exc).__name__}"
                 certainly_unsent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout)

@@ -21,6 +21,7 @@ from reconciler.comment.forge import (
     retry_after,
     wait_for,
 )
+from reconciler.masking import remember
 
 DEFAULT_API_URL = "https://api.github.com"
 PAGE_SIZE = 100  # GitHub's largest page
@@ -46,6 +47,7 @@ class PullRequest:
     def from_environment(cls, env: Mapping[str, str]) -> PullRequest:
         """From GITHUB_TOKEN, GITHUB_REPOSITORY, GITHUB_API_URL and GITHUB_EVENT_PATH."""
         token = env.get("GITHUB_TOKEN", "")
+        remember(token)
         if not token:
             raise CommentError(f"GitHub: GITHUB_TOKEN is not set: {TOKEN_HELP}")
         repository = env.get("GITHUB_REPOSITORY", "")

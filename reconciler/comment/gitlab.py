@@ -12,6 +12,7 @@ from urllib.parse import quote
 import httpx
 
 from reconciler.comment.forge import Comment, CommentError, ForgeClient, Notify
+from reconciler.masking import remember
 
 PAGE_SIZE = 100  # GitLab's largest page
 MAX_PAGES = 50
@@ -36,6 +37,7 @@ class MergeRequest:
     def from_environment(cls, env: Mapping[str, str]) -> MergeRequest:
         """From GITLAB_TOKEN, CI_API_V4_URL, CI_PROJECT_ID and CI_MERGE_REQUEST_IID."""
         token = env.get("GITLAB_TOKEN", "")
+        remember(token)
         if not token:
             raise CommentError(f"GitLab: GITLAB_TOKEN is not set: {TOKEN_HELP}")
         missing = [name for name in ("CI_API_V4_URL", "CI_PROJECT_ID") if not env.get(name)]

@@ -18,6 +18,7 @@ from reconciler.manifest.formats import format_problem
 from reconciler.manifest.problems import Problem, closest, dotted, one_of, type_name
 from reconciler.manifest.schema_errors import schema_problems
 from reconciler.manifest.yaml_source import Path_
+from reconciler.masking import remember
 from reconciler.model import (
     DEFAULT_DRAIN_TIMEOUT,
     ON_REMOVE_CHOICES,
@@ -32,6 +33,7 @@ from reconciler.schema import (
     all_kinds,
     load_schema,
     name_default_fields,
+    sensitive_paths,
     spec_schema,
     spec_validator,
     supported_kinds,
@@ -107,6 +109,7 @@ def check_document(document: Document, project: Project) -> tuple[Checked | None
                 )
             )
         elif isinstance(spec, dict):
+            _remember_secrets(spec, provider.type, kind)
             problems += schema_problems(
                 spec_validator(provider.type, kind),
                 spec,
@@ -137,6 +140,18 @@ def check_document(document: Document, project: Project) -> tuple[Checked | None
         labels=_mapping(metadata.get("labels")),
     )
     return Checked(resource, document, clean=not problems), problems
+
+
+def _remember_secrets(spec: dict[str, Any], provider_type: str, kind: str) -> None:
+    """Values in sensitive positions are masked in everything printed from here on (a
+    ``${env:…}`` reference is not a secret; what it resolves to is remembered when resolved)."""
+    for path in sensitive_paths(provider_type, kind):
+        value: Any = spec
+        for part in path:
+            value = value.get(part) if isinstance(value, dict) else None
+        for item in value.values() if isinstance(value, dict) else [value]:
+            if not (isinstance(item, str) and "${" in item):
+                remember(item)
 
 
 def _lifecycle(value: Any) -> Lifecycle:

@@ -19,11 +19,13 @@ from reconciler.config import (
     ProviderConfig,
     StateConfig,
     reference_errors,
+    sensitive_settings,
 )
 from reconciler.errors import ConfigError
 from reconciler.manifest.problems import Problem, closest, dotted, summary
 from reconciler.manifest.schema_errors import schema_problems
 from reconciler.manifest.yaml_source import Path_, YAMLDocument, YAMLProblem, decode, read_documents
+from reconciler.masking import remember
 from reconciler.model import SourcePosition
 from reconciler.schema import PROJECT, load_schema, provider_types_with_schemas, validator
 
@@ -49,6 +51,7 @@ def parse_project_file(path: Path) -> Project:
         line = documents[1].line if len(documents) > 1 else 1
         _fail([Problem(shown, line, 1, "the project file must hold exactly one mapping")])
     doc = documents[0]
+    _remember_literal_secrets(doc.value)
     problems = list(schema_problems(validator(PROJECT), doc.value, doc, file=shown))
     problems += _type_problems(doc, shown)
     problems += _reference_problems(doc, shown)
@@ -60,6 +63,23 @@ def parse_project_file(path: Path) -> Project:
 def _fail(problems: list[Problem]) -> Any:
     unique = sorted(set(problems))  # two rules may notice the same missing field
     raise ProjectFileError(summary(unique), unique)
+
+
+def _remember_literal_secrets(data: dict[str, Any]) -> None:
+    """A value written in a sensitive position (``token: ghp_…`` instead of ``${env:…}``) is
+    refused by the schema; it must not be printed back in the refusal, nor anywhere else."""
+    sections = [data.get("state")]
+    providers = data.get("providers")
+    if isinstance(providers, dict):
+        sections.extend(providers.values())
+    names = sensitive_settings()
+    for section in sections:
+        if not isinstance(section, dict):
+            continue
+        for name in names & set(section):
+            value = section[name]
+            if not (isinstance(value, str) and "${" in value):
+                remember(value)
 
 
 def known_provider_types() -> set[str]:

@@ -12,6 +12,7 @@ from jsonschema.exceptions import ValidationError as SchemaError
 from reconciler.manifest.fast_check import Check, compile_check
 from reconciler.manifest.problems import Problem, closest, dotted, one_of, type_name
 from reconciler.manifest.yaml_source import Path_, YAMLDocument
+from reconciler.masking import remember
 
 
 def schema_problems(
@@ -27,7 +28,39 @@ def schema_problems(
     if _quick_check(validator)(instance):
         return
     for error in validator.iter_errors(instance):
-        yield from _translate(error, doc, file, identity, prefix)
+        secret = _in_sensitive_position(validator, error)
+        if secret:
+            remember(error.instance)
+        yield from _translate(error, doc, file, identity, prefix, secret)
+
+
+SENSITIVE_VALUE = "the value (sensitive, not shown)"
+
+
+def _in_sensitive_position(validator: Draft202012Validator, error: SchemaError) -> bool:
+    """True when the value that failed sits at or under an ``x-sensitive`` field, or may hold
+    one (a webhook written as a string): such a value is never quoted."""
+    node: Any = validator.schema
+    resolver = getattr(validator, "_resolver", None)
+    for part in error.absolute_schema_path:
+        if isinstance(node, Mapping) and node.get("x-sensitive"):
+            return True
+        try:
+            if part == "$ref" and resolver is not None:
+                node = resolver.lookup(node["$ref"]).contents
+            else:
+                node = node[part]
+        except Exception:  # a path this walk cannot follow: judge by the failing schema alone
+            break
+    return _holds_sensitive(error.schema)
+
+
+def _holds_sensitive(schema: Any) -> bool:
+    if isinstance(schema, Mapping):
+        return bool(schema.get("x-sensitive")) or any(map(_holds_sensitive, schema.values()))
+    if isinstance(schema, list):
+        return any(map(_holds_sensitive, schema))
+    return False
 
 
 _QUICK: dict[int, Check] = {}
@@ -42,12 +75,18 @@ def _quick_check(validator: Draft202012Validator) -> Check:
 
 
 def _translate(
-    error: SchemaError, doc: YAMLDocument, file: str, identity: str, prefix: Path_
+    error: SchemaError,
+    doc: YAMLDocument,
+    file: str,
+    identity: str,
+    prefix: Path_,
+    secret: bool = False,
 ) -> Iterator[Problem]:
     path: Path_ = (*prefix, *error.absolute_path)
     schema = error.schema if isinstance(error.schema, Mapping) else {}
     keyword = error.validator
     value = error.instance
+    _show = _hidden if secret else _shown
 
     def problem(message: str, where: Path_ = path, *, key: bool = False, **extra: str) -> Problem:
         line, column = doc.mark(where, key=key)
@@ -55,7 +94,7 @@ def _translate(
 
     if "propertyNames" in error.absolute_schema_path:
         yield problem(
-            f"name {_show(value)} is not valid",
+            f"name {_shown(value)} is not valid",
             (*path, str(value)),
             key=True,
             expected=schema.get("x-expected") or _pattern_text(error),
@@ -72,7 +111,7 @@ def _translate(
                 f"unknown field {name!r}",
                 (*path, name),
                 key=True,
-                expected=one_of(_show(k) for k in known) if known else "no fields here",
+                expected=one_of(_shown(k) for k in known) if known else "no fields here",
                 suggestion=closest(name, known),
             )
     elif keyword == "required" and isinstance(value, Mapping):
@@ -83,11 +122,11 @@ def _translate(
         options = list(error.validator_value)  # type: ignore[arg-type]
         yield problem(
             f"{_show(value)} is not allowed",
-            expected=one_of(_show(o) for o in options),
-            suggestion=closest(value, options) if isinstance(value, str) else "",
+            expected=one_of(_shown(o) for o in options),
+            suggestion=closest(value, options) if isinstance(value, str) and not secret else "",
         )
     elif keyword == "const":
-        yield problem(f"{_show(value)} is not allowed", expected=_show(error.validator_value))
+        yield problem(f"{_show(value)} is not allowed", expected=_shown(error.validator_value))
     elif keyword == "type":
         wanted = error.validator_value
         wanted_text = " or ".join(wanted) if isinstance(wanted, list) else str(wanted)
@@ -112,6 +151,8 @@ def _translate(
         yield problem("list holds the same item more than once", expected="unique items")
     elif keyword is False or keyword == "false":
         yield problem("this field is not allowed here")
+    elif secret:
+        yield problem(f"{SENSITIVE_VALUE} breaks the rule {keyword!r} of this field")
     else:
         yield problem(_plain(error))
 
@@ -127,7 +168,12 @@ def _plain(error: SchemaError) -> str:
     return message if len(message) <= 200 else message[:197] + "..."
 
 
-def _show(value: Any) -> str:
+def _hidden(value: Any) -> str:
+    """What a message says instead of a value in a sensitive position."""
+    return SENSITIVE_VALUE
+
+
+def _shown(value: Any) -> str:
     """A short, quoted rendering of a value for a message."""
     if isinstance(value, str):
         text = value if len(value) <= 60 else value[:57] + "..."

@@ -39,7 +39,7 @@ def test_a_connection_never_made_in_the_platform_fails_apply_saying_so(tmp_path,
     connections.write_text(connections.read_text().replace("name: slack-alerts",
                                                            "name: slack-ghost"))
     automations = project / "manifests" / "automations.yaml"
-    automations.write_text(automations.read_text().replace("[slack-alerts]", "[slack-ghost]"))
+    automations.write_text(automations.read_text().replace("- slack-alerts", "- slack-ghost"))
     result = run(project, "apply", "--auto-approve")
     assert result.exit_code == 1
     assert ("connection slack-ghost does not exist in workspace ws_ops: create it in the "
@@ -59,7 +59,7 @@ def test_removing_a_connection_document_deletes_it_once_no_published_automation_
     assert "seen in use by Nightly digest" in blocked.stdout
     assert "used by published automation(s) Nightly digest" in blocked.output
     automations = project / "manifests" / "automations.yaml"
-    automations.write_text(automations.read_text().replace("  connections: [slack-alerts]\n",
+    automations.write_text(automations.read_text().replace("  connections:\n    - slack-alerts\n",
                                                            ""))
     before = len(sandbox_server.requests())
     done = run(project, "apply", "--auto-approve")

@@ -14,6 +14,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler.config import interpolate
+from reconciler.masking import remember
 from reconciler.model import ExecutionContext, Operation, Resource
 from reconciler.providers.base import RunStatus
 from reconciler.providers.http import ApiClient, datallog_auth, datallog_error, expand
@@ -102,9 +103,11 @@ def _start_body(check: Resource) -> dict[str, Any]:
             body["webhook"] = {"url": webhook.get("url")}
             headers = webhook.get("headers") or webhook.get("webhook_header")
             if headers:
-                body["webhook"]["webhook_header"] = interpolate(
+                resolved = interpolate(
                     dict(headers), check.source, f"{check.id}: spec.webhook.headers"
                 )
+                remember(resolved)  # a platform error that echoes a header shows it masked
+                body["webhook"]["webhook_header"] = resolved
     seed = spec.get("seed")
     if seed not in (None, {}, ""):
         body["seed"] = seed
