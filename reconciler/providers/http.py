@@ -766,16 +766,17 @@ def _first_leaf(error: BaseException) -> BaseException:
     return error
 
 
-async def create_once(
+async def send_once(
     send: Callable[[], Awaitable[T]],
     find: Callable[[], Awaitable[T | None]],
     *,
     attempts: int = 3,
 ) -> T:
-    """Send a create; if its outcome is unknown, look for the object by natural key first.
+    """Send a call that must take effect once; if its outcome is unknown, read back first.
 
-    ``find`` returns the object if it exists (the create took effect) or None (safe to send
-    again). No object is ever created twice by this function.
+    ``find`` returns what shows the call took effect (the created object, or any value for a
+    verb such as ``:publish``) or None (it did not: safe to send again). A create is never made
+    twice by this function, and a verb whose answer was lost is neither failed nor repeated.
     """
     last: OutcomeUnknown | None = None
     for _ in range(max(1, attempts)):
@@ -792,6 +793,9 @@ async def create_once(
         return existing
     assert last is not None
     raise last
+
+
+create_once = send_once
 
 
 __all__ = [
@@ -814,4 +818,5 @@ __all__ = [
     "outlit_error",
     "retry_after_seconds",
     "run_concurrently",
+    "send_once",
 ]

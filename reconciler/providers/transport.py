@@ -52,7 +52,7 @@ def _as_httpx_errors() -> Iterator[None]:
     except aiohttp.ServerDisconnectedError as exc:
         raise httpx.RemoteProtocolError(str(exc) or "server disconnected") from exc
     except aiohttp.ClientPayloadError as exc:
-        raise httpx.ReadError(str(exc)) from exc
+        raise httpx.ReadError("the answer was cut off before its end") from exc
     except aiohttp.ClientResponseError as exc:
         raise httpx.RemoteProtocolError(f"malformed answer ({exc.status})") from exc
     except aiohttp.InvalidURL:

@@ -4,8 +4,9 @@ Latency is the time the sandbox takes to answer: each request is handled at once
 held until ``latency_ms`` after it arrived (an ``asyncio.sleep``, so concurrent requests overlap
 as they would against a real server). The sandbox's own work counts inside the latency, as a
 real API's does, so an answer comes after the set latency, not after the latency plus our work.
-Throttling and outages answer in the platform's own error shape. Admin routes (``/_sandbox/...``)
-are neither delayed, failed nor logged.
+Throttling and outages answer in the platform's own error shape. A reset drops the connection
+before the platform acts; a lost answer lets it act, then drops the connection. Admin routes
+(``/_sandbox/...``) are neither delayed, failed nor logged.
 """
 
 from __future__ import annotations
@@ -39,8 +40,10 @@ class Faults:
     error_rate: float = 0.0  # answer error_status (5xx)
     error_every: int = 0
     error_status: int = 503
-    reset_rate: float = 0.0  # drop the connection mid-response
+    reset_rate: float = 0.0  # drop the connection mid-response (the request was not carried out)
     reset_every: int = 0
+    lost_answer_rate: float = 0.0  # carry the request out, then drop the connection: no answer
+    lost_answer_every: int = 0
     rate_limit: float = 0.0  # token bucket: requests per second (0 = unlimited)
     burst: int = 0  # bucket size (0 = max(1, rate_limit))
     seed: int = 0  # for the random draws, so a faulty run can be replayed
@@ -62,7 +65,7 @@ class Faults:
                 raise ValueError(f"fault setting {name} must be a number, got {value!r}") from None
             if converted[name] < 0:
                 raise ValueError(f"fault setting {name} must not be negative")
-        for name in ("throttle_rate", "error_rate", "reset_rate"):
+        for name in ("throttle_rate", "error_rate", "reset_rate", "lost_answer_rate"):
             if converted.get(name, 0) > 1:
                 raise ValueError(f"fault setting {name} is a probability between 0 and 1")
         if not 500 <= converted.get("error_status", 503) <= 599:
@@ -118,6 +121,8 @@ class FaultState:
             return delay, "rate_limit", wait
         if self._hit(faults.reset_rate, faults.reset_every):
             return delay, "reset", 0
+        if self._hit(faults.lost_answer_rate, faults.lost_answer_every):
+            return delay, "lost_answer", 0
         if self._hit(faults.throttle_rate, faults.throttle_every):
             return delay, "throttle", faults.retry_after
         if self._hit(faults.error_rate, faults.error_every):
@@ -198,6 +203,15 @@ class FaultMiddleware:
 
         try:
             if fault == "reset":
+                status["status"] = 0
+                await _sleep_until(answer_at)
+                await self._reset(state, send)
+            elif fault == "lost_answer":
+                # the platform acts on the request; its answer never reaches the client
+                async def discard(message: Message) -> None:
+                    return None
+
+                await self.app(scope, receive, discard)
                 status["status"] = 0
                 await _sleep_until(answer_at)
                 await self._reset(state, send)

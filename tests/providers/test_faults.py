@@ -121,3 +121,55 @@ async def test_sandbox_base_url_uses_the_in_process_transport_and_placeholder_cr
     finally:
         await provider.aclose()
     assert live == []
+
+
+class LoseAnswerOf(httpx.AsyncHTTPTransport):
+    """Delivers every request; the first answer to a POST whose path ends with ``suffix`` is
+    lost after the server acted on it."""
+
+    def __init__(self, suffix: str) -> None:
+        super().__init__()
+        self.suffix = suffix
+        self.dropped = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await super().handle_async_request(request)
+        if request.method == "POST" and request.url.path.endswith(self.suffix) \
+                and not self.dropped:
+            await response.aread()
+            self.dropped += 1
+            raise httpx.ReadError("connection reset by peer")
+        return response
+
+
+async def test_a_publish_whose_answer_was_lost_is_read_back_not_failed(sandbox_server):
+    transport = LoseAnswerOf(":publish")
+    provider = WorkspaceProvider(provider_config(sandbox_server.url, "workspace"),
+                                 transport=transport, retry=FAST_RETRY)
+    wanted = resource("Automation", "nightly", code="run()")
+    try:
+        await provider.execute(operation(Action.CREATE, wanted, None), context())
+        live = await provider.read([wanted], {})
+    finally:
+        await provider.aclose()
+    assert transport.dropped == 1
+    publishes = [r for r in sandbox_server.requests() if r.path.endswith(":publish")]
+    assert len(publishes) == 1  # it took effect: not sent again (a second one would fail)
+    assert live[0].spec["stage"] == "published"
+
+
+async def test_an_outlit_enable_whose_answer_was_lost_is_read_back(sandbox_server):
+    transport = LoseAnswerOf("/enable")
+    provider = OutlitProvider(provider_config(sandbox_server.url, "outlit"),
+                              transport=transport, retry=FAST_RETRY)
+    wanted = resource("Automation", "welcome", provider="growth", type_name="outlit",
+                      signals=["signup-completed"], destinations=["slack-growth"])
+    try:
+        result = await provider.execute(operation(Action.CREATE, wanted, None), context())
+        live = await provider.read([wanted], {})
+    finally:
+        await provider.aclose()
+    assert transport.dropped == 1 and result.warnings == ()
+    enables = [r for r in sandbox_server.requests()
+               if r.method == "POST" and r.path != "/api/automations"]
+    assert len(enables) == 1 and live[0].spec["enabled"] is True

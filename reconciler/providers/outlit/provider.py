@@ -29,6 +29,7 @@ from reconciler.providers.http import (
     bearer_auth,
     create_once,
     outlit_error,
+    send_once,
 )
 from reconciler.providers.matching import Matcher
 from reconciler.providers.outlit import rehearsal
@@ -258,8 +259,20 @@ class OutlitProvider(UsesApiClient):
             if command != "archive":
                 run.setters["enabled"] = f"POST /api/automations/{{id}}/{command}"
             # the archive of a replace targets the old object; later steps the new one
-            envelope = await self.client.call("POST", PATHS[command], id=run.remote_id,
-                                              idempotent=True)
-            self._keep(run, envelope)
+            async def send() -> bool:
+                envelope = await self.client.call("POST", PATHS[command], id=run.remote_id,
+                                                  idempotent=False)
+                self._keep(run, envelope)
+                return True
+
+            async def took_effect() -> bool | None:
+                # the answer was lost: read back rather than fail or send it twice
+                found = run.latest = await self._get(run)
+                done = {"enable": found.get("enabled") is True,
+                        "disable": found.get("enabled") is False,
+                        "archive": found.get("archivedAt") is not None}[command]
+                return True if done else None
+
+            await send_once(send, took_effect)
 
         return step

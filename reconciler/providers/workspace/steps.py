@@ -21,7 +21,7 @@ from typing import Any
 from reconciler.errors import ProviderError
 from reconciler.model import Action, ExecutionContext, Operation, ResourceId
 from reconciler.providers.converge import not_converging
-from reconciler.providers.http import ApiClient, create_once
+from reconciler.providers.http import ApiClient, create_once, send_once
 from reconciler.providers.workspace import calls
 from reconciler.providers.workspace.read import (
     code_connections,
@@ -114,14 +114,64 @@ def _with(op: Operation, action: Action) -> Operation:
     return Operation(action, op.id, op.resource, op.live, op.changes, op.depends_on)
 
 
-def _call(method: str, call: str, *, sets: Sequence[str] = (), **kwargs: Any) -> Action_:
-    """A step that sends one request to the current automation."""
+TookEffect = Callable[["Run"], Awaitable[bool]]
+
+
+def _call(method: str, call: str, *, sets: Sequence[str] = (),
+          took_effect: TookEffect | None = None, **kwargs: Any) -> Action_:
+    """A step that sends one request to the current automation.
+
+    A POST verb (``:publish``, ``:addConnections``, ...) passes ``took_effect``: when its answer
+    is lost after it was sent (a reset, a 502/504), that reads back whether the platform acted,
+    and the verb is sent again only if it did not.
+    """
 
     async def step(run: Run) -> None:
         run.did(_shown_call(method, call, kwargs), sets)
-        await run.client.call(method, calls.path(call), automation_id=run.remote_id, **kwargs)
+        if took_effect is None:
+            await run.client.call(method, calls.path(call), automation_id=run.remote_id,
+                                  **kwargs)
+            return
+
+        async def send() -> bool:
+            await run.client.call(method, calls.path(call), automation_id=run.remote_id,
+                                  idempotent=False, **kwargs)
+            return True
+
+        async def find() -> bool | None:
+            return True if await took_effect(run) else None
+
+        await send_once(send, find)
 
     return step
+
+
+async def _published(run: Run) -> bool:
+    return calls.is_published_version((await _get_automation(run)).get("version", ""))
+
+
+async def _forked(run: Run) -> bool:
+    return not await _published(run)
+
+
+async def _draft_connections(run: Run) -> list[dict[str, Any]]:
+    # connection edits are made on the draft (a published automation is forked first)
+    return await code_connections(run.client, str(run.remote_id), "DRAFT")
+
+
+def _attached(present: Sequence[str], absent: Sequence[str] = ()) -> TookEffect:
+    async def check(run: Run) -> bool:
+        ids = {c.get("connection_id") for c in await _draft_connections(run)}
+        return set(present) <= ids and not set(absent) & ids
+
+    return check
+
+
+def _upgraded(connection_ids: Sequence[str]) -> TookEffect:
+    async def check(run: Run) -> bool:
+        return not set(connection_ids) & set(calls.upgradable(await _draft_connections(run)))
+
+    return check
 
 
 def _shown_call(method: str, call: str, kwargs: dict[str, Any]) -> str:
@@ -149,7 +199,7 @@ def _automation(op: Operation) -> Steps:
         if spec.get("connections"):
             steps.append(_add_connections(sorted(spec["connections"])))
         if published:
-            steps.append(("publish", _call("POST", "publish", json={},
+            steps.append(("publish", _call("POST", "publish", json={}, took_effect=_published,
                                            sets=("stage", "activation"))))
         return steps + [_read_back_step(published, activation)]
     live = dict(op.live.spec) if op.live else {}
@@ -161,7 +211,7 @@ def _automation(op: Operation) -> Steps:
         wanted = sorted(behind & set(spec.get("connections", [])))
         edits: Steps = [(f"upgradeConnections {', '.join(wanted)}",
                          _call("POST", "upgrade_connections", json={"connection_ids": wanted},
-                               sets=("connections",)))]
+                               took_effect=_upgraded(wanted), sets=("connections",)))]
         return (steps + _draft_then_publish(live, published, edits, force=True)
                 + [_read_back_step(published, activation)])
     mask = [f for f in calls.EDITABLE_FIELDS if _differs(spec, live, f)]
@@ -189,12 +239,13 @@ def _connection_edits(before: set[str], after: set[str]) -> Steps:
     if len(removed) == len(added) == 1:
         switch = {"from_connection_id": removed[0], "to_connection_id": added[0]}
         return [(f"switchConnections {removed[0]} -> {added[0]}",
-                 _connection_call("switch_connections", {"switches": [switch]}, added))]
+                 _connection_call("switch_connections", {"switches": [switch]}, added,
+                                  removed))]
     steps: Steps = []
     if removed:
         steps.append((f"removeConnections {', '.join(removed)}",
                       _call("POST", "remove_connections", json={"connection_ids": removed},
-                            sets=("connections",))))
+                            took_effect=_attached((), removed), sets=("connections",))))
     if added:
         steps.append(_add_connections(added))
     return steps
@@ -206,9 +257,11 @@ def _add_connections(added: list[str]) -> tuple[str, Action_]:
             _connection_call("add_connections", body, added))
 
 
-def _connection_call(call: str, body: dict[str, Any], added: list[str]) -> Action_:
+def _connection_call(call: str, body: dict[str, Any], added: list[str],
+                     removed: Sequence[str] = ()) -> Action_:
     """A connection call; NOT_FOUND means a connection it names was never made in the platform."""
-    inner = _call("POST", call, json=body, sets=("connections",))
+    inner = _call("POST", call, json=body, took_effect=_attached(added, removed),
+                  sets=("connections",))
 
     async def step(run: Run) -> None:
         try:
@@ -240,10 +293,11 @@ def _draft_then_publish(live: dict[str, Any], published: bool, edits: Steps,
     steps: Steps = []
     if (edits or force) and live.get("stage") == "published":
         steps.append(("forkPublished", _call("POST", "fork_published", json={},
-                                             sets=("stage",))))
+                                             took_effect=_forked, sets=("stage",))))
     steps += edits
     if published and (edits or force or live.get("stage") != "published"):
-        steps.append(("publish", _call("POST", "publish", json={}, sets=("stage",))))
+        steps.append(("publish", _call("POST", "publish", json={}, took_effect=_published,
+                                       sets=("stage",))))
     return steps
 
 
