@@ -239,3 +239,18 @@ def test_every_example_rehearses_clean_and_converges(tmp_path, sandbox_server, e
     assert rehearsal["ok"] is True and rehearsal["converged"] is True
     assert {op["verdict"] for op in rehearsal["operations"]} <= {"succeeds", "not_rehearsed"}
     assert mutating(sandbox_server.requests()) == []
+
+
+def test_github_format_annotates_the_failing_operation_and_fills_the_step_summary(
+    tmp_path, production, monkeypatch
+):
+    summary = tmp_path / "summary.md"
+    monkeypatch.setenv("GITHUB_STEP_SUMMARY", str(summary))
+    project = project_at(tmp_path, production, connection="ghost-connection")
+    result = run(project, "plan", "--rehearse", "--format", "github")
+    assert result.exit_code == 1
+    assert "::error file=manifests/digest.yaml,line=1,title=reconciler rehearsal::" in (
+        result.stdout)
+    written = summary.read_text()
+    assert "#### Rehearsal ❌" in written and "ghost-connection" in written
+    assert mutating(production.requests()) == []
