@@ -44,6 +44,14 @@ def format_option(choices: list[str]) -> Callable[[FC], FC]:
     )
 
 
+parallelism_option = click.option(
+    "--parallelism",
+    type=click.IntRange(1, 256),
+    default=8,
+    show_default=True,
+    help="Operations run at the same time (dependencies always respected).",
+)
+
 lock_timeout_option = click.option(
     "--lock-timeout",
     type=float,
@@ -380,13 +388,7 @@ def plan_command(
 @click.command("apply")
 @click.argument("plan_file", required=False, type=click.Path(dir_okay=False, path_type=Path))
 @click.option("--auto-approve", is_flag=True, help="Apply without asking.")
-@click.option(
-    "--parallelism",
-    type=click.IntRange(1, 256),
-    default=8,
-    show_default=True,
-    help="Operations run at the same time (dependencies always respected).",
-)
+@parallelism_option
 @lock_timeout_option
 @target_option("Apply")
 @selector_option

@@ -10,7 +10,13 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli import AppContext, pass_app
-from reconciler.commands.engine import _progress, _project, _report_of, lock_timeout_option
+from reconciler.commands.engine import (
+    _progress,
+    _project,
+    _report_of,
+    lock_timeout_option,
+    parallelism_option,
+)
 from reconciler.errors import ReconcilerError
 
 if TYPE_CHECKING:
@@ -31,13 +37,7 @@ def project_name(project: Project) -> str:
     is_flag=True,
     help="Also remove resources with lifecycle.prevent_destroy (otherwise destroy refuses).",
 )
-@click.option(
-    "--parallelism",
-    type=click.IntRange(1, 256),
-    default=8,
-    show_default=True,
-    help="Operations run at the same time (dependencies always respected).",
-)
+@parallelism_option
 @lock_timeout_option
 @pass_app
 def destroy_command(
