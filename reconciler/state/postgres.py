@@ -12,9 +12,9 @@ have, and a newer one than this code knows is refused):
 
 Every write checks, in its own transaction and with the lease row locked, that this process still
 holds an unexpired lease on the key, so a holder that lost its lease (paused past its expiry, then
-taken over) never writes under someone else's lease. Recording one operation is one short
-transaction touching the state row and one entry. Reads run in one REPEATABLE READ transaction,
-so a plan sees one consistent snapshot without taking a lease.
+taken over) never writes under someone else's lease. Recording one operation is one statement
+(one round trip, one commit) touching the lease row, the state row and its entries. Reads run in
+one REPEATABLE READ transaction, so a plan sees one consistent snapshot without taking a lease.
 
 psycopg is imported here and nowhere else; it comes with the ``postgres`` extra.
 """
@@ -64,6 +64,38 @@ SCHEMA = [
 ]
 
 HOLDER_FIELDS = ("user", "host", "pid", "command", "ci_run")
+
+# Recording an operation: one statement in its own (autocommit) transaction, so one round trip and
+# one commit. It locks this run's lease row, and writes only when that row is still this run's and
+# unexpired (a takeover waits for the lock, then finds another lease id) and the state row is of
+# the same lineage at a lower serial (else another writer got in); the entries are written only
+# when the state row was. Returns (lease held, state row written); either false writes nothing.
+RECORD = """
+WITH lease AS (
+    SELECT 1 FROM reconciler_lease
+    WHERE key = %(key)s AND lease_id = %(lease_id)s AND expires_at > clock_timestamp()
+    FOR UPDATE
+), head AS (
+    INSERT INTO reconciler_state (key, lineage, serial, salt)
+    SELECT %(key)s, %(lineage)s, %(serial)s, %(salt)s FROM lease
+    ON CONFLICT (key) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial,
+        salt = EXCLUDED.salt
+    WHERE reconciler_state.lineage = EXCLUDED.lineage
+        AND reconciler_state.serial < EXCLUDED.serial
+    RETURNING serial
+), removed AS (
+    DELETE FROM reconciler_entry
+    WHERE key = %(key)s AND EXISTS (SELECT FROM head) AND identity IN (
+        SELECT change.key FROM jsonb_each(%(changes)s) AS change
+        WHERE jsonb_typeof(change.value) = 'null')
+), written AS (
+    INSERT INTO reconciler_entry (key, identity, entry)
+    SELECT %(key)s, change.key, change.value FROM jsonb_each(%(changes)s) AS change, head
+    WHERE jsonb_typeof(change.value) <> 'null'
+    ON CONFLICT (key, identity) DO UPDATE SET entry = EXCLUDED.entry
+)
+SELECT EXISTS (SELECT FROM lease), EXISTS (SELECT FROM head)
+"""
 
 
 def holder_info(command: str) -> dict[str, Any]:
@@ -438,42 +470,34 @@ class PostgresStateBackend:
                     copy.write_row((self.key, str(rid), Jsonb(entry.to_json())))
 
     def record(self, state: State, changes: Mapping[ResourceId, StateEntry | None]) -> None:
-        """One short transaction: check the lease, bump the serial, set or delete the entries."""
+        """One statement, one round trip: check the lease, bump the serial, set or delete the
+        entries, committed (durably, as the server's ``synchronous_commit`` says) on return."""
         if self.lease is None:
             raise StateError(f"{self.where}: refusing to write without holding the lease")
         self.lease.check()
-        with self._transaction("recording an operation") as connection, connection.pipeline():
-            # sent together; the lease row is locked by the first statement and every result is
-            # checked before the commit, so a lost lease or a moved serial writes nothing
-            held = connection.execute(
-                "SELECT expires_at > clock_timestamp() FROM reconciler_lease "
-                "WHERE key = %s AND lease_id = %s FOR UPDATE",
-                (self.key, self.lease.lease_id),
+        # one JSON document for every change (null: removed), encoded once
+        document = {str(rid): None if entry is None else entry.to_json()
+                    for rid, entry in changes.items()}
+        params = {"key": self.key, "lease_id": self.lease.lease_id, "lineage": state.lineage,
+                  "serial": state.serial, "salt": state.salt, "changes": Jsonb(document)}
+        connection = self._conn()
+        try:
+            held, moved_on = connection.execute(RECORD, params, prepare=True).fetchone()
+        except psycopg.Error as exc:
+            if connection.closed or connection.broken:
+                self.close()
+                raise StateError(f"lost the connection to {self.where} while recording an "
+                                 f"operation: {_first_line(exc)}") from None
+            raise StateError(f"{self.where}: recording an operation failed: "
+                             f"{_first_line(exc)}") from None
+        if not held:
+            self.lease.lost = (
+                f"lease {self.lease.lease_id} on state {self.key!r} expired or was ended by "
+                "`reconciler state unlock`"
             )
-            head = self._head(connection, state, replace=False)
-            removed = [str(rid) for rid, entry in changes.items() if entry is None]
-            if removed:
-                connection.execute(
-                    "DELETE FROM reconciler_entry WHERE key = %s AND identity = ANY(%s)",
-                    (self.key, removed),
-                )
-            rows = [(self.key, str(rid), Jsonb(entry.to_json()))
-                    for rid, entry in changes.items() if entry is not None]
-            if rows:
-                connection.cursor().executemany(
-                    "INSERT INTO reconciler_entry (key, identity, entry) VALUES (%s, %s, %s) "
-                    "ON CONFLICT (key, identity) DO UPDATE SET entry = EXCLUDED.entry",
-                    rows,
-                )
-            found = held.fetchone()
-            if not found or not found[0]:
-                self.lease.lost = (
-                    f"lease {self.lease.lease_id} on state {self.key!r} expired or was ended by "
-                    "`reconciler state unlock`"
-                )
-                self.lease.check()
-            if head.fetchone() is None:
-                raise StateError(self._moved())
+            self.lease.check()
+        if not moved_on:
+            raise StateError(self._moved())
 
     def settle(self, state: State) -> None:
         """Nothing to fold in: every record is already in the tables."""

@@ -30,3 +30,9 @@ def test_the_image_is_slim_runs_as_a_user_and_starts_the_cli():
     allowed = (ROOT / ".dockerignore").read_text()
     for needed in ("pyproject.toml", "README.md", "schemas/", "reconciler/"):
         assert f"!{needed}" in allowed
+
+
+def test_the_image_has_the_postgres_extra_for_shared_state():
+    # a CI job run in the image reads the state its other jobs wrote: the postgres backend
+    installs = [line for line in DOCKERFILE.read_text().splitlines() if "pip install" in line]
+    assert installs and all('"/src[postgres]"' in line for line in installs), installs

@@ -126,3 +126,18 @@ def test_the_step_fails_only_on_an_error(github, workspace, tmp_path):
     assert result.returncode == 1 and outputs["exitcode"] == "1"
     assert "::error title=reconciler validate::" in result.stdout
     assert "::error file=infra/manifests/broken.yaml,line=1" in result.stdout
+
+
+def test_the_example_workflows_read_state_from_the_shared_database():
+    # plan, apply and drift run on different runners: each job gets the postgres URL from a secret
+    import yaml
+
+    for workflow in WORKFLOWS:
+        for name, job in yaml.safe_load(workflow.read_text())["jobs"].items():
+            assert job["env"]["RECONCILER_STATE_URL"] == "${{ secrets.RECONCILER_STATE_URL }}", (
+                f"{workflow.name}: job {name} does not set RECONCILER_STATE_URL from its secret"
+            )
+    # and the action installs reconciler with the postgres extra, whichever version it takes
+    install = (ROOT / "ci" / "github" / "install.sh").read_text()
+    specs = re.findall(r'spec="([^"]*)"', install)
+    assert len(specs) == 2 and all("[postgres]" in spec for spec in specs), specs

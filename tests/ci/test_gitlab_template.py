@@ -125,3 +125,15 @@ def test_the_apply_job_refuses_when_the_latest_plan_did_not_succeed(gitlab, tmp_
     result = run_fetch(gitlab, tmp_path, monkeypatch)
     assert result.returncode == 1
     assert "no successful reconciler-plan job in the latest pipeline of !5" in result.stderr
+
+
+def test_the_template_installs_the_postgres_extra_and_names_the_state_secret():
+    template = yaml.safe_load(TEMPLATE.read_text())
+    assert "[postgres]" in template["variables"]["RECONCILER_PACKAGE"]
+    assert "RECONCILER_STATE_URL" in TEMPLATE.read_text().split("\nvariables:", 1)[0]  # header
+    docs = (ROOT / "docs" / "ci.md").read_text()
+    gitlab = docs.split("## GitLab CI", 1)[1].split("\n## ", 1)[0]
+    assert re.search(r"RECONCILER_PACKAGE: reconciler-gitops\[postgres\]", gitlab)
+    assert "RECONCILER_STATE_URL" in gitlab
+    # installing by hand: the documented pip line brings the extra too
+    assert re.search(r'pip install "reconciler-gitops\[postgres\] @ git\+', docs)

@@ -113,6 +113,42 @@ def test_two_applies_from_two_copies_one_fails_naming_the_holder_never_both_writ
     assert_no_duplicates(sandbox_server, first_copy)
 
 
+@pytest.mark.slow
+def test_two_applies_started_together_one_waits_for_the_other_then_finds_nothing_to_do(
+    tmp_path, sandbox_server, postgres_url
+):
+    first_copy = on_postgres(make_project(tmp_path / "a", sandbox_server))
+    second_copy = on_postgres(make_project(tmp_path / "b", sandbox_server))
+    sandbox_server.set_faults(latency_ms=25)
+    try:
+        runs = [apply_process(copy, "--lock-timeout", "30") for copy in (first_copy, second_copy)]
+        done = [run.communicate(timeout=60) for run in runs]
+    finally:
+        sandbox_server.clear_faults()
+    assert [run.returncode for run in runs] == [0, 0], done
+    # the lease is taken before state is read: the one that waited planned after the other's
+    # last write, so it had nothing left to do and wrote nothing
+    outputs = sorted(out for out, _err in done)
+    assert "No changes." in outputs[0] and "No changes." not in outputs[1], done
+    recorded = re.search(r"Apply complete: (\d+) done, 0 failed", outputs[1])
+    assert recorded and serial(postgres_url) == int(recorded.group(1))  # one write per success
+    assert_no_duplicates(sandbox_server, first_copy)
+
+
+def test_without_the_postgres_extra_the_cli_names_it(tmp_path, sandbox_server):
+    project = on_postgres(make_project(tmp_path, sandbox_server))
+    bare = subprocess.run(
+        [sys.executable, "-c",
+         "import sys; sys.modules['psycopg'] = None  # as if the extra was not installed\n"
+         "from reconciler.cli import main; main()", "-C", str(project), "state", "list"],
+        capture_output=True, text=True, env={**os.environ, "NO_COLOR": "1"}, timeout=60,
+    )
+    assert bare.returncode == 1, bare.stderr
+    assert "state.backend: postgres needs the postgres extra" in bare.stderr
+    assert "pip install 'reconciler-gitops[postgres]'" in bare.stderr
+    assert "Traceback" not in bare.stderr
+
+
 def test_killed_apply_leaves_a_lease_that_expires_then_a_rerun_converges(
     tmp_path, sandbox_server, postgres_url
 ):

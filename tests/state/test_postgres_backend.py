@@ -62,8 +62,36 @@ def test_writes_need_the_lease_and_a_serial_that_moved_is_refused(postgres_url):
         backend.record(state, {RID: state.entries[RID]})
         stale = State(lineage=state.lineage, serial=1, salt=state.salt)
         with pytest.raises(StateError, match="changed under this run"):
-            backend.record(stale, {RID: None})
-    assert RID in backend.read().entries
+            backend.record(stale, {RID: None, OTHER: entry()})
+    assert set(backend.read().entries) == {RID}  # neither the removal nor the new entry
+
+
+def test_recording_a_success_is_one_round_trip_and_durable_on_return(postgres_url, monkeypatch):
+    """One wait on the server per record: the lease check, the serial and the entries go in one
+    statement, committed when it returns (another connection sees it at once)."""
+    backend = PostgresStateBackend(postgres_url, "proj")
+    state = State()
+    waits = []
+    real_wait = psycopg.Connection.wait
+
+    def counting_wait(self, *args, **kwargs):
+        waits.append(self)
+        return real_wait(self, *args, **kwargs)
+
+    with backend.lock(0):
+        backend.record(state.stamped(), {})  # the connection is open and the tables exist
+        monkeypatch.setattr(psycopg.Connection, "wait", counting_wait)
+        for number in range(3):
+            rid = ResourceId("studio", "Automation", f"a{number}")
+            state.entries[rid] = entry(n=number)
+            backend.record(state.stamped(), {rid: state.entries[rid]})
+        del state.entries[rid]
+        backend.record(state.stamped(), {rid: None})
+        monkeypatch.setattr(psycopg.Connection, "wait", real_wait)
+        assert sum(1 for c in waits if c is backend._connection) == 4
+        seen = PostgresStateBackend(postgres_url, "proj").read()
+        assert seen.serial == 5 and set(seen.entries) == set(state.entries)
+        assert seen.entries[ResourceId("studio", "Automation", "a1")].spec == {"n": 1}
 
 
 def test_a_second_holder_fails_naming_the_holder_and_the_expiry_then_waits(postgres_url):
