@@ -69,9 +69,18 @@ class Assessment:
     forget: list[ResourceId] = field(default_factory=list)
 
 
-def state_backend(project: Project) -> StateBackend:
-    """The project's state backend (``state.path`` is relative to the project folder)."""
-    return open_state(project, project.state.backend)
+def state_backend(project: Project, *, bound: bool = True) -> StateBackend:
+    """The project's state backend (``state.path`` is relative to the project folder).
+
+    ``bound``: reads refuse a state that belongs to another project and bind any other to this
+    one (see ``reconciler.state.binding``); only inspecting and rebinding read it unbound.
+    """
+    backend = open_state(project, project.state.backend)
+    if not bound:
+        return backend
+    from reconciler.state.binding import BoundBackend, project_binding
+
+    return BoundBackend(backend, project_binding(project))
 
 
 def open_state(project: Project, backend: str) -> StateBackend:

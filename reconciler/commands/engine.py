@@ -558,7 +558,7 @@ def state_list(app: AppContext, fmt: str) -> None:
     """Every managed identity with its remote id."""
     from reconciler.engine import state_backend
 
-    state = state_backend(_project(app)).read()
+    state = state_backend(_project(app), bound=False).read()
     if fmt == "json":
         rows = {str(rid): e.remote_id for rid, e in sorted(state.entries.items())}
         click.echo(json.dumps(rows, indent=2, sort_keys=True))
@@ -574,7 +574,7 @@ def state_show(app: AppContext, identity: str) -> None:
     """One entry as JSON (sensitive values are only ever stored as salted hashes)."""
     from reconciler.engine import state_backend
 
-    state = state_backend(_project(app)).read()
+    state = state_backend(_project(app), bound=False).read()
     entry = state.entries.get(_identity(identity))
     if entry is None:
         raise StateError(f"{identity}: not in state (see `reconciler state list`)")
@@ -633,7 +633,7 @@ def state_unlock(app: AppContext, lease_id: str) -> None:
     from reconciler.engine import state_backend
     from reconciler.state.postgres import PostgresStateBackend, describe_holder
 
-    backend = state_backend(_project(app))
+    backend = state_backend(_project(app), bound=False)
     if not isinstance(backend, PostgresStateBackend):
         raise StateError(
             "state unlock applies to the postgres backend; the local backend's lock is "
@@ -645,6 +645,33 @@ def state_unlock(app: AppContext, lease_id: str) -> None:
         f"{describe_holder(ended.holder)} since {ended.acquired_at.isoformat(timespec='seconds')}"
         + (" and had already expired." if ended.expired else ".")
     )
+
+
+@state_group.command("rebind")
+@lock_timeout_option
+@pass_app
+def state_rebind(app: AppContext, lock_timeout: float) -> None:
+    """Bind the state to this project: its name and its provider instances' accounts.
+
+    State records the project it belongs to, and plan, apply, drift and destroy refuse a state
+    bound to another. Run this once when the project was renamed, or moved to other accounts
+    or another base_url, on purpose; never to use another project's state.
+    """
+    from reconciler.engine import state_backend
+    from reconciler.state.binding import merged, project_binding
+
+    project = _project(app)
+    backend = state_backend(project, bound=False)
+    binding = project_binding(project)
+    with backend.lock(lock_timeout, "reconciler state rebind"):
+        state = backend.read()
+        if not state.lineage:
+            raise StateError("the state is empty: nothing to rebind (the first apply binds it)")
+        before = state.project
+        state.project = merged(before, binding, state)
+        backend.write(state.stamped())
+    was = before.describe() if before is not None else "no project (written before bindings)"
+    click.echo(f"State is now bound to {state.project.describe()}; it was bound to {was}.")
 
 
 @state_group.command("migrate")
