@@ -52,6 +52,13 @@ parallelism_option = click.option(
     help="Operations run at the same time (dependencies always respected).",
 )
 
+allow_remove_all_option = click.option(
+    "--allow-remove-all",
+    is_flag=True,
+    help="Allow a plan that removes every managed resource (refused otherwise: that is what "
+    "an empty manifests folder looks like).",
+)
+
 lock_timeout_option = click.option(
     "--lock-timeout",
     type=float,
@@ -253,6 +260,7 @@ async def _assess(
     selector: Selector | None = None,
     refresh: bool = True,
     parallelism: int | None = None,
+    allow_remove_all: bool = False,
 ) -> tuple[Assessment, Any]:
     from reconciler.engine import Engine, state_backend
 
@@ -260,7 +268,8 @@ async def _assess(
     engine = Engine(project, progress=report, parallelism=parallelism)
     async with engine:
         assessment = await engine.assess(
-            backend.read(), targets=targets, selector=selector, refresh=refresh
+            backend.read(), targets=targets, selector=selector, refresh=refresh,
+            allow_remove_all=allow_remove_all,
         )
     return assessment, backend
 
@@ -309,6 +318,7 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
     help="Also apply the plan to a private sandbox copy and say what would fail "
     "(production is only read; exit 1 when the rehearsal fails).",
 )
+@allow_remove_all_option
 @deadline_option
 @pass_app
 def plan_command(
@@ -323,6 +333,7 @@ def plan_command(
     forge: str | None,
     full_plan_url: str,
     rehearse: bool,
+    allow_remove_all: bool,
     deadline: float | None,
 ) -> None:
     """Read live state and show what apply would change."""
@@ -357,6 +368,7 @@ def plan_command(
                     selector=selector,
                     refresh=refresh,
                     parallelism=parallelism,
+                    allow_remove_all=allow_remove_all,
                 ),
                 deadline,
             )
@@ -370,7 +382,7 @@ def plan_command(
         from reconciler.engine import saved_plan_document
         from reconciler.render.json import plan_document
 
-        document = saved_plan_document(plan_document(report), assessment)
+        document = saved_plan_document(plan_document(report), assessment, allow_remove_all)
         try:
             out.write_text(mask(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
         except OSError as exc:
@@ -392,6 +404,7 @@ def plan_command(
 @lock_timeout_option
 @target_option("Apply")
 @selector_option
+@allow_remove_all_option
 @deadline_option
 @pass_app
 def apply_command(
@@ -402,6 +415,7 @@ def apply_command(
     lock_timeout: float,
     targets: tuple[str, ...],
     selector: Selector | None,
+    allow_remove_all: bool,
     deadline: float | None,
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
@@ -436,6 +450,7 @@ def apply_command(
                 selector=selector,
                 parallelism=parallelism,
                 progress=_progress,
+                allow_remove_all=allow_remove_all,
             ),
         )
     )
