@@ -431,18 +431,20 @@ def _targeted(
 def _refuse_removing_everything(
     operations: Sequence[Operation], wanted: Mapping[ResourceId, Resource], state: State
 ) -> None:
-    """A plan that would stop managing every managed resource is refused: that is what an empty
-    manifests folder, ``manifests: []`` or a wrong path looks like, not a wish."""
+    """A plan that would stop managing every managed resource while the manifests declare
+    nothing is refused: that is what an empty manifests folder, ``manifests: []`` or a wrong
+    path looks like, not a wish. (Manifests that declare other resources in their place, such
+    as a rename of each, are a wish.)"""
     managed = [rid for rid in state.entries if rid.kind != CHECK_KIND]
-    if not managed or any(rid in wanted for rid in managed):
+    if not managed or any(rid.kind != CHECK_KIND for rid in wanted):
         return
     going = sum(op.action in (Action.REMOVE, Action.FORGET) for op in operations)
     if not going:
         return
     raise PlanError(
-        f"plan refused: it would remove all {len(managed)} managed resources, because no "
-        "manifest declares any of them: is the manifests folder empty, or "
-        "does the project file's `manifests` point at nothing? Nothing was changed. If "
+        f"plan refused: it would remove all {len(managed)} managed resources, because the "
+        "manifests declare nothing: is the manifests folder empty, or does the project "
+        "file's `manifests` point at nothing? Nothing was changed. If "
         "removing everything is what you want, pass --allow-remove-all (or run "
         "`reconciler destroy`)."
     )
