@@ -442,12 +442,16 @@ def _refuse_removing_everything(
     if not going:
         return
     raise PlanError(
-        f"plan refused: it would remove all {len(managed)} managed resources, because the "
+        f"plan refused: it would remove {_all_of(len(managed))}, because the "
         "manifests declare nothing: is the manifests folder empty, or does the project "
         "file's `manifests` point at nothing? Nothing was changed. If "
         "removing everything is what you want, pass --allow-remove-all (or run "
         "`reconciler destroy`)."
     )
+
+
+def _all_of(count: int) -> str:
+    return "the only managed resource" if count == 1 else f"all {count} managed resources"
 
 
 def _refuse_destroying_protected(
