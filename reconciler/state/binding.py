@@ -1,8 +1,10 @@
 """Which project a state belongs to, so one project's state never drives another project.
 
 State records the project's name and, per provider instance, what identifies the platform
-account it manages (type, base_url and the settings the provider type marks ``x-identity``,
-e.g. a workspace's organization and workspace ids). It is set on the first write, and every
+account it manages: its type and the settings the provider type marks ``x-identity`` (a
+workspace's organization and workspace ids). base_url is left out on purpose: one account is
+reached through several URLs (a proxy, a regional or renamed host, a sandbox served on another
+port), and remote ids belong to the account, not to the URL. It is set on the first write, and every
 write keeps it current. A state whose recorded binding differs from the project reading it is
 refused before anything is planned: its entries would otherwise look like removed manifests
 and be planned for removal. ``reconciler state rebind`` records the new binding when a project
@@ -19,7 +21,6 @@ from collections.abc import Mapping
 from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 from reconciler.errors import StateError
 
@@ -59,11 +60,11 @@ class Binding:
         )
 
     def describe(self, instances: set[str] | None = None) -> str:
-        """``project 'alpha' (studio: workspace at https://… organization_id=org_1, …)``."""
+        """``project 'alpha' (studio: workspace organization_id=org_1 workspace_id=ws_1)``."""
         shown = [
             f"{name}: " + " ".join(
-                [identity.get("type", "?"), "at", identity.get("base_url", "?")]
-                + [f"{k}={v}" for k, v in sorted(identity.items()) if k not in ("type", "base_url")]
+                [identity.get("type", "?")]
+                + [f"{k}={v}" for k, v in sorted(identity.items()) if k != "type"]
             )
             for name, identity in sorted(self.providers.items())
             if instances is None or name in instances
@@ -80,32 +81,16 @@ def project_binding(project: Project) -> Binding:
 
 
 def provider_identity(config: ProviderConfig) -> dict[str, str]:
-    """Type, base_url (no credentials, query or trailing slash) and the ``x-identity``
-    settings: what names the platform account an instance manages. Never a secret."""
-    from reconciler.config import interpolate
+    """Type and the ``x-identity`` settings: what names the platform account an instance
+    manages. Never a secret."""
     from reconciler.schema import identity_settings
 
-    url = str(interpolate(config.base_url, config.position, f"providers.{config.name}.base_url"))
-    identity = {"type": config.type, "base_url": _plain_url(url)}
+    identity = {"type": config.type}
     for key in sorted(identity_settings(config.type)):
         value = config.get(key)
         if value not in (None, ""):
             identity[key] = str(value)
     return identity
-
-
-def _plain_url(url: str) -> str:
-    """scheme://host[:port]/path in lower case where case does not matter; no user, password,
-    query or fragment (a URL may carry credentials, which must never be stored)."""
-    try:
-        parts = urlsplit(url.strip())
-        host = (parts.hostname or "").lower()
-        port = f":{parts.port}" if parts.port else ""
-    except ValueError:
-        return url.strip()
-    if not parts.scheme or not host:
-        return url.strip()  # "sandbox" and other names that are not URLs
-    return f"{parts.scheme.lower()}://{host}{port}{parts.path.rstrip('/')}"
 
 
 def conflict(stored: Binding, current: Binding) -> tuple[list[str], set[str]]:

@@ -103,8 +103,14 @@ def test_a_rename_or_another_account_is_refused_until_rebound(alpha):
     assert result.exit_code == 0, result.output
 
 
-def test_a_provider_instance_added_later_is_no_conflict(alpha, sandbox_server):
+def test_another_url_for_the_same_account_or_an_added_instance_is_no_conflict(
+    alpha, sandbox_server
+):
+    # the same account behind another URL (a proxy, a renamed host): remote ids still hold
     config = alpha.root / "reconciler.yaml"
+    config.write_text(config.read_text().replace(sandbox_server.url,
+                                                 sandbox_server.url.replace("127.0.0.1",
+                                                                            "localhost")))
     config.write_text(config.read_text() + (
         f"  extra:\n    type: outlit\n    base_url: {sandbox_server.url}\n"
         "    token: ${env:OUTLIT_TOKEN}\n"

@@ -54,7 +54,7 @@ def test_schema_is_versioned_and_a_newer_one_is_refused(postgres_url):
         PostgresStateBackend(postgres_url, "proj").read()
 
 
-BINDING = Binding("payments", {"studio": {"type": "workspace", "base_url": "https://x.test",
+BINDING = Binding("payments", {"studio": {"type": "workspace",
                                           "organization_id": "org_1", "workspace_id": "ws_1"}})
 
 
