@@ -354,7 +354,8 @@ def plan_command(
                 wanted = selected(load_desired(project), selector, wanted)
             assessment, rehearsal = _run(
                 lambda report: rehearsing.assess_and_rehearse(
-                    project, report, wanted, parallelism=parallelism or 8
+                    project, report, wanted, parallelism=parallelism or 8,
+                    allow_remove_all=allow_remove_all,
                 ),
                 deadline,
             )

@@ -417,6 +417,12 @@ CASES = [
         f"{M}:16",
         "already used by studio/Schedule/s1",
     ),
+    Case(
+        "project-name-with-spaces",
+        {P: "name: my project\n" + PROJECT_FILE},
+        f"{P}:1",
+        "name",
+    ),
     # --- crons that never fire (accepted by the cron grammar, but no date matches) -------------
     Case(
         "cron-february-30",

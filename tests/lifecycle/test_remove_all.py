@@ -64,3 +64,12 @@ def test_removing_some_but_not_all_needs_no_flag(applied):
     result = applied.cli("plan", "--detailed-exitcode")
     assert result.exit_code == 2, result.output
     assert "1 to forget" in result.stdout
+
+
+def test_a_rehearsed_plan_is_refused_the_same_way_and_takes_the_flag(applied):
+    (applied.root / "manifests" / "all.yaml").unlink()
+    refused(applied.cli("plan", "--rehearse"))
+    allowed = applied.cli("plan", "--rehearse", "--allow-remove-all")
+    assert allowed.exit_code == 0, allowed.output
+    assert "1 to remove" in allowed.stdout
+    assert applied.automation("lead-router") is not None  # production was only read

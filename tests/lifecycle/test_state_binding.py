@@ -117,3 +117,18 @@ def test_another_url_for_the_same_account_or_an_added_instance_is_no_conflict(
     ))
     result = alpha.cli("plan", "--detailed-exitcode")
     assert result.exit_code == 0, result.output
+
+
+def test_destroy_asks_for_the_name_the_project_file_gives(alpha, monkeypatch):
+    from reconciler.commands import lifecycle
+
+    config = alpha.root / "reconciler.yaml"
+    config.write_text("name: payments\n" + config.read_text())
+    assert alpha.cli("state", "rebind").exit_code == 0
+    monkeypatch.setattr(lifecycle, "_stdin_is_terminal", lambda: True)
+    refused = alpha.cli_input("destroy", input="alpha\n")
+    assert refused.exit_code == 1
+    assert "Type the project's name (payments) to confirm" in refused.stderr
+    confirmed = alpha.cli_input("destroy", input="payments\n")
+    assert confirmed.exit_code == 0, confirmed.output
+    assert alpha.automation("lead-router") is None
