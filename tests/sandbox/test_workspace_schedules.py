@@ -191,3 +191,25 @@ def test_february_29_is_a_schedule_that_fires_in_leap_years(ws):
                                                         "timezone": "UTC"}}).json()
     assert body["next_run_times"]
     assert all("-02-29T" in text for text in body["next_run_times"])
+
+
+def test_a_world_holding_a_schedule_that_never_fires_stays_readable(ws, server):
+    # a world written before such crons were refused: reading it must not fail
+    from reconciler.sandbox.store import Store
+    from reconciler.sandbox.workspace_schedules import SCHEDULE
+
+    url = schedule_url(ws)
+    ws.post(url, json={"config": CONFIG})
+    ident = url.rsplit("/", 2)[1]
+    store = Store(server.db_path)
+    try:
+        with store.transaction():
+            doc = store.get(SCHEDULE, ident)
+            doc["config"]["cron"] = "0 0 30 2 *"
+            store.put(SCHEDULE, ident, doc)
+    finally:
+        store.close()
+    response = ws.get(url)
+    assert response.status_code == 200, response.text
+    assert response.json()["next_run_times"] == []
+    assert ws.get(f"{W}/automations").status_code == 200
