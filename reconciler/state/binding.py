@@ -4,12 +4,12 @@ State records the project's name and, per provider instance, what identifies the
 account it manages: its type and the settings the provider type marks ``x-identity`` (a
 workspace's organization and workspace ids). base_url is left out on purpose: one account is
 reached through several URLs (a proxy, a regional or renamed host, a sandbox served on another
-port), and remote ids belong to the account, not to the URL. It is set on the first write, and every
-write keeps it current. A state whose recorded binding differs from the project reading it is
-refused before anything is planned: its entries would otherwise look like removed manifests
-and be planned for removal. ``reconciler state rebind`` records the new binding when a project
-was renamed or moved on purpose. A state written before bindings existed is bound on its next
-write.
+port), and remote ids belong to the account, not to the URL. The binding is set on the first
+write, and every write keeps it current. A state whose recorded binding differs from the
+project reading it is refused before anything is planned: its entries would otherwise look
+like removed manifests and be planned for removal. ``reconciler state rebind`` records the new
+binding when a project was renamed or moved on purpose. A state written before bindings
+existed is bound on its next write.
 
 A provider instance added to the project, or one state has never recorded, is no conflict:
 the binding grows. Only an instance recorded with another identity, or another name, is.
