@@ -1,4 +1,6 @@
-"""``plan``, ``apply``, ``drift``, ``state list|show|rm``, ``import``: parse, call, render, exit."""
+"""``plan``, ``apply``, ``drift``, ``state list|show|rm|unlock|rebind|migrate``, ``import``.
+
+Each parses, calls, renders and exits."""
 
 from __future__ import annotations
 
