@@ -245,3 +245,11 @@ def test_another_project_on_the_same_key_is_refused_and_removes_nothing(
         assert "state 'shared' in postgres" in message, message
         assert "belongs to project 'quickstart'; this is project 'billing'" in message
     assert automation_names(sandbox_server) == before
+    # rebinding on purpose is recorded in postgres; the empty manifests are still refused
+    rebound = run(other, "state", "rebind")
+    assert rebound.exit_code == 0, rebound.output
+    assert "now bound to project 'billing'" in rebound.output
+    assert PostgresStateBackend(postgres_url, "shared").read().project.name == "billing"
+    refused = run(other, "apply", "--auto-approve")
+    assert refused.exit_code == 1 and "would remove all" in refused.output, refused.output
+    assert automation_names(sandbox_server) == before
