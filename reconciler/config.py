@@ -147,6 +147,14 @@ class Project:
     state: StateConfig
     # where each manifests entry was written (same order as ``manifests``)
     manifest_positions: tuple[SourcePosition, ...] = ()
+    # the project file's ``name``; empty: the folder's name (see ``name``)
+    given_name: str = ""
+
+    @property
+    def name(self) -> str:
+        """The project's name: ``name`` in the project file, else the folder's name. State is
+        bound to it and destroy asks for it."""
+        return self.given_name or self.root.name
 
 
 @cache

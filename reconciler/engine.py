@@ -12,7 +12,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass, field, replace
 from functools import cache, partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -69,9 +69,18 @@ class Assessment:
     forget: list[ResourceId] = field(default_factory=list)
 
 
-def state_backend(project: Project) -> StateBackend:
-    """The project's state backend (``state.path`` is relative to the project folder)."""
-    return open_state(project, project.state.backend)
+def state_backend(project: Project, *, bound: bool = True) -> StateBackend:
+    """The project's state backend (``state.path`` is relative to the project folder).
+
+    ``bound``: reads refuse a state that belongs to another project and bind any other to this
+    one (see ``reconciler.state.binding``); only inspecting and rebinding read it unbound.
+    """
+    backend = open_state(project, project.state.backend)
+    if not bound:
+        return backend
+    from reconciler.state.binding import BoundBackend, project_binding
+
+    return BoundBackend(backend, project_binding(project))
 
 
 def open_state(project: Project, backend: str) -> StateBackend:
@@ -204,6 +213,7 @@ class Engine:
         refresh: bool = True,
         destroy: bool = False,
         force_unprotected: bool = False,
+        allow_remove_all: bool = False,
     ) -> Assessment:
         """Load (unless given), read and plan.
 
@@ -213,7 +223,8 @@ class Engine:
         ``refresh=False`` reads nothing live and plans against the last applied state instead
         (``plan --refresh=false``). ``destroy`` plans every managed resource for deletion, as if
         no manifest declared it (``lifecycle.on_remove`` aside; ``prevent_destroy`` refuses the
-        plan unless ``force_unprotected``).
+        plan unless ``force_unprotected``). Otherwise a plan that would remove every managed
+        resource is refused unless ``allow_remove_all``.
         """
         if destroy:
             wanted: list[Resource] = []
@@ -227,7 +238,7 @@ class Engine:
             for name in self._names(wanted, state)
         }
         rules = replace(removals(self.project), destroy=destroy,
-                        force_unprotected=force_unprotected)
+                        force_unprotected=force_unprotected, allow_remove_all=allow_remove_all)
         plan = make_plan(wanted, live, state, rules_for, describe, targets, rules)
         if not refresh:
             plan = replace(plan, refreshed=False)
@@ -310,11 +321,14 @@ async def apply(
     destroy: bool = False,
     force_unprotected: bool = False,
     actions: Collection[Action] | None = None,
+    allow_remove_all: bool = False,
 ) -> tuple[Assessment, ApplyOutcome | None]:
     """Hold the state lock, assess, ask ``approve``, then execute and record each success.
 
     ``destroy`` (and ``force_unprotected``) plan every managed resource for removal
     (see ``Engine.assess``); ``actions`` keeps only the operations of those actions.
+    ``allow_remove_all`` (or a saved plan made with it) lets the plan remove every managed
+    resource.
 
     ``approve`` sees the assessment (to show the plan, and to ask when there are operations)
     and returns whether to go on; nothing is written to state before it said yes. The outcome
@@ -327,9 +341,11 @@ async def apply(
         async with Engine(project, transport_for=transport_for) as engine:
             with phase() as report:  # the progress line ends before approval is asked
                 engine.progress = report
+                allowed = allow_remove_all or saved_allows_remove_all(saved)
                 assessment = await engine.assess(backend.read(), targets=targets,
                                                  selector=selector, destroy=destroy,
-                                                 force_unprotected=force_unprotected)
+                                                 force_unprotected=force_unprotected,
+                                                 allow_remove_all=allowed)
             if saved is not None:
                 verify_saved_plan(saved, assessment, saved_source)
             if actions is not None:  # e.g. only the adoptions (``import --all-unmanaged``)
@@ -370,19 +386,27 @@ def desired_fingerprint(desired: Sequence[Resource], salt: str) -> str:
     return salted_hash(items, salt)
 
 
-def saved_plan_document(document: dict, assessment: Assessment) -> dict:
-    """The JSON plan plus what ``apply FILE`` needs to refuse it when stale."""
+def saved_plan_document(document: dict, assessment: Assessment,
+                        allow_remove_all: bool = False) -> dict:
+    """The JSON plan plus what ``apply FILE`` needs to refuse it when stale (and whether it
+    was made with ``--allow-remove-all``)."""
     import secrets
 
     salt = secrets.token_hex(16)
-    return {
-        **document,
-        "saved": {
-            "salt": salt,
-            "desired_fingerprint": desired_fingerprint(assessment.desired, salt),
-            "operations": [[str(op.id), op.action.value] for op in assessment.plan.operations],
-        },
+    saved: dict[str, Any] = {
+        "salt": salt,
+        "desired_fingerprint": desired_fingerprint(assessment.desired, salt),
+        "operations": [[str(op.id), op.action.value] for op in assessment.plan.operations],
     }
+    if allow_remove_all:
+        saved["allow_remove_all"] = True
+    return {**document, "saved": saved}
+
+
+def saved_allows_remove_all(document: Mapping | None) -> bool:
+    """True for a saved plan made with ``plan --allow-remove-all``."""
+    saved = document.get("saved") if isinstance(document, Mapping) else None
+    return isinstance(saved, Mapping) and saved.get("allow_remove_all") is True
 
 
 def verify_saved_plan(document: Mapping, assessment: Assessment, source: str) -> None:

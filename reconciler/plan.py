@@ -72,6 +72,8 @@ class Removals:
     ambiguous: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # several reporters
     destroy: bool = False  # ``destroy``: every removal deletes, whatever lifecycle.on_remove says
     force_unprotected: bool = False  # ``destroy --force-unprotected``: prevent_destroy too
+    # ``--allow-remove-all``: a plan may remove every managed resource (destroy always may)
+    allow_remove_all: bool = False
 
 
 NO_REMOVALS = Removals()
@@ -106,6 +108,8 @@ def make_plan(
     operations = _with_dependencies(operations, wanted, state, rules_for)
     if targets:
         operations = _targeted(operations, targets, wanted, state)
+    if not removals.destroy and not removals.allow_remove_all:
+        _refuse_removing_everything(operations, wanted, state)
     if not removals.force_unprotected:
         _refuse_destroying_protected(operations, state, removals.destroy)
     ordered = _topological(operations)
@@ -422,6 +426,32 @@ def _targeted(
         for op in by_id.get(rid, ()):
             stack.extend(op.depends_on)
     return [op for op in operations if op.id in keep]
+
+
+def _refuse_removing_everything(
+    operations: Sequence[Operation], wanted: Mapping[ResourceId, Resource], state: State
+) -> None:
+    """A plan that would stop managing every managed resource while the manifests declare
+    nothing is refused: that is what an empty manifests folder, ``manifests: []`` or a wrong
+    path looks like, not a wish. (Manifests that declare other resources in their place, such
+    as a rename of each, are a wish.)"""
+    managed = [rid for rid in state.entries if rid.kind != CHECK_KIND]
+    if not managed or any(rid.kind != CHECK_KIND for rid in wanted):
+        return
+    going = sum(op.action in (Action.REMOVE, Action.FORGET) for op in operations)
+    if not going:
+        return
+    raise PlanError(
+        f"plan refused: it would remove {_all_of(len(managed))}, because the "
+        "manifests declare nothing: is the manifests folder empty, or does the project "
+        "file's `manifests` point at nothing? Nothing was changed. If "
+        "removing everything is what you want, pass --allow-remove-all (or run "
+        "`reconciler destroy`)."
+    )
+
+
+def _all_of(count: int) -> str:
+    return "the only managed resource" if count == 1 else f"all {count} managed resources"
 
 
 def _refuse_destroying_protected(

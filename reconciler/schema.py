@@ -73,6 +73,17 @@ def sensitive_settings(provider_type: str) -> frozenset[str]:
 
 
 @cache
+def identity_settings(provider_type: str) -> frozenset[str]:
+    """The project-file settings of a provider type that name the platform account it manages
+    (``x-identity``, e.g. organization and workspace ids): state is bound to them."""
+    definition = _load(PROJECT).get("$defs", {}).get(provider_type, {})
+    return frozenset(
+        name for name, prop in (definition.get("properties") or {}).items()
+        if isinstance(prop, Mapping) and prop.get("x-identity")
+    )
+
+
+@cache
 def provider_types_with_schemas() -> frozenset[str]:
     """Provider types that have a schema folder (including types that manage no kinds)."""
     return frozenset(p.name for p in schemas_dir().iterdir() if p.is_dir())

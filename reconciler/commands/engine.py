@@ -1,4 +1,6 @@
-"""``plan``, ``apply``, ``drift``, ``state list|show|rm``, ``import``: parse, call, render, exit."""
+"""``plan``, ``apply``, ``drift``, ``state list|show|rm|unlock|rebind|migrate``, ``import``.
+
+Each parses, calls, renders and exits."""
 
 from __future__ import annotations
 
@@ -50,6 +52,13 @@ parallelism_option = click.option(
     default=8,
     show_default=True,
     help="Operations run at the same time (dependencies always respected).",
+)
+
+allow_remove_all_option = click.option(
+    "--allow-remove-all",
+    is_flag=True,
+    help="Allow a plan that removes every managed resource (refused otherwise: that is what "
+    "an empty manifests folder looks like).",
 )
 
 lock_timeout_option = click.option(
@@ -253,6 +262,7 @@ async def _assess(
     selector: Selector | None = None,
     refresh: bool = True,
     parallelism: int | None = None,
+    allow_remove_all: bool = False,
 ) -> tuple[Assessment, Any]:
     from reconciler.engine import Engine, state_backend
 
@@ -260,7 +270,8 @@ async def _assess(
     engine = Engine(project, progress=report, parallelism=parallelism)
     async with engine:
         assessment = await engine.assess(
-            backend.read(), targets=targets, selector=selector, refresh=refresh
+            backend.read(), targets=targets, selector=selector, refresh=refresh,
+            allow_remove_all=allow_remove_all,
         )
     return assessment, backend
 
@@ -309,6 +320,7 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
     help="Also apply the plan to a private sandbox copy and say what would fail "
     "(production is only read; exit 1 when the rehearsal fails).",
 )
+@allow_remove_all_option
 @deadline_option
 @pass_app
 def plan_command(
@@ -323,6 +335,7 @@ def plan_command(
     forge: str | None,
     full_plan_url: str,
     rehearse: bool,
+    allow_remove_all: bool,
     deadline: float | None,
 ) -> None:
     """Read live state and show what apply would change."""
@@ -343,7 +356,8 @@ def plan_command(
                 wanted = selected(load_desired(project), selector, wanted)
             assessment, rehearsal = _run(
                 lambda report: rehearsing.assess_and_rehearse(
-                    project, report, wanted, parallelism=parallelism or 8
+                    project, report, wanted, parallelism=parallelism or 8,
+                    allow_remove_all=allow_remove_all,
                 ),
                 deadline,
             )
@@ -357,6 +371,7 @@ def plan_command(
                     selector=selector,
                     refresh=refresh,
                     parallelism=parallelism,
+                    allow_remove_all=allow_remove_all,
                 ),
                 deadline,
             )
@@ -370,7 +385,7 @@ def plan_command(
         from reconciler.engine import saved_plan_document
         from reconciler.render.json import plan_document
 
-        document = saved_plan_document(plan_document(report), assessment)
+        document = saved_plan_document(plan_document(report), assessment, allow_remove_all)
         try:
             out.write_text(mask(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
         except OSError as exc:
@@ -392,6 +407,7 @@ def plan_command(
 @lock_timeout_option
 @target_option("Apply")
 @selector_option
+@allow_remove_all_option
 @deadline_option
 @pass_app
 def apply_command(
@@ -402,6 +418,7 @@ def apply_command(
     lock_timeout: float,
     targets: tuple[str, ...],
     selector: Selector | None,
+    allow_remove_all: bool,
     deadline: float | None,
 ) -> None:
     """Show the plan, ask, then apply it (or apply a plan saved with `plan --out`)."""
@@ -436,6 +453,7 @@ def apply_command(
                 selector=selector,
                 parallelism=parallelism,
                 progress=_progress,
+                allow_remove_all=allow_remove_all,
             ),
         )
     )
@@ -558,7 +576,7 @@ def state_list(app: AppContext, fmt: str) -> None:
     """Every managed identity with its remote id."""
     from reconciler.engine import state_backend
 
-    state = state_backend(_project(app)).read()
+    state = state_backend(_project(app), bound=False).read()
     if fmt == "json":
         rows = {str(rid): e.remote_id for rid, e in sorted(state.entries.items())}
         click.echo(json.dumps(rows, indent=2, sort_keys=True))
@@ -574,7 +592,7 @@ def state_show(app: AppContext, identity: str) -> None:
     """One entry as JSON (sensitive values are only ever stored as salted hashes)."""
     from reconciler.engine import state_backend
 
-    state = state_backend(_project(app)).read()
+    state = state_backend(_project(app), bound=False).read()
     entry = state.entries.get(_identity(identity))
     if entry is None:
         raise StateError(f"{identity}: not in state (see `reconciler state list`)")
@@ -633,7 +651,7 @@ def state_unlock(app: AppContext, lease_id: str) -> None:
     from reconciler.engine import state_backend
     from reconciler.state.postgres import PostgresStateBackend, describe_holder
 
-    backend = state_backend(_project(app))
+    backend = state_backend(_project(app), bound=False)
     if not isinstance(backend, PostgresStateBackend):
         raise StateError(
             "state unlock applies to the postgres backend; the local backend's lock is "
@@ -645,6 +663,33 @@ def state_unlock(app: AppContext, lease_id: str) -> None:
         f"{describe_holder(ended.holder)} since {ended.acquired_at.isoformat(timespec='seconds')}"
         + (" and had already expired." if ended.expired else ".")
     )
+
+
+@state_group.command("rebind")
+@lock_timeout_option
+@pass_app
+def state_rebind(app: AppContext, lock_timeout: float) -> None:
+    """Bind the state to this project: its name and its provider instances' accounts.
+
+    State records the project it belongs to, and plan, apply, drift and destroy refuse a state
+    bound to another. Run this once when the project was renamed, or moved to other accounts
+    or another base_url, on purpose; never to use another project's state.
+    """
+    from reconciler.engine import state_backend
+    from reconciler.state.binding import merged, project_binding
+
+    project = _project(app)
+    backend = state_backend(project, bound=False)
+    binding = project_binding(project)
+    with backend.lock(lock_timeout, "reconciler state rebind"):
+        state = backend.read()
+        if not state.lineage:
+            raise StateError("the state is empty: nothing to rebind (the first apply binds it)")
+        before = state.project
+        state.project = merged(before, binding, state)
+        backend.write(state.stamped())
+    was = before.describe() if before is not None else "no project (written before bindings)"
+    click.echo(f"State is now bound to {state.project.describe()}; it was bound to {was}.")
 
 
 @state_group.command("migrate")

@@ -26,8 +26,9 @@ if TYPE_CHECKING:
 
 
 def project_name(project: Project) -> str:
-    """What a destroy confirmation asks to type: the name of the project's folder."""
-    return project.root.name
+    """What a destroy confirmation asks to type: the project's name (``name`` in the project
+    file, else its folder's name)."""
+    return project.name
 
 
 @click.command("destroy")

@@ -42,14 +42,22 @@ async def assess_and_rehearse(
     saved: dict | None = None,
     plan_file: Path | None = None,
     parallelism: int = 8,
+    allow_remove_all: bool = False,
 ) -> tuple[Assessment, Rehearsal]:
     """Plan against production (reads only), then rehearse that plan on sandbox copies."""
-    from reconciler.engine import Engine, state_backend, verify_saved_plan
+    from reconciler.engine import (
+        Engine,
+        saved_allows_remove_all,
+        state_backend,
+        verify_saved_plan,
+    )
     from reconciler.rehearse import rehearse
 
     backend = state_backend(project)
+    allowed = allow_remove_all or saved_allows_remove_all(saved)
     async with Engine(project, progress=report) as engine:
-        assessment = await engine.assess(backend.read(), targets=targets)
+        assessment = await engine.assess(backend.read(), targets=targets,
+                                         allow_remove_all=allowed)
         if saved is not None:
             verify_saved_plan(saved, assessment, str(plan_file))
         rehearsal = await rehearse(

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from functools import cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 
 from reconciler.manifest.problems import closest
 
@@ -32,15 +33,47 @@ def _cron(value: str) -> Finding | None:
     expected = "five fields: minute hour day-of-month month day-of-week, e.g. '0 6 * * 1-5'"
     if len(fields) != 5:
         return f"cron expression {value!r} has {len(fields)} fields", expected, ""
-    if _plainly_valid(fields):
-        return None
-    if not croniter.is_valid(value):
+    if not _plainly_valid(fields) and not _grammatical(value):
         return (
             f"cron expression {value!r} is not valid (a field is malformed or out of range)",
             expected,
             "",
         )
+    if not cron_fires(value):
+        return (
+            f"cron expression {value!r} never fires: no date matches it (e.g. February 30, "
+            "April 31, or a day-of-month and a day-of-week that never coincide)",
+            "an expression that matches at least one date, e.g. '0 0 28 2 *' or '0 0 L 2 *'",
+            "",
+        )
     return None
+
+
+def _grammatical(value: str) -> bool:
+    """croniter's own syntax check; anything it raises counts as malformed."""
+    try:
+        return bool(croniter.is_valid(value))
+    except (CroniterError, ValueError, LookupError, TypeError, ArithmeticError):
+        return False
+
+
+# Five-field crons have no year, and from 1901 to 2099 weekdays and leap years repeat every 28
+# years: an expression that fires at all fires within any 28 years (February 29 on a Monday,
+# the rarest, comes once in 28), so one that does not fire by then never does.
+CRON_HORIZON_YEARS = 28
+_CRON_EPOCH = datetime(1999, 12, 31, 23, 59, tzinfo=UTC)
+
+
+@cache
+def cron_fires(value: str) -> bool:
+    """True when a grammatical cron expression matches at least one moment; False when no date
+    matches it (``0 0 30 2 *``) or croniter cannot work it out (never raises)."""
+    try:
+        croniter(value, _CRON_EPOCH,
+                 max_years_between_matches=CRON_HORIZON_YEARS).get_next(datetime)
+    except (CroniterError, ValueError, LookupError, TypeError, ArithmeticError):
+        return False
+    return True
 
 
 def _plainly_valid(fields: list[str]) -> bool:

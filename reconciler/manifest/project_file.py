@@ -175,4 +175,5 @@ def _build(doc: YAMLDocument, root: Path, file: Path, shown: str) -> Project:
             position("manifests", i) if "manifests" in data else position()
             for i in range(len(manifests))
         ),
+        given_name=str(data.get("name") or ""),
     )

@@ -7,10 +7,11 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from croniter import croniter
+from croniter import CroniterError, croniter
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from reconciler.manifest.formats import cron_fires
 from reconciler.sandbox.http import check_fields, json_body, page_body, workspace_error
 from reconciler.sandbox.store import Store, now, parse_timestamp, timestamp
 from reconciler.sandbox.workspace_api import context, invalid, load, page_params
@@ -35,6 +36,8 @@ def check_config(config: Any) -> dict[str, Any]:
     cron = config["cron"]
     if not isinstance(cron, str) or not croniter.is_valid(cron):
         raise invalid(f"config.cron is not a valid cron expression: {cron!r}")
+    if not cron_fires(cron):
+        raise invalid(f"config.cron never fires: no date matches {cron!r}")
     zone = config.get("timezone", "UTC")
     try:
         ZoneInfo(str(zone))
@@ -80,7 +83,10 @@ def _fire_times(cron: str, zone: str, start: datetime, limit: int,
     times: list[str] = []
     iterator = croniter(cron, start.astimezone(ZoneInfo(zone)))
     while len(times) < limit:
-        moment = iterator.get_next(datetime)
+        try:
+            moment = iterator.get_next(datetime)
+        except CroniterError:
+            break  # no further date matches: a stored schedule must stay readable
         if stop is not None and moment > stop:
             break
         times.append(timestamp(moment))
@@ -145,7 +151,9 @@ async def schedule_endpoint(request: Request) -> Response:
             doc = load_schedule(store, automation_id)
             doc["config"] = config
         store.put(SCHEDULE, automation_id, doc)
-    return JSONResponse(render_schedule(doc, base))
+        # rendered before the commit: an answer that cannot be given keeps nothing
+        answer = render_schedule(doc, base)
+    return JSONResponse(answer)
 
 
 def schedule_toggle(enabled: bool):

@@ -40,6 +40,11 @@ class LocalStateBackend:
         self.holder_path = self.path.with_name(self.path.name + ".lock.info")
         self.journal_path = self.path.with_name(self.path.name + ".journal")
 
+    @property
+    def where(self) -> str:
+        """The state file, for messages."""
+        return f"state {self.path}"
+
     @contextmanager
     def lock(self, timeout: float, command: str = "") -> Iterator[Lease]:
         """Hold the state lock; after ``timeout`` seconds fail naming who holds it. The

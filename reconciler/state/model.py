@@ -14,10 +14,13 @@ from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from reconciler.errors import ConfigError, StateError
 from reconciler.model import DEFAULT_DRAIN_TIMEOUT, ON_REMOVE_DELETE, ResourceId
+
+if TYPE_CHECKING:
+    from reconciler.state.binding import Binding
 
 STATE_FORMAT = 1
 
@@ -80,6 +83,8 @@ class State:
     serial: int = 0
     salt: str = field(default_factory=lambda: secrets.token_hex(16))
     entries: dict[ResourceId, StateEntry] = field(default_factory=dict)
+    # the project it belongs to (see binding.py); None until first written by a project
+    project: Binding | None = None
 
     def remote_ids(self, provider: str | None = None) -> Mapping[ResourceId, str]:
         """Known remote ids, optionally for one provider instance: a live view (lookups cost
@@ -87,13 +92,16 @@ class State:
         return RemoteIds(self.entries, provider)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        data: dict[str, Any] = {
             "format": STATE_FORMAT,
             "lineage": self.lineage,
             "serial": self.serial,
             "salt": self.salt,
             "resources": {str(rid): self.entries[rid].to_json() for rid in sorted(self.entries)},
         }
+        if self.project is not None:
+            data["project"] = self.project.to_json()
+        return data
 
     @classmethod
     def from_json(cls, data: Mapping[str, Any], where: str) -> State:
@@ -105,11 +113,14 @@ class State:
                 entries[ResourceId.parse(key)] = StateEntry.from_json(value)
             except ValueError as exc:
                 raise StateError(f"{where}: bad resource identity {key!r}: {exc}") from None
+        from reconciler.state.binding import Binding
+
         return cls(
             lineage=str(data.get("lineage") or ""),
             serial=int(data.get("serial") or 0),
             salt=str(data.get("salt") or secrets.token_hex(16)),
             entries=entries,
+            project=Binding.from_json(data.get("project")),
         )
 
     def stamped(self) -> State:

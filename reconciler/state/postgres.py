@@ -5,7 +5,8 @@ advisory lock so two first runs do not race; the ``schema_version`` row says whi
 have, and a newer one than this code knows is refused):
 
 - ``reconciler_meta``: ``schema_version``;
-- ``reconciler_state``: per key its lineage, serial and salt;
+- ``reconciler_state``: per key its lineage, serial, salt and the project it is bound to
+  (schema version 2 added that column; version 1 tables are upgraded on first use);
 - ``reconciler_entry``: per key and identity the entry as JSON;
 - ``reconciler_lease``: per key at most one lease: its id, holder, when acquired and renewed,
   when it expires.
@@ -37,6 +38,7 @@ from typing import Any
 
 from reconciler.errors import ConfigError, StateError, StateLeaseLostError, StateLockError
 from reconciler.model import ResourceId
+from reconciler.state.binding import Binding
 from reconciler.state.model import Lease, State, StateEntry
 
 try:
@@ -45,7 +47,7 @@ try:
 except ImportError:  # pragma: no cover - exercised by the error message test in a bare venv
     psycopg = None  # type: ignore[assignment]
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 # pg_advisory_xact_lock key for creating or upgrading the tables ("reconcil" in ASCII)
 SCHEMA_LOCK = 0x7265636F6E63696C
 WAIT_STEP = 0.25  # seconds between tries while waiting for another run's lease
@@ -54,6 +56,8 @@ SCHEMA = [
     "CREATE TABLE IF NOT EXISTS reconciler_meta (name text PRIMARY KEY, value text NOT NULL)",
     """CREATE TABLE IF NOT EXISTS reconciler_state (
         key text PRIMARY KEY, lineage text NOT NULL, serial bigint NOT NULL, salt text NOT NULL)""",
+    # version 2: the project the state is bound to (NULL: not bound yet)
+    "ALTER TABLE reconciler_state ADD COLUMN IF NOT EXISTS project jsonb",
     """CREATE TABLE IF NOT EXISTS reconciler_entry (
         key text NOT NULL, identity text NOT NULL, entry jsonb NOT NULL,
         PRIMARY KEY (key, identity))""",
@@ -283,14 +287,16 @@ class PostgresStateBackend:
     def _ensure_schema(self, connection: Any) -> None:
         try:
             version = self._schema_version(connection)
-            if version is None:
+            if version is None or version < SCHEMA_VERSION:
+                # create, or upgrade older tables in place (every statement is idempotent)
                 with connection.transaction():
                     connection.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
                     for statement in SCHEMA:
                         connection.execute(statement)
                     connection.execute(
                         "INSERT INTO reconciler_meta (name, value) VALUES ('schema_version', %s) "
-                        "ON CONFLICT (name) DO NOTHING",
+                        "ON CONFLICT (name) DO UPDATE SET value = EXCLUDED.value "
+                        "WHERE reconciler_meta.value::int < EXCLUDED.value::int",
                         (str(SCHEMA_VERSION),),
                     )
                 version = self._schema_version(connection)
@@ -435,7 +441,7 @@ class PostgresStateBackend:
             with connection.transaction():
                 connection.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
                 head = connection.execute(
-                    "SELECT lineage, serial, salt FROM reconciler_state WHERE key = %s",
+                    "SELECT lineage, serial, salt, project FROM reconciler_state WHERE key = %s",
                     (self.key,),
                 ).fetchone()
                 # one JSON document for all entries: one parse, not one per row
@@ -455,7 +461,8 @@ class PostgresStateBackend:
             except (ValueError, AttributeError) as exc:
                 raise StateError(f"{self.where}: bad resource identity {identity!r}: "
                                  f"{exc}") from None
-        return State(lineage=head[0], serial=int(head[1]), salt=head[2], entries=entries)
+        return State(lineage=head[0], serial=int(head[1]), salt=head[2], entries=entries,
+                     project=Binding.from_json(head[3]))
 
     def write(self, state: State) -> None:
         """Replace the key's whole state in one transaction (migrate and full rewrites)."""
@@ -507,18 +514,22 @@ class PostgresStateBackend:
             raise StateError(self._moved())
 
     def _head(self, connection: Any, state: State, *, replace: bool) -> Any:
-        """Set lineage, serial and salt; unless replacing, only over the same lineage at a
-        lower serial (anything else means another writer got in). The cursor returns no row
-        when refused."""
+        """Set lineage, serial, salt and binding; unless replacing, only over the same lineage
+        at a lower serial (anything else means another writer got in). The cursor returns no
+        row when refused."""
         guard = "" if replace else (
             " WHERE reconciler_state.lineage = EXCLUDED.lineage "
             "AND reconciler_state.serial < EXCLUDED.serial"
         )
         return connection.execute(
-            "INSERT INTO reconciler_state (key, lineage, serial, salt) VALUES (%s, %s, %s, %s) "
+            "INSERT INTO reconciler_state (key, lineage, serial, salt, project) "
+            "VALUES (%s, %s, %s, %s, %s) "
             "ON CONFLICT (key) DO UPDATE SET lineage = EXCLUDED.lineage, "
-            "serial = EXCLUDED.serial, salt = EXCLUDED.salt" + guard + " RETURNING serial",
-            (self.key, state.lineage, state.serial, state.salt),
+            "serial = EXCLUDED.serial, salt = EXCLUDED.salt, "
+            "project = coalesce(EXCLUDED.project, reconciler_state.project)" + guard
+            + " RETURNING serial",
+            (self.key, state.lineage, state.serial, state.salt,
+             Jsonb(state.project.to_json()) if state.project is not None else None),
         )
 
     def _moved(self) -> str:

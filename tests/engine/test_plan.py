@@ -4,10 +4,12 @@ import pytest
 
 from reconciler.errors import PlanError
 from reconciler.model import Action, Lifecycle, LiveResource, ResourceId
-from reconciler.plan import make_plan
+from reconciler.plan import Removals, make_plan
 from reconciler.state.model import State, StateEntry
 
 from .worlds import automation, check, live_of, resource, rules_for, schedule
+
+EVERYTHING = Removals(allow_remove_all=True)  # these tests remove every resource on purpose
 
 
 def actions(plan):
@@ -119,7 +121,8 @@ def test_orphan_in_state_is_removed_and_unmanaged_is_only_reported():
     stranger = LiveResource(
         ResourceId("studio", "Automation", "hand-made"), "id-x", {}, managed=False
     )
-    plan = make_plan([], [live_of(gone, "id-old"), stranger], state, rules_for)
+    plan = make_plan([], [live_of(gone, "id-old"), stranger], state, rules_for,
+                     removals=EVERYTHING)
     assert actions(plan) == [("remove", "studio/Automation/old")]
     assert plan.operations[0].reason == "orphan"
     assert [u.id.name for u in plan.unmanaged] == ["hand-made"]
@@ -128,7 +131,8 @@ def test_orphan_in_state_is_removed_and_unmanaged_is_only_reported():
 def test_removals_run_in_reverse_dependency_order():
     a, s = automation("a"), schedule("s", "a")
     state = State(entries={a.id: entry_for(a, "ra"), s.id: entry_for(s, "rs")})
-    plan = make_plan([], [live_of(a, "ra"), live_of(s, "rs")], state, rules_for)
+    plan = make_plan([], [live_of(a, "ra"), live_of(s, "rs")], state, rules_for,
+                     removals=EVERYTHING)
     assert actions(plan) == [("remove", "studio/Schedule/s"), ("remove", "studio/Automation/a")]
     assert plan.operations[1].depends_on == (s.id,)
 
@@ -144,7 +148,7 @@ def test_prevent_destroy_refuses_removal_naming_file_and_line():
     a = automation("keep", line=7)
     state = State(entries={a.id: entry_for(a, "rk", prevent_destroy=True)})
     with pytest.raises(PlanError, match=r"manifests/automations.yaml:7: studio/Automation/keep"):
-        make_plan([], [live_of(a, "rk")], state, rules_for)
+        make_plan([], [live_of(a, "rk")], state, rules_for, removals=EVERYTHING)
 
 
 def test_prevent_destroy_refuses_replace():
@@ -255,3 +259,18 @@ def test_a_create_shows_sensitive_fields_masked():
     )
     shown = dict(_shown(resource, rules))
     assert shown == {"webhook": {"url": "u", "headers": SENSITIVE_MASK}, "n": 1}
+
+
+def test_removing_everything_while_declaring_nothing_is_refused_unless_allowed():
+    a, s = automation("a"), schedule("s", "a")
+    state = State(entries={a.id: entry_for(a, "ra"), s.id: entry_for(s, "rs")})
+    live = [live_of(a, "ra"), live_of(s, "rs")]
+    with pytest.raises(PlanError, match=r"would remove all 2 managed resources.*"
+                       r"--allow-remove-all"):
+        make_plan([], live, state, rules_for)
+    assert len(make_plan([], live, state, rules_for, removals=EVERYTHING).operations) == 2
+    destroy = make_plan([], live, state, rules_for, removals=Removals(destroy=True))
+    assert len(destroy.operations) == 2
+    # declaring something else in their place (a rename of each) is no accident
+    renamed = make_plan([automation("b")], live, state, rules_for)
+    assert {op.action for op in renamed.operations} == {Action.CREATE, Action.REMOVE}

@@ -417,6 +417,31 @@ CASES = [
         f"{M}:16",
         "already used by studio/Schedule/s1",
     ),
+    Case(
+        "project-name-with-spaces",
+        {P: "name: my project\n" + PROJECT_FILE},
+        f"{P}:1",
+        "name",
+    ),
+    # --- crons that never fire (accepted by the cron grammar, but no date matches) -------------
+    Case(
+        "cron-february-30",
+        {M: doc("Schedule", "s", "automation: nightly\ncron: '0 0 30 2 *'")},
+        f"{M}:8:9",
+        "never fires",
+    ),
+    Case(
+        "cron-april-31",
+        {M: doc("Schedule", "s", "automation: nightly\ncron: '0 0 31 4 *'")},
+        f"{M}:8",
+        "spec.cron",
+    ),
+    Case(
+        "cron-last-day-and-third-friday",
+        {M: doc("Schedule", "s", "automation: nightly\ncron: '0 0 L * 5#3'")},
+        f"{M}:8",
+        "never fires",
+    ),
 ]
 
 

@@ -187,3 +187,37 @@ def test_cron_shortcut_accepts_only_what_croniter_accepts(expression: str) -> No
 
     if _plainly_valid(expression.split()):
         assert croniter.is_valid(expression), expression
+
+
+@pytest.mark.parametrize(
+    ("expression", "fires"),
+    [
+        ("0 0 29 2 *", True),  # leap years only
+        ("0 0 29 2 1#5", True),  # February 29 on a Monday: once in 28 years
+        ("0 0 L 2 *", True),
+        ("0 0 30 2 *", False),
+        ("0 0 31 4 *", False),
+        ("0 0 31 2,4,6,9,11 *", False),
+        ("0 0 L * 5#3", False),
+    ],
+)
+def test_cron_must_fire_within_the_horizon(expression: str, fires: bool) -> None:
+    from reconciler.manifest.formats import format_problem
+
+    problem = format_problem("cron", expression)
+    assert (problem is None) is fires, problem
+    if not fires:
+        assert problem is not None and "never fires" in problem[0]
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.text(alphabet="0123456789*/,-#LW?HJFMANDSOT ", min_size=1, max_size=6),
+        min_size=5, max_size=5,
+    ).map(" ".join)
+)
+def test_no_cron_expression_makes_validation_raise(expression: str) -> None:
+    from reconciler.manifest.formats import format_problem
+
+    format_problem("cron", expression)  # a finding or None, never an exception

@@ -6,6 +6,9 @@ import pytest
 
 from tests.lifecycle.conftest import Project, W, make_project
 
+# each test removes the project's only manifest: removing everything is the point here
+ALL = "--allow-remove-all"
+
 WORLD = {"workspace": {"automations": [{
     "display_name": "Lead Router", "code": "route()",
     "schedule": {"cron": "0 * * * *"},
@@ -33,7 +36,7 @@ def managed(project: Project, lifecycle: str = "drain_timeout: 1s") -> str:
     """The hand-made automation, taken under management; its remote id."""
     project.server.seed(WORLD)
     path = project.write("lead-router.yaml", manifest(lifecycle))
-    applied = project.cli("apply", "--auto-approve")
+    applied = project.cli("apply", "--auto-approve", ALL)
     assert applied.exit_code == 0, applied.output
     project.removed = path  # type: ignore[attr-defined]
     return str(project.state()["studio/Automation/lead-router"].remote_id)
@@ -44,7 +47,7 @@ def test_removal_waits_for_a_run_in_flight_then_deletes(project):
     project.server.clear_requests()
     project.removed.unlink()
 
-    applied = project.cli("apply", "--auto-approve")
+    applied = project.cli("apply", "--auto-approve", ALL)
 
     assert applied.exit_code == 0, applied.output
     assert "waiting for 1 run of lead-router, 0 s" in applied.stderr
@@ -62,7 +65,7 @@ def test_plan_shows_the_three_steps_of_a_drain(project):
     managed(project)
     project.removed.unlink()
 
-    planned = project.cli("plan")
+    planned = project.cli("plan", ALL)
 
     assert planned.exit_code == 0, planned.output
     assert (
@@ -79,7 +82,7 @@ def test_a_drain_that_times_out_leaves_it_deactivated_and_the_next_apply_finishe
                                    "id": "6f1c1d2e-0000-4000-8000-000000000001"}]})
     project.removed.unlink()
 
-    stopped = project.cli("apply", "--auto-approve")
+    stopped = project.cli("apply", "--auto-approve", ALL)
 
     assert stopped.exit_code == 1
     assert ("drain timed out after 1s: 1 run of lead-router still going "
@@ -93,7 +96,7 @@ def test_a_drain_that_times_out_leaves_it_deactivated_and_the_next_apply_finishe
     cancelled = project.api("POST", "/api/v1/automation-runs/"
                             "6f1c1d2e-0000-4000-8000-000000000001/cancel")
     assert cancelled.status_code == 200
-    resumed = project.cli("apply", "--auto-approve")
+    resumed = project.cli("apply", "--auto-approve", ALL)
 
     assert resumed.exit_code == 0, resumed.output
     assert project.automation("Lead Router") is None
@@ -105,7 +108,7 @@ def test_drain_timeout_is_kept_in_state_once_the_manifest_is_gone(project):
     entry = project.state()["studio/Automation/lead-router"]
     assert entry.drain_timeout == 90.0
     project.removed.unlink()
-    assert "up to 1m30s" in project.cli("plan").stdout
+    assert "up to 1m30s" in project.cli("plan", ALL).stdout
 
 
 def test_without_a_runs_provider_the_plan_says_removal_cannot_wait(tmp_path, sandbox_server):
@@ -113,11 +116,11 @@ def test_without_a_runs_provider_the_plan_says_removal_cannot_wait(tmp_path, san
     managed(project)
     project.removed.unlink()
 
-    planned = project.cli("plan")
+    planned = project.cli("plan", ALL)
 
     assert "cannot wait for in-flight runs: no provider in the project reports runs of " \
         "workspace (it is deleted right after)" in planned.stdout
-    applied = project.cli("apply", "--auto-approve")
+    applied = project.cli("apply", "--auto-approve", ALL)
     assert applied.exit_code == 0, applied.output
     assert project.automation("Lead Router") is None
 
@@ -132,12 +135,12 @@ def test_on_remove_deactivate_never_deletes(project):
         """)
     # the trigger matched live with no difference is recorded once something changes it
     project.server.edit("workspace.trigger", "Lead Router/inbound", is_active=False)
-    assert project.cli("apply", "--auto-approve").exit_code == 0
+    assert project.cli("apply", "--auto-approve", ALL).exit_code == 0
     project.server.clear_requests()
     project.removed.unlink()
     (project.root / "manifests" / "trigger.yaml").unlink()
 
-    applied = project.cli("apply", "--auto-approve")
+    applied = project.cli("apply", "--auto-approve", ALL)
 
     assert applied.exit_code == 0, applied.output
     calls = project.mutating()
@@ -148,7 +151,7 @@ def test_on_remove_deactivate_never_deletes(project):
     trigger = project.api("GET", f"{W}/automations/{automation_id}/triggers").json()
     assert [t["is_active"] for t in trigger["triggers"]] == [False]
     assert project.state() == {}
-    after = project.cli("plan", "--detailed-exitcode")
+    after = project.cli("plan", "--detailed-exitcode", ALL)
     assert after.exit_code == 0, after.output  # unmanaged now: never touched again
 
 
@@ -158,8 +161,8 @@ def test_on_remove_keep_only_stops_managing(project, fmt):
     project.removed.unlink()
     project.server.clear_requests()
 
-    planned = project.cli("plan", "--format", fmt)
-    applied = project.cli("apply", "--auto-approve")
+    planned = project.cli("plan", "--format", fmt, ALL)
+    applied = project.cli("apply", "--auto-approve", ALL)
 
     assert applied.exit_code == 0, applied.output
     if fmt == "text":

@@ -165,3 +165,51 @@ def test_next_run_times_are_always_after_now(ws):
                  for t in ws.get(url).json()["next_run_times"]]
         assert times[0] > before and times == sorted(times)
         assert all((b - a).total_seconds() == 60 for a, b in pairwise(times))
+
+
+def test_a_cron_that_never_fires_is_refused_and_nothing_is_kept(ws):
+    url = schedule_url(ws)
+    automations = f"{W}/automations"
+    before = ws.get(automations).json()
+    for cron in ("0 0 30 2 *", "0 0 31 4 *", "0 0 L * 5#3"):
+        response = ws.post(url, json={"config": {**CONFIG, "cron": cron}})
+        assert response.status_code == 400, response.text
+        assert "never fires" in aip_error(response, "INVALID_ARGUMENT")["message"]
+        aip_error(ws.get(url), "NOT_FOUND")  # the refused create kept nothing
+    created = ws.post(url, json={"config": CONFIG}).json()
+    refused = ws.patch(url, json={"config": {**CONFIG, "cron": "0 0 30 2 *"}})
+    aip_error(refused, "INVALID_ARGUMENT")
+    # the world stays readable and as it was
+    assert ws.get(url).json()["config"] == created["config"]
+    after = ws.get(automations)
+    assert after.status_code == 200, after.text
+    assert after.json() == before
+
+
+def test_february_29_is_a_schedule_that_fires_in_leap_years(ws):
+    body = ws.post(schedule_url(ws), json={"config": {**CONFIG, "cron": "0 0 29 2 *",
+                                                        "timezone": "UTC"}}).json()
+    assert body["next_run_times"]
+    assert all("-02-29T" in text for text in body["next_run_times"])
+
+
+def test_a_world_holding_a_schedule_that_never_fires_stays_readable(ws, server):
+    # a world written before such crons were refused: reading it must not fail
+    from reconciler.sandbox.store import Store
+    from reconciler.sandbox.workspace_schedules import SCHEDULE
+
+    url = schedule_url(ws)
+    ws.post(url, json={"config": CONFIG})
+    ident = url.rsplit("/", 2)[1]
+    store = Store(server.db_path)
+    try:
+        with store.transaction():
+            doc = store.get(SCHEDULE, ident)
+            doc["config"]["cron"] = "0 0 30 2 *"
+            store.put(SCHEDULE, ident, doc)
+    finally:
+        store.close()
+    response = ws.get(url)
+    assert response.status_code == 200, response.text
+    assert response.json()["next_run_times"] == []
+    assert ws.get(f"{W}/automations").status_code == 200

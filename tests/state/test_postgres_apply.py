@@ -261,3 +261,31 @@ def test_unlock_names_whose_lease_it_ended(tmp_path, sandbox_server, postgres_ur
         assert "reconciler apply" in ended.stdout
     missing = run(project, "state", "unlock", "nope")
     assert missing.exit_code == 1 and "has no lease nope" in missing.stderr
+
+
+def test_another_project_on_the_same_key_is_refused_and_removes_nothing(
+    tmp_path, sandbox_server, postgres_url
+):
+    first = on_postgres(make_project(tmp_path / "a", sandbox_server))
+    assert run(first, "apply", "--auto-approve").exit_code == 0
+    before = automation_names(sandbox_server)
+    other = on_postgres(make_project(tmp_path / "b", sandbox_server))
+    config = other / "reconciler.yaml"
+    config.write_text("name: billing\n" + config.read_text())
+    shutil.rmtree(other / "manifests")
+    (other / "manifests").mkdir()
+    for command in (["plan"], ["apply", "--auto-approve", "--allow-remove-all"]):
+        refused = run(other, *command)
+        assert refused.exit_code == 1, refused.output
+        message = " ".join(refused.output.split())
+        assert "state 'shared' in postgres" in message, message
+        assert "belongs to project 'quickstart'; this is project 'billing'" in message
+    assert automation_names(sandbox_server) == before
+    # rebinding on purpose is recorded in postgres; the empty manifests are still refused
+    rebound = run(other, "state", "rebind")
+    assert rebound.exit_code == 0, rebound.output
+    assert "now bound to project 'billing'" in rebound.output
+    assert PostgresStateBackend(postgres_url, "shared").read().project.name == "billing"
+    refused = run(other, "apply", "--auto-approve")
+    assert refused.exit_code == 1 and "would remove all" in refused.output, refused.output
+    assert automation_names(sandbox_server) == before

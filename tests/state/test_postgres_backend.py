@@ -12,6 +12,7 @@ import pytest
 
 from reconciler.errors import ConfigError, StateError, StateLeaseLostError, StateLockError
 from reconciler.model import ResourceId
+from reconciler.state.binding import Binding, BoundBackend, StateBindingError
 from reconciler.state.model import State, StateEntry
 from reconciler.state.postgres import SCHEMA_VERSION, PostgresStateBackend
 
@@ -51,6 +52,47 @@ def test_schema_is_versioned_and_a_newer_one_is_refused(postgres_url):
         connection.execute("UPDATE reconciler_meta SET value = '99' WHERE name = 'schema_version'")
     with pytest.raises(StateError, match=r"schema version 99, newer than this reconciler knows"):
         PostgresStateBackend(postgres_url, "proj").read()
+
+
+BINDING = Binding("payments", {"studio": {"type": "workspace",
+                                          "organization_id": "org_1", "workspace_id": "ws_1"}})
+
+
+def test_the_project_binding_is_kept_and_a_bound_read_refuses_another_project(postgres_url):
+    backend = PostgresStateBackend(postgres_url, "shared")
+    state = State(entries={RID: entry()}, project=BINDING)
+    with backend.lock(0):
+        backend.record(state.stamped(), {RID: state.entries[RID]})
+        state.project = None  # a write that carries no binding keeps the one stored
+        backend.record(state.stamped(), {OTHER: entry()})
+    assert backend.read().project == BINDING
+    other = Binding("growth", BINDING.providers)
+    with pytest.raises(StateBindingError, match=r"in postgres .* belongs to project 'payments'; "
+                       r"this is project 'growth': the project name differs"):
+        BoundBackend(PostgresStateBackend(postgres_url, "shared"), other).read()
+    assert BoundBackend(backend, BINDING).read().project == BINDING
+
+
+def test_version_1_tables_are_upgraded_in_place_and_their_state_is_bound_on_next_write(
+    postgres_url,
+):
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("CREATE TABLE reconciler_meta (name text PRIMARY KEY, "
+                           "value text NOT NULL)")
+        connection.execute("INSERT INTO reconciler_meta VALUES ('schema_version', '1')")
+        connection.execute("CREATE TABLE reconciler_state (key text PRIMARY KEY, lineage text "
+                           "NOT NULL, serial bigint NOT NULL, salt text NOT NULL)")
+        connection.execute("INSERT INTO reconciler_state VALUES ('proj', 'lin-1', 4, 'salt')")
+    backend = BoundBackend(PostgresStateBackend(postgres_url, "proj"), BINDING)
+    state = backend.read()
+    assert (state.lineage, state.serial, state.project) == ("lin-1", 4, BINDING)
+    with backend.lock(0):
+        backend.record(state.stamped(), {RID: entry()})
+    assert PostgresStateBackend(postgres_url, "proj").read().project == BINDING
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        version = connection.execute(
+            "SELECT value FROM reconciler_meta WHERE name = 'schema_version'").fetchone()
+    assert version == (str(SCHEMA_VERSION),) and SCHEMA_VERSION == 2
 
 
 def test_writes_need_the_lease_and_a_serial_that_moved_is_refused(postgres_url):
