@@ -80,10 +80,10 @@ WITH lease AS (
     WHERE key = %(key)s AND lease_id = %(lease_id)s AND expires_at > clock_timestamp()
     FOR UPDATE
 ), head AS (
-    INSERT INTO reconciler_state (key, lineage, serial, salt)
-    SELECT %(key)s, %(lineage)s, %(serial)s, %(salt)s FROM lease
+    INSERT INTO reconciler_state (key, lineage, serial, salt, project)
+    SELECT %(key)s, %(lineage)s, %(serial)s, %(salt)s, %(project)s FROM lease
     ON CONFLICT (key) DO UPDATE SET lineage = EXCLUDED.lineage, serial = EXCLUDED.serial,
-        salt = EXCLUDED.salt
+        salt = EXCLUDED.salt, project = coalesce(EXCLUDED.project, reconciler_state.project)
     WHERE reconciler_state.lineage = EXCLUDED.lineage
         AND reconciler_state.serial < EXCLUDED.serial
     RETURNING serial
@@ -486,7 +486,8 @@ class PostgresStateBackend:
         document = {str(rid): None if entry is None else entry.to_json()
                     for rid, entry in changes.items()}
         params = {"key": self.key, "lease_id": self.lease.lease_id, "lineage": state.lineage,
-                  "serial": state.serial, "salt": state.salt, "changes": Jsonb(document)}
+                  "serial": state.serial, "salt": state.salt, "changes": Jsonb(document),
+                  "project": Jsonb(state.project.to_json()) if state.project is not None else None}
         connection = self._conn()
         try:
             held, moved_on = connection.execute(RECORD, params, prepare=True).fetchone()

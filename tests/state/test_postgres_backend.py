@@ -230,3 +230,16 @@ def test_without_psycopg_the_error_names_the_extra(monkeypatch):
     monkeypatch.setattr("reconciler.state.postgres.psycopg", None)
     with pytest.raises(ConfigError, match=r"pip install 'reconciler-gitops\[postgres\]'"):
         PostgresStateBackend("postgresql://x", "proj")
+
+
+def test_a_first_recorded_success_binds_a_fresh_state_to_its_project(postgres_url):
+    """The one-statement record creates the state row on a fresh key: it carries the binding,
+    so another project is refused from the very first success on."""
+    backend = PostgresStateBackend(postgres_url, "fresh")
+    state = State(project=BINDING)
+    with backend.lock(0):
+        backend.record(state.stamped(), {RID: entry()})
+    assert PostgresStateBackend(postgres_url, "fresh").read().project == BINDING
+    other = Binding("growth", BINDING.providers)
+    with pytest.raises(StateBindingError, match=r"belongs to project 'payments'"):
+        BoundBackend(PostgresStateBackend(postgres_url, "fresh"), other).read()
