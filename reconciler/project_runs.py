@@ -24,6 +24,7 @@ from reconciler.health import (
     runs_provider_config,
 )
 from reconciler.model import (
+    DRIFT_REASONS,
     MUTATING_ACTIONS,
     ExecutionContext,
     Operation,
@@ -37,8 +38,6 @@ from reconciler.state.model import State
 Progress = Callable[[str], None]
 WORKSPACE = "workspace"
 IN_SYNC, DRIFTED, PENDING = "in sync", "drifted", "pending change"
-# the planner's reasons (diff.py, plan.py) that mean live moved away from what was applied
-DRIFT_REASONS = frozenset({"drift", "conflict", "change in git and drift", "deleted out of band"})
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.diff import FieldRules, masked
-from reconciler.model import Action, Change, Operation, Plan, ResourceId
+from reconciler.model import Action, Change, Operation, Plan, Reason, ResourceId
 from reconciler.state.model import State
 
 SUMMARY_ORDER = (
@@ -63,7 +63,7 @@ class ResourceChange:
 
     id: ResourceId
     action: Action
-    reason: str
+    reason: Reason
     file: str
     line: int
     changes: tuple[Change, ...]
