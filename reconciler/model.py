@@ -224,6 +224,35 @@ class ExecutionContext:
 
 
 @dataclass(frozen=True)
+class RunFailure:
+    """A failed run of a managed automation: read by run health, shown in drift reports.
+
+    ``reason`` is the run's error as one line ("" when the platform gave none).
+    """
+
+    id: ResourceId
+    run_id: str
+    status: str
+    created_at: str
+    reason: str
+
+    def describe(self) -> str:
+        """One line for people."""
+        tail = f": {self.reason}" if self.reason else ""
+        return f"{self.id}: run {self.run_id} {self.status} at {self.created_at}{tail}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "id": str(self.id),
+            "run_id": self.run_id,
+            "status": self.status,
+            "created_at": self.created_at,
+            "reason": self.reason,
+        }
+
+
+@dataclass(frozen=True)
 class Plan:
     """Ordered operations plus what is needed to refuse a stale apply."""
 

@@ -17,7 +17,6 @@ from reconciler.errors import ConfigError
 from reconciler.health import (
     DEFAULT_SINCE,
     PAGE_SIZE,
-    FailedRun,
     RunManager,
     failed_runs_since,
     last_runs,
@@ -31,6 +30,7 @@ from reconciler.model import (
     Plan,
     Resource,
     ResourceId,
+    RunFailure,
 )
 from reconciler.plan import AUTOMATION_KIND, CHECK_KIND
 from reconciler.state.model import State
@@ -120,7 +120,7 @@ async def project_failed_runs(
     provider_for: Callable[[str], object],
     since: timedelta = DEFAULT_SINCE,
     runs_provider: str | None = None,
-) -> list[FailedRun]:
+) -> list[RunFailure]:
     """Failed runs of the project's managed workspace automations within ``since``.
 
     For the drift report. ``provider_for`` opens a provider instance by name (the engine's

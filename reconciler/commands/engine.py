@@ -22,8 +22,9 @@ from reconciler.model import ResourceId
 if TYPE_CHECKING:
     from reconciler.config import Project
     from reconciler.engine import Assessment
+    from reconciler.model import RunFailure
     from reconciler.render.rehearsal import RehearsalView
-    from reconciler.render.report import PlanReport, RunFailure
+    from reconciler.render.report import PlanReport
     from reconciler.selector import Selector
 
 T = TypeVar("T")
@@ -529,9 +530,7 @@ async def _assess_drift(
 ) -> tuple[Assessment, list[RunFailure]]:
     """Refresh and compare, then read failed runs through the same open providers."""
     from reconciler.engine import Engine, state_backend
-    from reconciler.health import error_text
     from reconciler.project_runs import project_failed_runs
-    from reconciler.render.report import RunFailure
 
     engine = Engine(project, progress=report)
     async with engine:
@@ -540,10 +539,7 @@ async def _assess_drift(
     if selector:  # the failed runs of the selected automations only
         chosen = set(selector.select(assessment.desired))
         failed = [f for f in failed if f.id in chosen]
-    failures = [
-        RunFailure(f.id, f.run_id, f.status, f.created_at, error_text(f.error)) for f in failed
-    ]
-    return assessment, failures
+    return assessment, failed
 
 
 @click.group("state")

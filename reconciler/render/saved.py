@@ -10,9 +10,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import PlanError
-from reconciler.model import Action, Change, LiveResource, Operation, Plan, Reason, ResourceId
+from reconciler.model import (
+    Action,
+    Change,
+    LiveResource,
+    Operation,
+    Plan,
+    Reason,
+    ResourceId,
+    RunFailure,
+)
 from reconciler.render.json import FORMAT_VERSION
-from reconciler.render.report import PlanReport, ResourceChange, RunFailure
+from reconciler.render.report import PlanReport, ResourceChange
 
 
 def report_from_document(document: Any, source: str) -> PlanReport:
