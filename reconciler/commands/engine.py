@@ -368,10 +368,10 @@ def plan_command(
     report = _report_of(assessment)
     emit(report, fmt, app, project, rehearsal=view)
     if out is not None:
-        from reconciler.engine import saved_plan_document
+        from reconciler.engine import saved_plan
         from reconciler.render.json import plan_document
 
-        document = saved_plan_document(plan_document(report), assessment)
+        document = saved_plan(plan_document(report), assessment).to_json()
         try:
             out.write_text(mask(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
         except OSError as exc:
@@ -414,6 +414,8 @@ def apply_command(
     from reconciler.render.text import render_text
 
     project = _project(app)
+    from reconciler.saved_plan import read_saved_plan
+
     saved = read_saved_plan(plan_file) if plan_file else None
     approved = auto_approve or saved is not None
 
@@ -454,14 +456,6 @@ def apply_command(
             f"{len(outcome.failed)} operation(s) failed, {len(outcome.skipped)} skipped; "
             "everything else was applied and recorded. Fix the cause and run apply again."
         )
-
-
-def read_saved_plan(path: Path) -> dict:
-    try:
-        loaded: dict = json.loads(path.read_text())
-        return loaded
-    except (OSError, ValueError) as exc:
-        raise PlanError(f"{path}: cannot read the saved plan: {exc}") from None
 
 
 def _stdin_is_terminal() -> bool:

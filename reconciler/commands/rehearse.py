@@ -18,9 +18,9 @@ from reconciler.commands.engine import (
     deadline_option,
     emit,
     format_option,
-    read_saved_plan,
 )
 from reconciler.errors import EXIT_CHANGES, ReconcilerError
+from reconciler.saved_plan import SavedPlan, read_saved_plan
 
 if TYPE_CHECKING:
     from reconciler.config import Project
@@ -39,7 +39,7 @@ async def assess_and_rehearse(
     report: Callable[[str], None],
     targets: Collection[ResourceId] = (),
     *,
-    saved: dict | None = None,
+    saved: SavedPlan | None = None,
     plan_file: Path | None = None,
     parallelism: int = 8,
 ) -> tuple[Assessment, Rehearsal]:
