@@ -33,6 +33,7 @@ from reconciler.model import (
     RunFailure,
 )
 from reconciler.plan import AUTOMATION_KIND, CHECK_KIND
+from reconciler.run_records import RunList
 from reconciler.state.model import State
 
 Progress = Callable[[str], None]
@@ -171,15 +172,16 @@ async def list_project_runs(
     automation: str | None,
     limit: int | None,
     offset: int | None,
-) -> tuple[list[Mapping[str, Any]], int | None]:
+) -> RunList:
     """A page of runs; with ``automation``, limit and offset count that automation's runs.
 
     ``automation`` is a managed workspace Automation's metadata.name or a remote id as written.
     The API cannot filter by automation, so that case pages through runs here (total unknown).
     """
+    source = "runs list"
     if automation is None:
         page = await manager.list_runs(status, limit, offset)
-        return list(page.items), page.total
+        return RunList.from_json(list(page.items), page.total, source)
     from reconciler.engine import state_backend
 
     managed = managed_automations(project, state_backend(project).read())
@@ -193,7 +195,7 @@ async def list_project_runs(
     wanted, skip = (100 if limit is None else limit), (offset or 0)
     matched: list[Mapping[str, Any]] = []
     if wanted == 0:
-        return matched, None
+        return RunList.from_json(matched, None, source)
     async for run in manager.iter_runs(status):
         if str(run.get("automationId") or "") != automation_id:
             continue
@@ -203,7 +205,7 @@ async def list_project_runs(
         matched.append(run)
         if len(matched) >= wanted:
             break
-    return matched, None
+    return RunList.from_json(matched, None, source)
 
 
 def _sync_word(op: Operation) -> str:
