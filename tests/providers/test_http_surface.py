@@ -32,3 +32,17 @@ def test_each_module_of_the_http_layer_stays_small():
     folder = Path(http.__file__).parent
     sizes = {p.name: len(p.read_text().splitlines()) for p in folder.glob("*.py")}
     assert len(sizes) >= 6 and max(sizes.values()) <= 400, sizes
+
+
+def test_the_http_layer_names_no_platform_and_each_shape_lives_with_its_provider():
+    for name in ("aip_error", "outlit_error", "datallog_error", "detail_error", "datallog_auth"):
+        assert not hasattr(http, name), name
+    homes = {
+        "workspace": "aip_error",
+        "outlit": "outlit_error",
+        "datallog": "datallog_error",
+        "automation_runs": "detail_error",
+    }
+    for package, parser in homes.items():
+        shapes = ROOT / "reconciler" / "providers" / package / "shapes.py"
+        assert f"def {parser}(" in shapes.read_text(), package

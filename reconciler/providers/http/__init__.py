@@ -3,10 +3,11 @@
 API (everything an adapter needs)::
 
     from reconciler.providers.http import (
-        ApiClient, RetryPolicy, OutcomeUnknown, UsesApiClient, bearer_auth, datallog_auth,
-        api_key_auth, aip_error, outlit_error, datallog_error, detail_error, create_once,
+        ApiClient, RetryPolicy, OutcomeUnknown, UsesApiClient, bearer_auth, api_key_auth,
+        credential, ParsedError, fallback_message, json_or_none, create_once, send_once,
         run_concurrently,
     )
+    from reconciler.providers.workspace.shapes import aip_error  # each platform's own shape
 
     client = ApiClient(
         config,                    # ProviderConfig: base_url, timeout, parallelism, max_retries
@@ -60,31 +61,28 @@ API (everything an adapter needs)::
   (``command_deadline``), ``pages.py`` (the three list shapes), ``stream.py`` (streamed
   answers), ``errors.py`` (``OutcomeUnknown``, the one ProviderError per error answer),
   ``create_once.py`` (read back after a lost answer), ``concurrency.py``
-  (``run_concurrently``). Import from the package, not from them.
+  (``run_concurrently``), ``auth.py`` (the shared header schemes). Import from the package,
+  not from them. Each platform's own error shape (and Datallog's own auth scheme) is in its
+  provider package, ``<type>/shapes.py``.
 * Messages start with the provider instance (``studio: ...``), not its type.
 * Every error answer becomes one ``ProviderError`` carrying platform, call (``METHOD
   template``), status, the platform's own message, its code and details, and the correlation
   id (from the body or an ``x-request-id`` / ``x-correlation-id`` header).
 """
 
+from reconciler.providers.http.auth import Auth, api_key_auth, bearer_auth, credential
 from reconciler.providers.http.client import ApiClient, UsesApiClient, expand
 from reconciler.providers.http.concurrency import run_concurrently
 from reconciler.providers.http.create_once import create_once, send_once
 from reconciler.providers.http.deadlines import command_deadline
-from reconciler.providers.http.errors import OutcomeUnknown
-from reconciler.providers.http.retry import RetryPolicy, retry_after_seconds
-from reconciler.providers.platform_shapes import (
-    Auth,
+from reconciler.providers.http.errors import (
     ErrorParser,
+    OutcomeUnknown,
     ParsedError,
-    aip_error,
-    api_key_auth,
-    bearer_auth,
-    datallog_auth,
-    datallog_error,
-    detail_error,
-    outlit_error,
+    fallback_message,
+    json_or_none,
 )
+from reconciler.providers.http.retry import RetryPolicy, retry_after_seconds
 
 __all__ = [
     "ApiClient",
@@ -94,16 +92,14 @@ __all__ = [
     "ParsedError",
     "RetryPolicy",
     "UsesApiClient",
-    "aip_error",
     "api_key_auth",
     "bearer_auth",
     "command_deadline",
     "create_once",
-    "datallog_auth",
-    "datallog_error",
-    "detail_error",
+    "credential",
     "expand",
-    "outlit_error",
+    "fallback_message",
+    "json_or_none",
     "retry_after_seconds",
     "run_concurrently",
     "send_once",

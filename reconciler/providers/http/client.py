@@ -23,11 +23,14 @@ import httpx
 from reconciler import __version__
 from reconciler.config import SANDBOX_BASE_URL, interpolate
 from reconciler.errors import ProviderError
+from reconciler.providers.http.auth import Auth
 from reconciler.providers.http.deadlines import command_end
 from reconciler.providers.http.errors import (
+    ErrorParser,
     OutcomeUnknown,
     credential_hint,
     excerpt_note,
+    fallback_message,
     platform_error,
 )
 from reconciler.providers.http.pages import MAX_LIST_ITEMS, MAX_PAGES, Lists
@@ -41,7 +44,6 @@ from reconciler.providers.http.retry import (
     seconds_text,
 )
 from reconciler.providers.http.stream import Streams
-from reconciler.providers.platform_shapes import Auth, ErrorParser, fallback_message
 
 if TYPE_CHECKING:
     from reconciler.config import ProviderConfig

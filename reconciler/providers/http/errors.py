@@ -1,20 +1,75 @@
-"""Turning a platform's answer into one ProviderError whose words say what happened."""
+"""Turning a platform's answer into one ProviderError whose words say what happened.
+
+Each platform's own error shape is parsed in its provider package (``<type>/shapes.py``) into
+a ``ParsedError``; a body that is not in that shape (a proxy's HTML page) is shown through
+``fallback_message`` as a short, cleaned excerpt.
+"""
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from reconciler.errors import ProviderError
-from reconciler.providers.platform_shapes import ErrorParser, fallback_message
 
 if TYPE_CHECKING:
     from reconciler.config import ProviderConfig
 
 _ENV_REFERENCE = re.compile(r"\$\{env:([A-Za-z_][A-Za-z0-9_]*)\}")
 CORRELATION_HEADERS = ("x-correlation-id", "x-request-id", "request-id", "x-amzn-requestid")
+
+
+@dataclass(frozen=True)
+class ParsedError:
+    """What a platform's error body says, in its own words."""
+
+    message: str
+    code: str | None = None
+    details: Any = None
+    correlation_id: str | None = None
+
+
+ErrorParser = Callable[[httpx.Response], ParsedError]
+
+
+def json_or_none(response: httpx.Response) -> Any:
+    """The body as JSON, or None when it is not JSON."""
+    try:
+        return response.json()
+    except ValueError:
+        return None
+
+
+EXCERPT_LENGTH = 160
+_TITLE = re.compile(r"<title[^>]*>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+_HIDDEN = re.compile(r"<(script|style)[^>]*>.*?</\1>|<!--.*?-->", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def fallback_message(response: httpx.Response) -> str:
+    """A short, clean excerpt of a body that is not the platform's error shape.
+
+    A proxy's HTML error page is reduced to its title (or its text), white space and control
+    characters are collapsed, and the excerpt is cut short: one readable line, never a page.
+    """
+    try:
+        text = response.text
+    except (UnicodeDecodeError, LookupError):
+        text = ""
+    html = "html" in response.headers.get("content-type", "") or text.lstrip()[:1] == "<"
+    if html:
+        title = _TITLE.search(text)
+        text = title.group(1) if title else _TAG.sub(" ", _HIDDEN.sub(" ", text))
+    text = " ".join("".join(ch if ch.isprintable() else " " for ch in text).split())
+    if len(text) > EXCERPT_LENGTH:
+        text = text[:EXCERPT_LENGTH - 3].rstrip() + "..."
+    if not text:
+        return response.reason_phrase or f"HTTP {response.status_code}"
+    return f"(HTML page) {text}" if html else text
 
 
 class OutcomeUnknown(ProviderError):

@@ -28,10 +28,10 @@ from reconciler.providers.http import (
     UsesApiClient,
     bearer_auth,
     create_once,
-    outlit_error,
 )
 from reconciler.providers.matching import Matcher
 from reconciler.providers.outlit import rehearsal
+from reconciler.providers.outlit.shapes import outlit_error
 from reconciler.providers.runner import OperationRun, Step, labels, run_steps, send_verb_once
 
 if TYPE_CHECKING:

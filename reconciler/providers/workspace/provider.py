@@ -34,12 +34,12 @@ from reconciler.providers.http import (
     ApiClient,
     RetryPolicy,
     UsesApiClient,
-    aip_error,
     bearer_auth,
 )
 from reconciler.providers.runner import labels, run_steps
 from reconciler.providers.workspace import calls, rehearsal
 from reconciler.providers.workspace.read import project, read_details
+from reconciler.providers.workspace.shapes import aip_error
 from reconciler.providers.workspace.steps import (
     Run,
     Steps,
