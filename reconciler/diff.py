@@ -17,7 +17,7 @@ from typing import Any
 
 from deepdiff import DeepDiff
 
-from reconciler.model import Change, Lifecycle
+from reconciler.model import Change, Lifecycle, Reason
 
 SENSITIVE_MASK = "(sensitive value)"
 HASH_PREFIX = "sha256:"
@@ -178,14 +178,14 @@ class Comparison:
     """The outcome of comparing one resource's desired spec with its live projection."""
 
     changes: tuple[Change, ...]
-    reason: str  # "" when unchanged; "change in git", "drift", "conflict"
+    reason: Reason  # NONE when unchanged
 
     @property
     def changed(self) -> bool:
         return bool(self.changes)
 
 
-UNCHANGED = Comparison((), "")
+UNCHANGED = Comparison((), Reason.NONE)
 
 
 def compare(
@@ -264,10 +264,10 @@ def _reason(
     last_applied: Mapping[str, Any] | None,
     rules: FieldRules,
     ignore: Iterable[Path],
-) -> str:
+) -> Reason:
     """Why the resource differs: git moved, live moved (drift), or both on one field (conflict)."""
     if last_applied is None:
-        return "change in git"
+        return Reason.CHANGE_IN_GIT
     applied = comparable(last_applied, rules, ignore)
     want = comparable(desired, rules, ignore)
     have = comparable(live, rules, ignore)
@@ -284,12 +284,12 @@ def _reason(
         live_moved |= in_live
         conflict |= in_git and in_live
     if conflict:
-        return "conflict"
+        return Reason.CONFLICT
     if live_moved and not git_moved:
-        return "drift"
+        return Reason.DRIFT
     if live_moved and git_moved:
-        return "change in git and drift"
-    return "change in git"
+        return Reason.CHANGE_IN_GIT_AND_DRIFT
+    return Reason.CHANGE_IN_GIT
 
 
 def fingerprint(items: Iterable[tuple[str, str, Mapping[str, Any]]]) -> str:

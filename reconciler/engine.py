@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from reconciler.apply import ApplyOutcome
     from reconciler.config import Project
     from reconciler.providers.base import Provider
+    from reconciler.saved_plan import SavedPlan
     from reconciler.selector import Selector
 
 Progress = Callable[[str], None]
@@ -311,7 +312,7 @@ async def apply(
     *,
     approve: Callable[[Assessment], bool],
     lock_timeout: float = 0.0,
-    saved: Mapping | None = None,
+    saved: SavedPlan | None = None,
     saved_source: str = "",
     targets: Collection[ResourceId] = (),
     selector: Selector | None = None,
@@ -341,7 +342,7 @@ async def apply(
         async with Engine(project, transport_for=transport_for) as engine:
             with phase() as report:  # the progress line ends before approval is asked
                 engine.progress = report
-                allowed = allow_remove_all or saved_allows_remove_all(saved)
+                allowed = allow_remove_all or (saved is not None and saved.allow_remove_all)
                 assessment = await engine.assess(backend.read(), targets=targets,
                                                  selector=selector, destroy=destroy,
                                                  force_unprotected=force_unprotected,
@@ -386,59 +387,53 @@ def desired_fingerprint(desired: Sequence[Resource], salt: str) -> str:
     return salted_hash(items, salt)
 
 
-def saved_plan_document(document: dict, assessment: Assessment,
-                        allow_remove_all: bool = False) -> dict:
-    """The JSON plan plus what ``apply FILE`` needs to refuse it when stale (and whether it
-    was made with ``--allow-remove-all``)."""
+def saved_plan(
+    document: Mapping[str, Any], assessment: Assessment, allow_remove_all: bool = False
+) -> SavedPlan:
+    """The JSON plan ``document`` plus what ``apply FILE`` needs to refuse it when stale (and
+    whether it was made with ``--allow-remove-all``)."""
     import secrets
 
+    from reconciler.saved_plan import SavedPlan
+
     salt = secrets.token_hex(16)
-    saved: dict[str, Any] = {
-        "salt": salt,
-        "desired_fingerprint": desired_fingerprint(assessment.desired, salt),
-        "operations": [[str(op.id), op.action.value] for op in assessment.plan.operations],
-    }
-    if allow_remove_all:
-        saved["allow_remove_all"] = True
-    return {**document, "saved": saved}
+    plan = assessment.plan
+    return SavedPlan(
+        state_lineage=plan.state_lineage,
+        state_serial=plan.state_serial,
+        live_fingerprint=plan.live_fingerprint,
+        salt=salt,
+        desired_fingerprint=desired_fingerprint(assessment.desired, salt),
+        operations=tuple((str(op.id), op.action.value) for op in plan.operations),
+        refreshed=plan.refreshed,
+        document=document,
+        allow_remove_all=allow_remove_all,
+    )
 
 
-def saved_allows_remove_all(document: Mapping | None) -> bool:
-    """True for a saved plan made with ``plan --allow-remove-all``."""
-    saved = document.get("saved") if isinstance(document, Mapping) else None
-    return isinstance(saved, Mapping) and saved.get("allow_remove_all") is True
-
-
-def verify_saved_plan(document: Mapping, assessment: Assessment, source: str) -> None:
+def verify_saved_plan(saved: SavedPlan, assessment: Assessment, source: str) -> None:
     """PlanStaleError unless the saved plan matches state, live and manifests as they are now."""
     from reconciler.errors import PlanError, PlanStaleError
-    from reconciler.render.json import FORMAT_VERSION
 
-    saved = document.get("saved") if isinstance(document, Mapping) else None
-    if not isinstance(saved, Mapping) or document.get("format_version") != FORMAT_VERSION:
-        raise PlanError(f"{source}: not a plan saved by `reconciler plan --out`")
-    if document.get("refreshed") is False:
+    if not saved.refreshed:
         raise PlanError(
             f"{source}: made with --refresh=false, so it was never compared with live state; "
             "run `reconciler plan --out FILE` without it, then apply that file"
         )
-    state = document.get("state") or {}
     now_state = assessment.state
     reasons = []
-    if state.get("lineage") != now_state.lineage:
+    if saved.state_lineage != now_state.lineage:
         reasons.append("the state file is a different one (lineage changed)")
-    elif state.get("serial") != now_state.serial:
+    elif saved.state_serial != now_state.serial:
         reasons.append(
-            f"state changed since the plan (serial {state.get('serial')} -> {now_state.serial})"
+            f"state changed since the plan (serial {saved.state_serial} -> {now_state.serial})"
         )
-    if document.get("live_fingerprint") != assessment.plan.live_fingerprint:
+    if saved.live_fingerprint != assessment.plan.live_fingerprint:
         reasons.append("live objects changed since the plan was made")
-    if saved.get("desired_fingerprint") != desired_fingerprint(
-        assessment.desired, str(saved.get("salt"))
-    ):
+    if saved.desired_fingerprint != desired_fingerprint(assessment.desired, saved.salt):
         reasons.append("the manifests changed since the plan was made")
-    operations = [[str(op.id), op.action.value] for op in assessment.plan.operations]
-    if not reasons and saved.get("operations") != operations:
+    operations = tuple((str(op.id), op.action.value) for op in assessment.plan.operations)
+    if not reasons and saved.operations != operations:
         reasons.append("the operations planned now differ from the saved ones")
     if reasons:
         raise PlanStaleError(

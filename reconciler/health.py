@@ -12,13 +12,12 @@ from __future__ import annotations
 import json
 from collections.abc import AsyncGenerator, Mapping
 from contextlib import aclosing
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from reconciler.config import Project, ProviderConfig
 from reconciler.errors import ConfigError
-from reconciler.model import ResourceId
+from reconciler.model import ResourceId, RunFailure
 
 RUNS_PROVIDER_TYPE = "automation-runs"
 DEFAULT_SINCE = timedelta(hours=24)
@@ -49,34 +48,6 @@ class RunManager(Protocol):
     async def run_steps(self, run_id: str) -> Mapping[str, Any]: ...
 
     def stream_events(self, run_id: str) -> AsyncGenerator[Mapping[str, Any], None]: ...
-
-
-@dataclass(frozen=True)
-class FailedRun:
-    """A failed run of a managed automation, for the drift report."""
-
-    id: ResourceId
-    run_id: str
-    status: str
-    created_at: str
-    error: Any
-
-    def describe(self) -> str:
-        """One line for people."""
-        reason = error_text(self.error)
-        return f"{self.id}: run {self.run_id} {self.status} at {self.created_at}" + (
-            f": {reason}" if reason else ""
-        )
-
-    def to_json(self) -> dict[str, Any]:
-        """The JSON form drift reports carry."""
-        return {
-            "id": str(self.id),
-            "run_id": self.run_id,
-            "status": self.status,
-            "created_at": self.created_at,
-            "error": self.error,
-        }
 
 
 def runs_provider_config(project: Project, name: str | None = None) -> ProviderConfig | None:
@@ -128,14 +99,14 @@ async def failed_runs_since(
     since: timedelta = DEFAULT_SINCE,
     *,
     now: datetime | None = None,
-) -> list[FailedRun]:
+) -> list[RunFailure]:
     """Failed runs of the given automations created within ``since`` of now, oldest first.
 
     ``automation_ids`` maps each managed automation's remote id to its identity; the engine's
     drift report passes the workspace automations it manages.
     """
     cutoff = (now or datetime.now(UTC)) - since
-    found: list[FailedRun] = []
+    found: list[RunFailure] = []
     if not automation_ids:
         return found
     async with aclosing(_scan(runs, "failed")) as scan:
@@ -148,12 +119,12 @@ async def failed_runs_since(
             rid = automation_ids.get(str(run.get("automationId") or ""))
             if rid is not None:
                 found.append(
-                    FailedRun(
+                    RunFailure(
                         rid,
                         str(run.get("id") or ""),
                         str(run.get("status") or ""),
                         str(run.get("createdAt") or ""),
-                        run.get("error"),
+                        error_text(run.get("error")),
                     )
                 )
     return sorted(found, key=lambda f: f.created_at)

@@ -119,6 +119,39 @@ STATE_ONLY_ACTIONS = frozenset({Action.ADOPT, Action.FORGET})
 MUTATING_ACTIONS = frozenset(a for a in Action if a is not Action.CHECK) - STATE_ONLY_ACTIONS
 
 
+class Reason(StrEnum):
+    """Why an operation is planned. Values are what users see and what plan JSON carries."""
+
+    NONE = ""  # nothing differs
+    NEW = "new"
+    CHANGE_IN_GIT = "change in git"
+    DRIFT = "drift"  # live moved away from what was applied
+    CONFLICT = "conflict"  # git and live moved on the same field
+    CHANGE_IN_GIT_AND_DRIFT = "change in git and drift"
+    DELETED_OUT_OF_BAND = "deleted out of band"
+    UPGRADABLE = "upgradable"
+    ADOPT_OTHER_REMOTE_ID = "state records another remote id"
+    ADOPT_NOT_IN_STATE = "matched live, not in state"
+    NEW_CHECK = "new check"
+    CHECK_CHANGED = "check changed"
+    AUTOMATION_CHANGED = "automation changed"
+    ORPHAN = "orphan"  # removed from the manifests, deleted (lifecycle.on_remove: delete)
+    DESTROY = "destroy"
+    REMOVED_KEEP = "removed from the manifests; lifecycle.on_remove: keep"
+    REMOVED_DEACTIVATE = "removed from the manifests; lifecycle.on_remove: deactivate"
+    REMOVED_ALREADY_OFF = "removed from the manifests; lifecycle.on_remove: deactivate; already off"
+    REMOVED_NO_SWITCH = (
+        "removed from the manifests; lifecycle.on_remove: deactivate, but this kind has no "
+        "switch to turn off: it stops being managed"
+    )
+
+
+# reasons meaning live moved away from what was last applied
+DRIFT_REASONS = frozenset(
+    {Reason.DRIFT, Reason.CONFLICT, Reason.CHANGE_IN_GIT_AND_DRIFT, Reason.DELETED_OUT_OF_BAND}
+)
+
+
 @dataclass(frozen=True)
 class Change:
     """One field-level difference. ``path`` is relative to spec, e.g. ``("config", "cron")``."""
@@ -160,7 +193,7 @@ class Operation:
     changes: tuple[Change, ...] = ()
     depends_on: tuple[ResourceId, ...] = ()
     steps: tuple[str, ...] = ()
-    reason: str = ""  # e.g. "drift", "change in git", "conflict", "orphan"
+    reason: Reason = Reason.NONE
     # set when the operation carries out a removal from the manifests (lifecycle.on_remove:
     # delete, deactivate or keep); once it succeeds the identity leaves state
     removal: str = ""
@@ -188,6 +221,35 @@ class ExecutionContext:
 
     remote_ids: Mapping[ResourceId, str]
     desired: Mapping[ResourceId, Resource]
+
+
+@dataclass(frozen=True)
+class RunFailure:
+    """A failed run of a managed automation: read by run health, shown in drift reports.
+
+    ``reason`` is the run's error as one line ("" when the platform gave none).
+    """
+
+    id: ResourceId
+    run_id: str
+    status: str
+    created_at: str
+    reason: str
+
+    def describe(self) -> str:
+        """One line for people."""
+        tail = f": {self.reason}" if self.reason else ""
+        return f"{self.id}: run {self.run_id} {self.status} at {self.created_at}{tail}"
+
+    def to_json(self) -> dict[str, Any]:
+        """A JSON-ready dict."""
+        return {
+            "id": str(self.id),
+            "run_id": self.run_id,
+            "status": self.status,
+            "created_at": self.created_at,
+            "reason": self.reason,
+        }
 
 
 @dataclass(frozen=True)

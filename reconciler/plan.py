@@ -41,6 +41,7 @@ from reconciler.model import (
     LiveResource,
     Operation,
     Plan,
+    Reason,
     Resource,
     ResourceId,
     SourcePosition,
@@ -159,22 +160,22 @@ def removal_operation(
     only deactivate it, or keep it as it is and stop managing it."""
     drains = rid.kind in removals.drained.get(rid.provider, frozenset())
     mode = ON_REMOVE_DELETE if removals.destroy else entry.on_remove
-    why = f"removed from the manifests; lifecycle.on_remove: {mode}"
     if mode == ON_REMOVE_KEEP:
-        return Operation(Action.FORGET, rid, None, live, reason=why, removal=ON_REMOVE_KEEP)
+        return Operation(Action.FORGET, rid, None, live, reason=Reason.REMOVED_KEEP,
+                         removal=ON_REMOVE_KEEP)
     if mode == ON_REMOVE_DEACTIVATE:
+        why = Reason.REMOVED_DEACTIVATE
         if drains:  # the provider's own way to stop it (e.g. an automation and its schedule)
             return Operation(Action.DISABLE, rid, None, live, reason=why,
                              removal=ON_REMOVE_DEACTIVATE)
         deactivated = _deactivated(rid, entry, live, rules_for(entry.provider_type, rid.kind))
         if deactivated is None:
             return Operation(Action.FORGET, rid, None, live, removal=ON_REMOVE_KEEP,
-                             reason=f"{why}, but a {rid.kind} has no switch to turn off: "
-                             "it stops being managed")
+                             reason=Reason.REMOVED_NO_SWITCH)
         resource, change = deactivated
         if change.before == change.after:
             return Operation(Action.FORGET, rid, None, live, removal=ON_REMOVE_KEEP,
-                             reason=f"{why}; already off")
+                             reason=Reason.REMOVED_ALREADY_OFF)
         return Operation(Action.DISABLE, rid, resource, live, (change,), reason=why,
                          removal=ON_REMOVE_DEACTIVATE)
     drain = None
@@ -184,7 +185,7 @@ def removal_operation(
                         f"them ({names}); keep one in the project file")
     if drains:
         drain = Drain(entry.drain_timeout, removals.runs_from.get(rid.provider, ""))
-    reason = "destroy" if removals.destroy else "orphan"
+    reason = Reason.DESTROY if removals.destroy else Reason.ORPHAN
     return Operation(Action.REMOVE, rid, None, live, reason=reason, removal=ON_REMOVE_DELETE,
                      drain=drain)
 
@@ -217,7 +218,7 @@ def _operations_for(
     rules = rules_for(resource.provider_type, resource.id.kind)
     entry = state.entries.get(resource.id)
     if live is None:
-        reason = "deleted out of band" if entry is not None else "new"
+        reason = Reason.DELETED_OUT_OF_BAND if entry is not None else Reason.NEW
         secret_roots = {str(path[0]) for path in rules.sensitive if path}
         changes = tuple(
             Change((key,), None, value, sensitive=key in secret_roots)
@@ -241,7 +242,8 @@ def _operations_for(
     if resource.spec.get(UPGRADE_FLAG) is True and live.upgradable:
         upgrade = tuple(Change((CONNECTION_LIST, c), "behind", "latest") for c in live.upgradable)
         operations.append(
-            Operation(Action.UPGRADE, resource.id, resource, live, upgrade, reason="upgradable")
+            Operation(Action.UPGRADE, resource.id, resource, live, upgrade,
+                      reason=Reason.UPGRADABLE)
         )
     if not operations and (entry is None or entry.remote_id != live.remote_id):
         operations.append(adoption(resource, live, entry is not None))
@@ -250,7 +252,7 @@ def _operations_for(
 
 def adoption(resource: Resource, live: LiveResource, in_state: bool) -> Operation:
     """Record ``live`` in state as ``resource``: no API call, nothing on the platform changes."""
-    reason = "state records another remote id" if in_state else "matched live, not in state"
+    reason = Reason.ADOPT_OTHER_REMOTE_ID if in_state else Reason.ADOPT_NOT_IN_STATE
     return Operation(Action.ADOPT, resource.id, resource, live, reason=reason)
 
 
@@ -292,11 +294,11 @@ def _checks(
         targets = _references(check.spec, rid.provider, rules)
         entry = state.entries.get(rid)
         if entry is None:
-            reason = "new check"
+            reason = Reason.NEW_CHECK
         elif canonical_json(for_state(check.spec, rules, state.salt)) != canonical_json(entry.spec):
-            reason = "check changed"
+            reason = Reason.CHECK_CHANGED
         elif any(t in mutated for t in targets):
-            reason = "automation changed"
+            reason = Reason.AUTOMATION_CHANGED
         else:
             continue
         checks.append(Operation(Action.CHECK, rid, check, None, reason=reason))

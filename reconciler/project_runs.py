@@ -17,28 +17,28 @@ from reconciler.errors import ConfigError
 from reconciler.health import (
     DEFAULT_SINCE,
     PAGE_SIZE,
-    FailedRun,
     RunManager,
     failed_runs_since,
     last_runs,
     runs_provider_config,
 )
 from reconciler.model import (
+    DRIFT_REASONS,
     MUTATING_ACTIONS,
     ExecutionContext,
     Operation,
     Plan,
     Resource,
     ResourceId,
+    RunFailure,
 )
 from reconciler.plan import AUTOMATION_KIND, CHECK_KIND
+from reconciler.run_records import RunList
 from reconciler.state.model import State
 
 Progress = Callable[[str], None]
 WORKSPACE = "workspace"
 IN_SYNC, DRIFTED, PENDING = "in sync", "drifted", "pending change"
-# the planner's reasons (diff.py, plan.py) that mean live moved away from what was applied
-DRIFT_REASONS = frozenset({"drift", "conflict", "change in git and drift", "deleted out of band"})
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ async def project_failed_runs(
     provider_for: Callable[[str], object],
     since: timedelta = DEFAULT_SINCE,
     runs_provider: str | None = None,
-) -> list[FailedRun]:
+) -> list[RunFailure]:
     """Failed runs of the project's managed workspace automations within ``since``.
 
     For the drift report. ``provider_for`` opens a provider instance by name (the engine's
@@ -172,15 +172,16 @@ async def list_project_runs(
     automation: str | None,
     limit: int | None,
     offset: int | None,
-) -> tuple[list[Mapping[str, Any]], int | None]:
+) -> RunList:
     """A page of runs; with ``automation``, limit and offset count that automation's runs.
 
     ``automation`` is a managed workspace Automation's metadata.name or a remote id as written.
     The API cannot filter by automation, so that case pages through runs here (total unknown).
     """
+    source = "runs list"
     if automation is None:
         page = await manager.list_runs(status, limit, offset)
-        return list(page.items), page.total
+        return RunList.from_json(list(page.items), page.total, source)
     from reconciler.engine import state_backend
 
     managed = managed_automations(project, state_backend(project).read())
@@ -194,7 +195,7 @@ async def list_project_runs(
     wanted, skip = (100 if limit is None else limit), (offset or 0)
     matched: list[Mapping[str, Any]] = []
     if wanted == 0:
-        return matched, None
+        return RunList.from_json(matched, None, source)
     async for run in manager.iter_runs(status):
         if str(run.get("automationId") or "") != automation_id:
             continue
@@ -204,7 +205,7 @@ async def list_project_runs(
         matched.append(run)
         if len(matched) >= wanted:
             break
-    return matched, None
+    return RunList.from_json(matched, None, source)
 
 
 def _sync_word(op: Operation) -> str:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from rich import box
 from rich.console import Console
@@ -18,6 +18,10 @@ from rich.text import Text
 
 from reconciler.checks import CheckResult, explain
 from reconciler.health import error_text
+from reconciler.run_records import Run, RunSteps
+
+if TYPE_CHECKING:
+    from reconciler.project_runs import StatusRow
 
 STATUS_STYLES = {
     "succeeded": "green",
@@ -50,69 +54,64 @@ def emit_json(stream: TextIO, value: Any) -> None:
     stream.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
 
 
-def runs_table(out: Console, runs: Sequence[Mapping[str, Any]], total: int | None) -> None:
+def runs_table(out: Console, runs: Sequence[Run], total: int | None) -> None:
     """A table of runs, newest as the API gives them, with a count underneath."""
     table = _table("RUN", "AUTOMATION", "STATUS", "TRIGGER", "CREATED", "DURATION")
     for run in runs:
         table.add_row(
-            str(run.get("id", "")),
-            str(run.get("automationId") or ""),
-            _styled(str(run.get("status") or "")),
-            str(run.get("triggerType") or ""),
-            str(run.get("createdAt") or ""),
-            _seconds(run.get("durationSeconds")),
+            run.id,
+            run.automation_id,
+            _styled(run.status),
+            run.trigger_type,
+            run.created_at,
+            _seconds(run.duration_seconds),
         )
     out.print(table)
     shown = f"{len(runs)} run{'s' if len(runs) != 1 else ''}"
     out.print(shown + (f" of {total}" if total is not None and total != len(runs) else ""))
 
 
-def run_detail(out: Console, run: Mapping[str, Any], steps: Mapping[str, Any] | None) -> None:
+def run_detail(out: Console, run: Run, steps: RunSteps | None) -> None:
     """One run's fields, then its steps as a table (errors in full)."""
-    for label, key in (
-        ("run", "id"),
-        ("automation", "automationId"),
-        ("status", "status"),
-        ("trigger", "triggerType"),
-        ("created", "createdAt"),
-        ("started", "startedAt"),
-        ("completed", "completedAt"),
+    for label, value in (
+        ("run", run.id),
+        ("automation", run.automation_id),
+        ("status", run.status),
+        ("trigger", run.trigger_type),
+        ("created", run.created_at),
+        ("started", run.started_at),
+        ("completed", run.completed_at),
     ):
-        value = run.get(key)
-        if value not in (None, ""):
-            shown = _styled(str(value)) if key == "status" else Text(str(value))
+        if value:
+            shown = _styled(value) if label == "status" else Text(value)
             out.print(Text(f"{label + ':':<12}") + shown)
-    if run.get("error"):
-        out.print(f"{'error:':<12}{error_text(run.get('error'))}")
+    if run.error:
+        out.print(f"{'error:':<12}{error_text(run.error)}")
     if steps is None:
         return
     table = _table("STEP", "NAME", "STATUS", "DEPENDS ON", "DURATION", "ERROR")
-    for step in steps.get("steps") or ():
+    for step in steps.steps:
         table.add_row(
-            str(step.get("key") or ""),
-            str(step.get("name") or ""),
-            _styled(str(step.get("status") or "")),
-            ", ".join(step.get("dependsOn") or ()),
-            _seconds(step.get("durationSeconds")),
-            error_text(step.get("error")),
+            step.key,
+            step.name,
+            _styled(step.status),
+            ", ".join(step.depends_on),
+            _seconds(step.duration_seconds),
+            error_text(step.error),
         )
     out.print(table)
     counts = [
-        f"{steps.get(key) or 0} {word}"
-        for key, word in (
-            ("completedCount", "completed"),
-            ("failedCount", "failed"),
-            ("runningCount", "running"),
-            ("pendingCount", "pending"),
-        )
+        f"{steps.completed} completed",
+        f"{steps.failed} failed",
+        f"{steps.running} running",
+        f"{steps.pending} pending",
     ]
     out.print(", ".join(counts))
 
 
-def run_line(run: Mapping[str, Any]) -> str:
+def run_line(run: Run) -> str:
     """``<id> <status>`` plus the automation, for cancel and retry."""
-    automation = run.get("automationId", "")
-    return f"run {run.get('id', '')} {run.get('status', '')} (automation {automation})"
+    return f"run {run.id} {run.status} (automation {run.automation_id})"
 
 
 def event_line(event: Mapping[str, Any]) -> str:
@@ -152,15 +151,15 @@ def check_json(result: CheckResult) -> dict[str, Any]:
     }
 
 
-def status_table(out: Console, rows: Sequence[Mapping[str, Any]]) -> None:
+def status_table(out: Console, rows: Sequence[StatusRow]) -> None:
     """The status report: each managed resource's sync state beside its run health."""
     table = _table("RESOURCE", "SYNC", "HEALTH", "LAST RUN")
     for row in rows:
         table.add_row(
-            str(row["id"]),
-            _styled(str(row["sync"])),
-            _styled(str(row.get("health") or "-")),
-            str(row.get("last_run_at") or ""),
+            str(row.id),
+            _styled(row.sync),
+            _styled(row.health or "-"),
+            row.last_run_at or "",
         )
     out.print(table)
 

@@ -24,8 +24,9 @@ from reconciler.model import ResourceId
 if TYPE_CHECKING:
     from reconciler.config import Project
     from reconciler.engine import Assessment
+    from reconciler.model import RunFailure
     from reconciler.render.rehearsal import RehearsalView
-    from reconciler.render.report import PlanReport, RunFailure
+    from reconciler.render.report import PlanReport
     from reconciler.selector import Selector
 
 T = TypeVar("T")
@@ -382,10 +383,10 @@ def plan_command(
     report = _report_of(assessment)
     emit(report, fmt, app, project, rehearsal=view)
     if out is not None:
-        from reconciler.engine import saved_plan_document
+        from reconciler.engine import saved_plan
         from reconciler.render.json import plan_document
 
-        document = saved_plan_document(plan_document(report), assessment, allow_remove_all)
+        document = saved_plan(plan_document(report), assessment, allow_remove_all).to_json()
         try:
             out.write_text(mask(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
         except OSError as exc:
@@ -430,6 +431,8 @@ def apply_command(
     from reconciler.render.text import render_text
 
     project = _project(app)
+    from reconciler.saved_plan import read_saved_plan
+
     saved = read_saved_plan(plan_file) if plan_file else None
     approved = auto_approve or saved is not None
 
@@ -471,14 +474,6 @@ def apply_command(
             f"{len(outcome.failed)} operation(s) failed, {len(outcome.skipped)} skipped; "
             "everything else was applied and recorded. Fix the cause and run apply again."
         )
-
-
-def read_saved_plan(path: Path) -> dict:
-    try:
-        loaded: dict = json.loads(path.read_text())
-        return loaded
-    except (OSError, ValueError) as exc:
-        raise PlanError(f"{path}: cannot read the saved plan: {exc}") from None
 
 
 def _stdin_is_terminal() -> bool:
@@ -547,9 +542,7 @@ async def _assess_drift(
 ) -> tuple[Assessment, list[RunFailure]]:
     """Refresh and compare, then read failed runs through the same open providers."""
     from reconciler.engine import Engine, state_backend
-    from reconciler.health import error_text
     from reconciler.project_runs import project_failed_runs
-    from reconciler.render.report import RunFailure
 
     engine = Engine(project, progress=report)
     async with engine:
@@ -558,10 +551,7 @@ async def _assess_drift(
     if selector:  # the failed runs of the selected automations only
         chosen = set(selector.select(assessment.desired))
         failed = [f for f in failed if f.id in chosen]
-    failures = [
-        RunFailure(f.id, f.run_id, f.status, f.created_at, error_text(f.error)) for f in failed
-    ]
-    return assessment, failures
+    return assessment, failed
 
 
 @click.group("state")

@@ -18,9 +18,9 @@ from reconciler.commands.engine import (
     deadline_option,
     emit,
     format_option,
-    read_saved_plan,
 )
 from reconciler.errors import EXIT_CHANGES, ReconcilerError
+from reconciler.saved_plan import SavedPlan, read_saved_plan
 
 if TYPE_CHECKING:
     from reconciler.config import Project
@@ -39,7 +39,7 @@ async def assess_and_rehearse(
     report: Callable[[str], None],
     targets: Collection[ResourceId] = (),
     *,
-    saved: dict | None = None,
+    saved: SavedPlan | None = None,
     plan_file: Path | None = None,
     parallelism: int = 8,
     allow_remove_all: bool = False,
@@ -47,14 +47,13 @@ async def assess_and_rehearse(
     """Plan against production (reads only), then rehearse that plan on sandbox copies."""
     from reconciler.engine import (
         Engine,
-        saved_allows_remove_all,
         state_backend,
         verify_saved_plan,
     )
     from reconciler.rehearse import rehearse
 
     backend = state_backend(project)
-    allowed = allow_remove_all or saved_allows_remove_all(saved)
+    allowed = allow_remove_all or (saved is not None and saved.allow_remove_all)
     async with Engine(project, progress=report) as engine:
         assessment = await engine.assess(backend.read(), targets=targets,
                                          allow_remove_all=allowed)

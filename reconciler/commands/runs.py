@@ -9,11 +9,13 @@ from __future__ import annotations
 import sys
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, TypeVar
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import click
 
 from reconciler.errors import CheckFailedError, ConfigError
+from reconciler.run_records import Run, RunList, RunSteps
 
 if TYPE_CHECKING:
     from types import ModuleType
@@ -27,6 +29,13 @@ if TYPE_CHECKING:
 from reconciler.cli import pass_app
 
 T = TypeVar("T")
+
+
+class _Answer(Protocol):
+    def to_json(self) -> Any: ...
+
+
+R = TypeVar("R", bound=_Answer)
 
 format_option = click.option(
     "--format",
@@ -128,16 +137,15 @@ def runs_list(
     """List runs, newest first as the platform orders them."""
     from reconciler.project_runs import list_project_runs
 
-    async def fetch(project: Project, manager: RunManager) -> dict[str, Any]:
-        runs, total = await list_project_runs(project, manager, status, automation, limit, offset)
-        return {"items": runs, "total": total}
+    async def fetch(project: Project, manager: RunManager) -> RunList:
+        return await list_project_runs(project, manager, status, automation, limit, offset)
 
     _fetch_and_show(
         app,
         provider_name,
         fmt,
         fetch,
-        lambda page: _view().runs_table(_out(app), page["items"], page["total"]),
+        lambda page: _view().runs_table(_out(app), page.items, page.total),
     )
 
 
@@ -149,16 +157,17 @@ def runs_list(
 def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
     """Show one run and its steps."""
 
-    async def fetch(_project: Project, manager: RunManager) -> dict[str, Any]:
-        run = await manager.get_run(run_id)
-        return {"run": run, "steps": await manager.run_steps(run_id)}
+    async def fetch(_project: Project, manager: RunManager) -> RunDetail:
+        run = Run.from_json(await manager.get_run(run_id), f"run {run_id}")
+        steps = RunSteps.from_json(await manager.run_steps(run_id), f"run {run_id} steps")
+        return RunDetail(run, steps)
 
     _fetch_and_show(
         app,
         provider_name,
         fmt,
         fetch,
-        lambda found: _view().run_detail(_out(app), found["run"], found["steps"]),
+        lambda found: _view().run_detail(_out(app), found.run, found.steps),
     )
 
 
@@ -169,7 +178,10 @@ def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str)
 @pass_app
 def runs_cancel(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
     """Cancel a run that has not ended yet."""
-    _fetch_and_show(app, provider_name, fmt, lambda _p, m: m.cancel_run(run_id), _echo_run)
+    async def fetch(_project: Project, manager: RunManager) -> Run:
+        return Run.from_json(await manager.cancel_run(run_id), f"cancelling run {run_id}")
+
+    _fetch_and_show(app, provider_name, fmt, fetch, _echo_run)
 
 
 @runs_group.command("retry")
@@ -200,32 +212,47 @@ def runs_retry(
         raise click.UsageError("--mode from_step needs --step KEY")
     if step_key and mode != "from_step":
         raise click.UsageError("--step is only used with --mode from_step")
-    _fetch_and_show(
-        app, provider_name, fmt, lambda _p, m: m.retry_run(run_id, mode, step_key), _echo_run
-    )
+
+    async def fetch(_project: Project, manager: RunManager) -> Run:
+        answer = await manager.retry_run(run_id, mode, step_key)
+        return Run.from_json(answer, f"retrying run {run_id}")
+
+    _fetch_and_show(app, provider_name, fmt, fetch, _echo_run)
 
 
 def _fetch_and_show(
     app: AppContext,
     provider_name: str | None,
     fmt: str,
-    fetch: Callable[[Project, RunManager], Awaitable[Any]],
-    show_text: Callable[[Any], None],
+    fetch: Callable[[Project, RunManager], Awaitable[R]],
+    show_text: Callable[[R], None],
 ) -> None:
     """Ask the project's runs provider, then print the answer as JSON or as text."""
 
-    async def work() -> Any:
+    async def work() -> R:
         async with _run_manager(app, provider_name) as (project, manager):
             return await fetch(project, manager)
 
     found = _run(work)
     if fmt == "json":
-        _view().emit_json(sys.stdout, found)
+        _view().emit_json(sys.stdout, found.to_json())
     else:
         show_text(found)
 
 
-def _echo_run(run: Any) -> None:
+@dataclass(frozen=True)
+class RunDetail:
+    """What ``runs show`` prints: the run and its steps."""
+
+    run: Run
+    steps: RunSteps
+
+    def to_json(self) -> dict[str, Any]:
+        """``{"run": ..., "steps": ...}`` as the platform answered them."""
+        return {"run": self.run.to_json(), "steps": self.steps.to_json()}
+
+
+def _echo_run(run: Run) -> None:
     click.echo(_view().run_line(run))
 
 
@@ -306,7 +333,7 @@ def status_command(app: AppContext, provider_name: str | None, fmt: str) -> None
     if fmt == "json":
         _view().emit_json(sys.stdout, [row.to_json() for row in rows])
     else:
-        _view().status_table(_out(app), [row.to_json() for row in rows])
+        _view().status_table(_out(app), rows)
 
 
 COMMANDS: list[click.Command] = [check_command, runs_group, status_command]

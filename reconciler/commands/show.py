@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from reconciler.cli import pass_app
-from reconciler.commands.engine import FORMATS, emit, format_option, read_saved_plan
+from reconciler.commands.engine import FORMATS, emit, format_option
 
 if TYPE_CHECKING:
     from reconciler.cli import AppContext
@@ -26,8 +26,9 @@ def show_command(app: AppContext, plan_file: Path, fmt: str) -> None:
     masked when the plan was saved. `apply PLAN_FILE` still checks it against live state.
     """
     from reconciler.render.saved import report_from_document
+    from reconciler.saved_plan import read_plan_document
 
-    report = report_from_document(read_saved_plan(plan_file), str(plan_file))
+    report = report_from_document(read_plan_document(plan_file), str(plan_file))
     emit(report, fmt, app, _project_if_any(app))
     made = report.plan.created_at or "an unknown time"
     click.echo(

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from reconciler.diff import FieldRules, masked
-from reconciler.model import Action, Change, Operation, Plan, ResourceId
+from reconciler.model import Action, Change, Operation, Plan, Reason, ResourceId, RunFailure
 from reconciler.state.model import State
 
 SUMMARY_ORDER = (
@@ -63,7 +63,7 @@ class ResourceChange:
 
     id: ResourceId
     action: Action
-    reason: str
+    reason: Reason
     file: str
     line: int
     changes: tuple[Change, ...]
@@ -75,22 +75,6 @@ class ResourceChange:
     @property
     def where(self) -> str:
         return f"{self.file}:{self.line}" if self.file else ""
-
-
-@dataclass(frozen=True)
-class RunFailure:
-    """A failed run of a managed automation, shown in drift reports beside the drifted fields."""
-
-    id: ResourceId
-    run_id: str
-    status: str
-    created_at: str
-    reason: str
-
-    def describe(self) -> str:
-        """One line for people."""
-        tail = f": {self.reason}" if self.reason else ""
-        return f"{self.id}: run {self.run_id} {self.status} at {self.created_at}{tail}"
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,18 @@ from collections.abc import Mapping
 from typing import Any
 
 from reconciler.errors import PlanError
-from reconciler.model import Action, Change, LiveResource, Operation, Plan, ResourceId
+from reconciler.model import (
+    Action,
+    Change,
+    LiveResource,
+    Operation,
+    Plan,
+    Reason,
+    ResourceId,
+    RunFailure,
+)
 from reconciler.render.json import FORMAT_VERSION
-from reconciler.render.report import PlanReport, ResourceChange, RunFailure
+from reconciler.render.report import PlanReport, ResourceChange
 
 
 def report_from_document(document: Any, source: str) -> PlanReport:
@@ -74,7 +83,7 @@ def _change(item: Mapping[str, Any]) -> ResourceChange:
     return ResourceChange(
         id=ResourceId.parse(item["address"]),
         action=Action(item["actions"][0]),
-        reason=str(item.get("reason") or ""),
+        reason=Reason(item.get("reason") or ""),
         file=str(source.get("file") or ""),
         line=int(source.get("line") or 0),
         changes=tuple(

@@ -76,3 +76,15 @@ def test_show_refuses_a_file_that_is_not_a_plan(project: Path, tmp_path: Path) -
         result = run(project, "show", name)
         assert result.exit_code == 1, (name, result.output)
         assert words in result.stderr and "Traceback" not in result.output
+
+
+def test_apply_refuses_a_malformed_saved_plan_naming_file_and_field(
+    project: Path, saved: Path
+) -> None:
+    document = json.loads(saved.read_text())
+    document["saved"]["operations"] = "all of them"
+    saved.write_text(json.dumps(document))
+    result = run(project, "apply", "plan.json")
+    assert result.exit_code == 1, result.output
+    assert "plan.json: malformed saved plan: `saved.operations`" in result.stderr
+    assert "Traceback" not in result.output

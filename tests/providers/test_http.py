@@ -12,18 +12,18 @@ import pytest
 from reconciler.config import ProviderConfig
 from reconciler.errors import ProviderError
 from reconciler.model import SourcePosition
+from reconciler.providers.automation_runs.shapes import detail_error
+from reconciler.providers.datallog.shapes import datallog_auth
 from reconciler.providers.http import (
     ApiClient,
     OutcomeUnknown,
     RetryPolicy,
-    aip_error,
     bearer_auth,
     create_once,
-    datallog_auth,
-    detail_error,
-    outlit_error,
     retry_after_seconds,
 )
+from reconciler.providers.outlit.shapes import outlit_error
+from reconciler.providers.workspace.shapes import aip_error
 
 FAST = RetryPolicy(base=0.001, cap=2.0)
 

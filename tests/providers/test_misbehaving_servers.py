@@ -18,7 +18,8 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
 from reconciler.errors import ProviderError
-from reconciler.providers.http import ApiClient, RetryPolicy, aip_error, bearer_auth
+from reconciler.providers.http import ApiClient, RetryPolicy, bearer_auth
+from reconciler.providers.workspace.shapes import aip_error
 from reconciler.sandbox.server import LoopbackServer
 from tests.providers.conftest import provider_config
 

@@ -15,12 +15,12 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from reconciler.errors import ProviderError
+from reconciler.providers.automation_runs.shapes import detail_error
 from reconciler.providers.http import (
     ApiClient,
     OutcomeUnknown,
     RetryPolicy,
     bearer_auth,
-    detail_error,
 )
 from reconciler.providers.transport import AiohttpTransport
 from reconciler.sandbox.server import LoopbackServer, bind_loopback

@@ -74,3 +74,13 @@ def test_since_accepts_hours_minutes_and_days():
     assert parse_since("24h") == timedelta(hours=24)
     assert parse_since("90m") == timedelta(minutes=90)
     assert parse_since("7d") == timedelta(days=7)
+
+
+@pytest.mark.anyio
+async def test_a_failed_run_is_the_same_noun_the_drift_report_renders(history, runs_api):
+    from reconciler.model import RunFailure
+    from reconciler.render.report import RunFailure as Rendered
+
+    (found,) = await failed_runs_since(runs_api, MANAGED, timedelta(hours=24))
+    assert Rendered is RunFailure and isinstance(found, RunFailure)
+    assert found.reason == "quota exceeded"  # the platform's error, already one line

@@ -15,7 +15,8 @@ from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping, 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from reconciler.providers.http import ApiClient, api_key_auth, bearer_auth, detail_error
+from reconciler.providers.automation_runs.shapes import detail_error
+from reconciler.providers.http import ApiClient, api_key_auth, bearer_auth
 from reconciler.providers.runs_only import ManagesNothing
 
 if TYPE_CHECKING:

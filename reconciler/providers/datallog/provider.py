@@ -17,7 +17,8 @@ from reconciler.config import interpolate
 from reconciler.masking import remember
 from reconciler.model import ExecutionContext, Operation, Resource
 from reconciler.providers.base import RunStatus
-from reconciler.providers.http import ApiClient, datallog_auth, datallog_error, expand
+from reconciler.providers.datallog.shapes import datallog_auth, datallog_error
+from reconciler.providers.http import ApiClient, expand
 from reconciler.providers.runs_only import ManagesNothing
 
 if TYPE_CHECKING:

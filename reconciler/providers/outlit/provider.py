@@ -9,6 +9,7 @@ they are. Removing an automation archives it (Outlit keeps archived automations)
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler.model import (
@@ -21,18 +22,17 @@ from reconciler.model import (
     ResourceId,
 )
 from reconciler.providers.base import RehearsalCopy
-from reconciler.providers.converge import not_converging
 from reconciler.providers.http import (
     ApiClient,
     RetryPolicy,
     UsesApiClient,
     bearer_auth,
     create_once,
-    outlit_error,
-    send_once,
 )
 from reconciler.providers.matching import Matcher
 from reconciler.providers.outlit import rehearsal
+from reconciler.providers.outlit.shapes import outlit_error
+from reconciler.providers.runner import OperationRun, Step, labels, run_steps, send_verb_once
 
 if TYPE_CHECKING:
     import httpx
@@ -89,16 +89,9 @@ def project_automation(automation: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-Step = tuple[str, Callable[["_Run"], Awaitable[None]]]
-
-
-class _Run:
-    def __init__(self, op: Operation) -> None:
-        self.op = op
-        self.remote_id = op.live.remote_id if op.live else None
-        self.warnings: list[str] = []
-        self.latest: dict[str, Any] = {}  # the automation as the last answer showed it
-        self.setters: dict[str, str] = {}  # spec field -> the call that set it
+@dataclass
+class _Run(OperationRun):
+    latest: dict[str, Any] = field(default_factory=dict)  # the automation as last answered
 
 
 class OutlitProvider(UsesApiClient):
@@ -146,25 +139,22 @@ class OutlitProvider(UsesApiClient):
 
     def describe(self, operation: Operation) -> tuple[str, ...]:
         """The API steps ``execute`` will take (no I/O)."""
-        return tuple(label for label, _ in self._steps(operation))
+        return labels(self._steps(operation))
 
     async def execute(self, operation: Operation, context: ExecutionContext) -> OperationResult:
         """Run the steps; every warning the platform returns is passed on."""
-        run = _Run(operation)
-        with self.client.recording() as made:
-            for _, step in self._steps(operation):
-                await step(run)
-        return OperationResult(remote_id=run.remote_id, calls=tuple(made),
-                               warnings=tuple(run.warnings))
+        remote_id = operation.live.remote_id if operation.live else None
+        run = _Run(self.client, operation, self.type_name, remote_id)
+        return await run_steps(run, self._steps(operation))
 
     # steps ---------------------------------------------------------------------------------
 
-    def _steps(self, op: Operation) -> list[Step]:
+    def _steps(self, op: Operation) -> list[Step[_Run]]:
         spec = dict(op.resource.spec) if op.resource else {}
         live = dict(op.live.spec) if op.live else {}
         wants_enabled = bool(spec.get("enabled", True))
         word = "enable" if wants_enabled else "disable"
-        read_back: Step = (f"read back; POST {word} if enabled differs", self._read_back)
+        read_back: Step[_Run] = (f"read back; POST {word} if enabled differs", self._read_back)
         if op.action is Action.REMOVE:
             return [("POST archive", self._command("archive"))]
         if op.action is Action.REPLACE:
@@ -175,7 +165,7 @@ class OutlitProvider(UsesApiClient):
         if op.action in (Action.ENABLE, Action.DISABLE):
             return [(f"POST {op.action.value}", self._command(op.action.value)), read_back]
         changed = [f for f in WIRE if automation_body(spec, [f]) != automation_body(live, [f])]
-        steps: list[Step] = []
+        steps: list[Step[_Run]] = []
         if changed:
             steps.append((f"PATCH automation ({', '.join(WIRE[f] for f in changed)})",
                           self._update(changed)))
@@ -183,8 +173,8 @@ class OutlitProvider(UsesApiClient):
             steps.append((f"POST {word}", self._command(word)))
         return [*steps, read_back] if steps else steps
 
-    def _create_steps(self, enable: bool) -> list[Step]:
-        steps: list[Step] = [("POST automations (created disabled)", self._create)]
+    def _create_steps(self, enable: bool) -> list[Step[_Run]]:
+        steps: list[Step[_Run]] = [("POST automations (created disabled)", self._create)]
         if enable:
             steps.append(("POST enable", self._command("enable")))
         return steps
@@ -204,12 +194,10 @@ class OutlitProvider(UsesApiClient):
         if now["enabled"] != wanted["enabled"] and "enabled" not in run.setters:
             await self._command("enable" if wanted["enabled"] else "disable")(run)
             now = project_automation(run.latest or await self._get(run))
+        # whole paths: a nested ``spec.trigger.x`` does not leave all of ``trigger`` alone
         ignored = {p.split(".", 1)[1] for p in run.op.resource.lifecycle.ignore_changes
                    if p.startswith("spec.")}
-        for name, value in wanted.items():
-            if name not in ignored and now.get(name) != value:
-                call = run.setters.get(name, "this operation")
-                raise not_converging("outlit", run.op.id, name, call, now.get(name), value)
+        run.converge(wanted, now, wanted, ignored)
 
     async def _get(self, run: _Run) -> dict[str, Any]:
         body = await self.client.call("GET", PATHS["get"], id=run.remote_id)
@@ -237,8 +225,7 @@ class OutlitProvider(UsesApiClient):
             return next((a for a in await self.list_automations() if a["key"] == body["key"]),
                         None)
 
-        for name in (*WIRE, "key"):
-            run.setters[name] = "POST /api/automations"
+        run.did("POST /api/automations", (*WIRE, "key"))
         created = await create_once(send, find)
         run.latest = dict(created)
         run.remote_id = created["id"]
@@ -246,8 +233,7 @@ class OutlitProvider(UsesApiClient):
     def _update(self, fields: list[str]) -> Callable[[_Run], Awaitable[None]]:
         async def step(run: _Run) -> None:
             assert run.op.resource is not None
-            for name in fields:
-                run.setters[name] = "PATCH /api/automations/{id}"
+            run.did("PATCH /api/automations/{id}", fields)
             envelope = await self.client.call("PATCH", PATHS["update"], id=run.remote_id,
                                               json=automation_body(run.op.resource.spec, fields))
             self._keep(run, envelope)
@@ -257,22 +243,20 @@ class OutlitProvider(UsesApiClient):
     def _command(self, command: str) -> Callable[[_Run], Awaitable[None]]:
         async def step(run: _Run) -> None:
             if command != "archive":
-                run.setters["enabled"] = f"POST /api/automations/{{id}}/{command}"
+                run.did(f"POST /api/automations/{{id}}/{command}", ("enabled",))
             # the archive of a replace targets the old object; later steps the new one
-            async def send() -> bool:
+            async def send() -> None:
                 envelope = await self.client.call("POST", PATHS[command], id=run.remote_id,
                                                   idempotent=False)
                 self._keep(run, envelope)
-                return True
 
-            async def took_effect() -> bool | None:
+            async def took_effect() -> bool:
                 # the answer was lost: read back rather than fail or send it twice
                 found = run.latest = await self._get(run)
-                done = {"enable": found.get("enabled") is True,
+                return {"enable": found.get("enabled") is True,
                         "disable": found.get("enabled") is False,
                         "archive": found.get("archivedAt") is not None}[command]
-                return True if done else None
 
-            await send_once(send, took_effect)
+            await send_verb_once(send, took_effect)
 
         return step

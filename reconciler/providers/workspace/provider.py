@@ -34,13 +34,15 @@ from reconciler.providers.http import (
     ApiClient,
     RetryPolicy,
     UsesApiClient,
-    aip_error,
     bearer_auth,
 )
+from reconciler.providers.runner import labels, run_steps
 from reconciler.providers.workspace import calls, rehearsal
 from reconciler.providers.workspace.read import project, read_details
+from reconciler.providers.workspace.shapes import aip_error
 from reconciler.providers.workspace.steps import (
     Run,
+    Steps,
     plan_steps,
     quiesce_steps,
     resolve_automation,
@@ -113,7 +115,7 @@ class WorkspaceProvider(UsesApiClient):
 
     def describe(self, operation: Operation) -> tuple[str, ...]:
         """The API steps ``execute`` will take, in order (no I/O)."""
-        return tuple(label for label, _ in plan_steps(operation))
+        return labels(plan_steps(operation))
 
     async def execute(self, operation: Operation, context: ExecutionContext) -> OperationResult:
         """Run the operation's steps; report the calls made and the remote id behind it."""
@@ -123,20 +125,17 @@ class WorkspaceProvider(UsesApiClient):
 
     def quiesce_steps(self, operation: Operation) -> tuple[str, ...]:
         """Deactivate the automation and disable its schedule (no I/O)."""
-        return tuple(label for label, _ in quiesce_steps(operation)[1:])
+        return labels(quiesce_steps(operation)[1:])
 
     async def quiesce(self, operation: Operation, context: ExecutionContext) -> OperationResult:
         """Stop new runs of an automation being removed (safe to repeat)."""
         return await self._run(operation, context, quiesce_steps(operation))
 
     async def _run(self, operation: Operation, context: ExecutionContext,
-                   steps: list) -> OperationResult:
-        run = Run(self.client, operation, context, self.config.name)
-        with self.client.recording() as made:
-            for _, step in steps:
-                await step(run)
-        return OperationResult(remote_id=run.remote_id, calls=tuple(made),
-                               warnings=tuple(run.warnings))
+                   steps: Steps) -> OperationResult:
+        run = Run(self.client, operation, self.type_name, context=context,
+                  provider=self.config.name)
+        return await run_steps(run, steps)
 
     # CheckRunner ------------------------------------------------------------------------------
 

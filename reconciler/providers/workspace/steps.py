@@ -1,8 +1,9 @@
 """The steps each workspace operation takes, as ``(label, action)`` pairs.
 
-``plan_steps`` needs no I/O, so ``describe`` shows exactly the steps ``execute`` runs. Each
-action receives the ``Run`` of the operation, which carries the client, the remote ids known
-so far and what the steps learn (the remote id, warnings, which call set which field).
+``plan_steps`` needs no I/O, so ``describe`` shows exactly the steps ``execute`` runs (both
+through the shared runner, ``providers/runner.py``). Each action receives the ``Run`` of the
+operation, which carries the client, the remote ids known so far and what the steps learn
+(the remote id, warnings, which call set which field).
 
 Every operation but a removal ends by reading back what the platform holds and comparing it
 with the desired spec: where the contract does not say what a call does to a field (what
@@ -20,8 +21,8 @@ from typing import Any
 
 from reconciler.errors import ProviderError
 from reconciler.model import Action, ExecutionContext, Operation, ResourceId
-from reconciler.providers.converge import not_converging
-from reconciler.providers.http import ApiClient, create_once, send_once
+from reconciler.providers.http import ApiClient, create_once
+from reconciler.providers.runner import OperationRun, Step, send_verb_once
 from reconciler.providers.workspace import calls
 from reconciler.providers.workspace.read import (
     code_connections,
@@ -34,43 +35,11 @@ from reconciler.providers.workspace.read import (
 
 
 @dataclass
-class Run:
-    """One operation being executed."""
+class Run(OperationRun):
+    """One workspace operation being executed (``OperationRun`` plus what resolves names)."""
 
-    client: ApiClient
-    op: Operation
-    context: ExecutionContext
-    provider: str
-    remote_id: str | None = None
-    warnings: list[str] = field(default_factory=list)
-    setters: dict[str, str] = field(default_factory=dict)  # spec field -> the call that set it
-
-    @property
-    def spec(self) -> dict[str, Any]:
-        assert self.op.resource is not None
-        return dict(self.op.resource.spec)
-
-    @property
-    def live_id(self) -> str:
-        assert self.op.live is not None
-        return self.op.live.remote_id
-
-    def did(self, call: str, fields: Sequence[str]) -> None:
-        """Remember that ``call`` is what sets ``fields`` (named if one does not converge)."""
-        for name in fields:
-            self.setters[name] = call
-
-    def not_converging(self, name: str, got: Any, wanted: Any,
-                       spec_field: str = "") -> ProviderError:
-        call = self.setters.get(spec_field or name, "this operation")
-        return not_converging("workspace", self.op.id, name, call, got, wanted)
-
-    def ignored(self) -> set[str]:
-        """Top-level spec fields ``lifecycle.ignore_changes`` leaves alone."""
-        if self.op.resource is None:
-            return set()
-        return {p.split(".")[1] for p in self.op.resource.lifecycle.ignore_changes
-                if p.startswith("spec.") and p.count(".") >= 1}
+    context: ExecutionContext = field(kw_only=True)
+    provider: str = field(kw_only=True)  # the provider instance, for identities it resolves
 
     async def automation_id(self, name: str) -> str:
         """The remote id of the Automation document ``name`` (state, this apply, or by key)."""
@@ -96,7 +65,7 @@ async def resolve_automation(client: ApiClient, provider: str, name: str,
 
 
 Action_ = Callable[[Run], Awaitable[None]]
-Steps = list[tuple[str, Action_]]
+Steps = list[Step[Run]]
 
 
 def plan_steps(op: Operation) -> Steps:
@@ -133,15 +102,11 @@ def _call(method: str, call: str, *, sets: Sequence[str] = (),
                                   **kwargs)
             return
 
-        async def send() -> bool:
+        async def send() -> None:
             await run.client.call(method, calls.path(call), automation_id=run.remote_id,
                                   idempotent=False, **kwargs)
-            return True
 
-        async def find() -> bool | None:
-            return True if await took_effect(run) else None
-
-        await send_once(send, find)
+        await send_verb_once(send, lambda: took_effect(run))
 
     return step
 
@@ -482,9 +447,7 @@ async def _read_back_schedule(run: Run) -> None:
         now = calls.project_schedule(got, name)
     wanted = calls.project_schedule({"config": calls.schedule_config(spec), "enabled": enabled},
                                     name)
-    for field_name in SCHEDULE_FIELDS:
-        if field_name not in run.ignored() and wanted[field_name] != now[field_name]:
-            raise run.not_converging(field_name, now[field_name], wanted[field_name])
+    run.converge(wanted, now, SCHEDULE_FIELDS)
 
 
 async def _delete_schedule(run: Run) -> None:
@@ -559,9 +522,7 @@ async def _read_back_trigger(run: Run) -> None:
     name = str(run.spec["automation"])
     now = calls.project_trigger(got, name)
     wanted = calls.project_trigger(calls.trigger_body(run.spec), name)
-    for field_name in ("phase", "type", "active"):
-        if field_name not in run.ignored() and wanted[field_name] != now[field_name]:
-            raise run.not_converging(field_name, now[field_name], wanted[field_name])
+    run.converge(wanted, now, ("phase", "type", "active"))
 
 
 async def _delete_trigger(run: Run) -> None:

@@ -1,0 +1,64 @@
+"""A streamed answer (``text/event-stream``) read line by line as it comes."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from reconciler.errors import ProviderError
+
+
+class Streams:
+    """The streamed call of ``ApiClient``."""
+
+    platform: str
+    _client: httpx.AsyncClient
+
+    if TYPE_CHECKING:  # given by ApiClient
+
+        def _url(self, template: str, params: Mapping[str, Any] | None,
+                 path_values: Mapping[str, Any]) -> httpx.URL: ...
+
+        def _note(self, call: str) -> None: ...
+
+        def _error(self, response: httpx.Response, call: str,
+                   cls: type[ProviderError] = ProviderError, note: str = "") -> ProviderError: ...
+
+    @contextlib.asynccontextmanager
+    async def stream_lines(self, method: str, template: str, *,
+                           params: Mapping[str, Any] | None = None,
+                           **path_values: Any) -> AsyncIterator[AsyncIterator[str]]:
+        """Open a streamed answer (e.g. ``text/event-stream``) and yield its lines as they come.
+
+        Not retried (a stream is followed once); no read timeout, since a stream may be quiet
+        for a long time; an error answer raises the same ProviderError as ``send``.
+        """
+        method = method.upper()
+        call = f"{method} {template}"
+        url = self._url(template, params, path_values)
+        self._note(call)
+        timeout = self._client.timeout
+        try:
+            async with self._client.stream(
+                method, url,
+                headers={"Accept": "text/event-stream"},
+                timeout=httpx.Timeout(timeout.connect, connect=timeout.connect, read=None),
+            ) as response:
+                if not response.is_success:
+                    await response.aread()
+                    raise self._error(response, call)
+                yield response.aiter_lines()
+        except httpx.LocalProtocolError:
+            raise ProviderError(
+                f"{self.platform}: {call}: the request could not be built; "
+                "check the provider's settings",
+                platform=self.platform, call=call,
+            ) from None
+        except httpx.TransportError as exc:
+            raise ProviderError(
+                f"{self.platform}: {call}: the stream broke off ({type(exc).__name__} {exc})",
+                platform=self.platform, call=call, platform_message=str(exc),
+            ) from exc
