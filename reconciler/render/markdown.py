@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.render.report import NOT_REFRESHED, SUMMARY_ORDER, PlanReport, ResourceChange
-from reconciler.render.text import render_operations
+from reconciler.render.text import planned, render_operations
 
 LIMIT = 65_000
 NOTICE_ROOM = 400  # kept free for the truncation notice
@@ -76,12 +77,16 @@ def _by_provider(changes: tuple[ResourceChange, ...]) -> list[_Section]:
     return [_Section(provider, tuple(items)) for provider, items in grouped.items()]
 
 
-def _sections(sections: list[_Section], budget: int) -> tuple[list[str], int]:
+def _sections(
+    sections: list[_Section],
+    budget: int,
+    describe: Callable[[ResourceChange], str] = planned,
+) -> tuple[list[str], int]:
     """The sections that fit in ``budget`` (the last one cut at a line), and the bytes left out."""
     shown: list[str] = []
     left_out = 0
     for section in sections:
-        text = _diff_coloured(render_operations(section.changes))
+        text = _diff_coloured(render_operations(section.changes, describe=describe))
         if left_out:
             left_out += size(text)
             continue

@@ -83,7 +83,7 @@ def test_json_golden_and_shape():
     text = render_json(sample_plan())
     assert_golden("plan.json", text)
     doc = json.loads(text)
-    assert doc["format_version"] == "1.1"
+    assert doc["format_version"] == "1.2"
     actions = {c["address"]: c["actions"] for c in doc["resource_changes"]}
     assert actions["studio/Trigger/hook"] == ["replace"]
     assert actions["studio/Automation/old-report"] == ["remove"]
