@@ -165,6 +165,20 @@ def managed_automations(project: Project, state: State) -> dict[str, ResourceId]
     return found
 
 
+def with_identities(project: Project, runs: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Each run with ``identity``: the managed Automation it belongs to (``PROVIDER/Kind/name``,
+    from state), or None for a run of an automation this project does not manage."""
+    from reconciler.engine import state_backend
+
+    managed = managed_automations(project, state_backend(project).read())
+    return [{**run, "identity": _identity_of(run, managed)} for run in runs]
+
+
+def _identity_of(run: Mapping[str, Any], managed: Mapping[str, ResourceId]) -> str | None:
+    rid = managed.get(str(run.get("automationId") or ""))
+    return str(rid) if rid is not None else None
+
+
 async def list_project_runs(
     project: Project,
     manager: RunManager,

@@ -52,11 +52,12 @@ def emit_json(stream: TextIO, value: Any) -> None:
 
 def runs_table(out: Console, runs: Sequence[Mapping[str, Any]], total: int | None) -> None:
     """A table of runs, newest as the API gives them, with a count underneath."""
-    table = _table("RUN", "AUTOMATION", "STATUS", "TRIGGER", "CREATED", "DURATION")
+    table = _table("RUN", "AUTOMATION", "MANAGED AS", "STATUS", "TRIGGER", "CREATED", "DURATION")
     for run in runs:
         table.add_row(
             str(run.get("id", "")),
             str(run.get("automationId") or ""),
+            str(run.get("identity") or "-"),
             _styled(str(run.get("status") or "")),
             str(run.get("triggerType") or ""),
             str(run.get("createdAt") or ""),
@@ -72,6 +73,7 @@ def run_detail(out: Console, run: Mapping[str, Any], steps: Mapping[str, Any] | 
     for label, key in (
         ("run", "id"),
         ("automation", "automationId"),
+        ("managed as", "identity"),
         ("status", "status"),
         ("trigger", "triggerType"),
         ("created", "createdAt"),

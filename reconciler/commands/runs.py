@@ -125,12 +125,13 @@ def runs_list(
     provider_name: str | None,
     fmt: str,
 ) -> None:
-    """List runs, newest first as the platform orders them."""
-    from reconciler.project_runs import list_project_runs
+    """List runs, newest first as the platform orders them, each with the managed Automation
+    (PROVIDER/Kind/name, from state) it belongs to."""
+    from reconciler.project_runs import list_project_runs, with_identities
 
     async def fetch(project: Project, manager: RunManager) -> dict[str, Any]:
         runs, total = await list_project_runs(project, manager, status, automation, limit, offset)
-        return {"items": runs, "total": total}
+        return {"items": with_identities(project, runs), "total": total}
 
     _fetch_and_show(
         app,
@@ -148,9 +149,10 @@ def runs_list(
 @pass_app
 def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
     """Show one run and its steps."""
+    from reconciler.project_runs import with_identities
 
-    async def fetch(_project: Project, manager: RunManager) -> dict[str, Any]:
-        run = await manager.get_run(run_id)
+    async def fetch(project: Project, manager: RunManager) -> dict[str, Any]:
+        [run] = with_identities(project, [await manager.get_run(run_id)])
         return {"run": run, "steps": await manager.run_steps(run_id)}
 
     _fetch_and_show(
