@@ -63,7 +63,7 @@ def bearer_auth(config: ProviderConfig, key: str = "token") -> Auth:
 
 
 def datallog_auth(config: ProviderConfig) -> Auth:
-    """``Authorization: Token <token>`` plus ``x-api-key: <api_key>`` (seed 003)."""
+    """``Authorization: Token <token>`` plus ``x-api-key: <api_key>`` (Datallog's reference)."""
     return {
         "Authorization": f"Token {_credential(config, 'token')}",
         "x-api-key": _credential(config, "api_key"),
@@ -135,7 +135,7 @@ def outlit_error(response: httpx.Response) -> ParsedError:
 
 
 def datallog_error(response: httpx.Response) -> ParsedError:
-    """``{"status": "error", "message"}`` or ``{"message"}`` (seed 003)."""
+    """``{"status": "error", "message"}`` or ``{"message"}`` (Datallog's reference)."""
     body = _json_or_none(response)
     if isinstance(body, dict) and "message" in body:
         return ParsedError(str(body["message"]), body.get("status"))
