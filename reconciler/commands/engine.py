@@ -66,7 +66,7 @@ def _deadline_seconds(
 ) -> float | None:
     if value is None:
         return None
-    from reconciler.checks import parse_duration
+    from reconciler.durations import parse_duration
     from reconciler.errors import ConfigError
 
     try:
@@ -111,7 +111,7 @@ def _within(seconds: float | None, work: Callable[[], Awaitable[T]]) -> Callable
 
 
 def _shown(seconds: float) -> str:
-    from reconciler.checks import format_duration
+    from reconciler.durations import format_duration
 
     return format_duration(seconds)
 
