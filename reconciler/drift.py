@@ -12,8 +12,9 @@ from dataclasses import dataclass
 
 from reconciler.model import MUTATING_ACTIONS, Operation, Plan
 
-# reasons (reconciler.diff, reconciler.plan) that mean the live object left the last applied state
-PLATFORM_REASONS = frozenset(
+# reasons (reconciler.diff, reconciler.plan) that mean the live object left the last applied
+# state; `status` calls such a resource drifted too
+DRIFT_REASONS = frozenset(
     {"drift", "conflict", "change in git and drift", "deleted out of band"}
 )
 
@@ -34,6 +35,6 @@ def find_drift(plan: Plan) -> DriftFindings:
     """Sort a fresh plan's changes: checks and adoptions change no platform and are left out."""
     moved = [op for op in plan.operations if op.action in MUTATING_ACTIONS]
     return DriftFindings(
-        platform=tuple(op for op in moved if op.reason in PLATFORM_REASONS),
-        unapplied=tuple(op for op in moved if op.reason not in PLATFORM_REASONS),
+        platform=tuple(op for op in moved if op.reason in DRIFT_REASONS),
+        unapplied=tuple(op for op in moved if op.reason not in DRIFT_REASONS),
     )

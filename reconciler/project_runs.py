@@ -13,6 +13,7 @@ from typing import Any
 
 from reconciler.checks import CheckResult, run_check
 from reconciler.config import Project
+from reconciler.drift import DRIFT_REASONS
 from reconciler.errors import ConfigError
 from reconciler.health import (
     DEFAULT_SINCE,
@@ -38,7 +39,6 @@ Progress = Callable[[str], None]
 WORKSPACE = "workspace"
 IN_SYNC, DRIFTED, PENDING = "in sync", "drifted", "pending change"
 # the planner's reasons (diff.py, plan.py) that mean live moved away from what was applied
-DRIFT_REASONS = frozenset({"drift", "conflict", "change in git and drift", "deleted out of band"})
 
 
 @dataclass(frozen=True)

@@ -12,13 +12,13 @@ from reconciler.render.json import plan_document
 from reconciler.render.markdown import (
     LIMIT,
     NOTICE_ROOM,
-    _by_provider,
-    _failed_runs,
-    _joined,
-    _notice,
-    _sections,
-    _unmanaged,
+    by_provider,
+    failed_runs_section,
+    joined,
+    sections_within,
     size,
+    truncation_notice,
+    unmanaged_section,
 )
 from reconciler.render.report import (
     DRIFT_HEADING,
@@ -66,9 +66,10 @@ def drift_markdown(report: DriftReport, limit: int = LIMIT) -> str:
     """A job summary or issue body that always fits under ``limit``."""
     head = "### reconciler drift\n"
     lead = report.summary() if report.platform or report.unapplied else NO_DRIFT
-    tail = [part for part in (_unmanaged(report.listed), _failed_runs(report.listed)) if part]
+    extras = (unmanaged_section(report.listed), failed_runs_section(report.listed))
+    tail = [part for part in extras if part]
     parts = [head, f"**{lead}** Nothing was changed.\n"]
-    budget = limit - size(_joined([*parts, *tail])) - NOTICE_ROOM
+    budget = limit - size(joined([*parts, *tail])) - NOTICE_ROOM
     left_out = 0
     for heading, note, changes in _groups(report):
         tail_note = f" ({note})" if note and changes else ""
@@ -80,12 +81,12 @@ def drift_markdown(report: DriftReport, limit: int = LIMIT) -> str:
         if left_out:  # the first group already filled the body
             left_out += size(render_operations(changes, describe=found))
             continue
-        sections, cut = _sections(_by_provider(changes), budget, describe=found)
+        sections, cut = sections_within(by_provider(changes), budget, describe=found)
         parts.extend(sections)
         budget -= sum(size(s) + 1 for s in sections)
         left_out += cut
-    notice = [_notice(left_out, "").replace("full plan", "full report")] if left_out else []
-    return _joined([*parts, *notice, *tail])
+    notice = [truncation_notice(left_out, "", "report")] if left_out else []
+    return joined([*parts, *notice, *tail])
 
 
 def drift_document(report: DriftReport) -> dict[str, Any]:
