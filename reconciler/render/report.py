@@ -197,7 +197,7 @@ REMEDIES = {
     Action.CHECK: "run its check",
     Action.ADOPT: "record it in state",
 }
-DRIFT_HEADING = "Drift report (nothing was changed). Fields show the live value -> the manifests'."
+DRIFT_HEADING = "Drift report (nothing was changed). Fields show live value -> manifest value."
 PLATFORM_HEADING = "Changed on the platforms since the last apply (drift)"
 UNAPPLIED_HEADING = "Changed in git, not yet applied"
 NO_DRIFT = "No drift. Live state matches the last apply and the manifests."
