@@ -1,13 +1,17 @@
 """Command line: parse, call one engine function, render, exit. No business logic here.
 
-Each command lives in ``reconciler/commands/<name>.py`` and is attached below.
+Each command lives in ``reconciler/commands/<name>.py`` and is named in ``COMMANDS`` below; its
+module is imported only when that command runs (or its help is asked for), so start-up pays for
+one command, not for all of them.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
 import sys
 import traceback
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -111,7 +115,128 @@ def _add_global_options(command: click.Command) -> None:
             _add_global_options(sub)
 
 
-class ReconcilerGroup(click.Group):
+# name -> ("module:attribute", short help). The short help is kept here as data so that
+# `reconciler --help` lists every command without importing any command's module; a test keeps
+# it equal to the command's own docstring.
+COMMANDS: Mapping[str, tuple[str, str]] = {
+    "apply": (
+        "reconciler.commands.engine:apply_command",
+        "Show the plan, ask, then apply it (or apply a plan saved with `plan --out`).",
+    ),
+    "check": (
+        "reconciler.commands.runs:check_command",
+        "Run smoke checks now (all, or those named); exit 1 if any fails.",
+    ),
+    "completion": (
+        "reconciler.commands.completion:completion",
+        "Print the completion script for SHELL (bash, zsh or fish).",
+    ),
+    "destroy": (
+        "reconciler.commands.lifecycle:destroy_command",
+        "Remove every resource this project manages, then forget it in state.",
+    ),
+    "drift": (
+        "reconciler.commands.engine:drift_command",
+        "Report what moved on the platforms since the last apply; exit 2 when something did.",
+    ),
+    "export": (
+        "reconciler.commands.lifecycle:export_command",
+        "Write manifests for the live objects this project does not manage.",
+    ),
+    "fmt": (
+        "reconciler.commands.fmt:fmt_command",
+        "Lay out manifests canonically, keeping comments, quotes and meaning.",
+    ),
+    "import": (
+        "reconciler.commands.engine:import_command",
+        "Adopt an existing object: record REMOTE_ID as IDENTITY (PROVIDER/KIND/NAME) in state.",
+    ),
+    "init": (
+        "reconciler.commands.init:init_command",
+        "Create a project in DIRECTORY (default: the current folder, or -C DIR).",
+    ),
+    "plan": (
+        "reconciler.commands.engine:plan_command",
+        "Read live state and show what apply would change.",
+    ),
+    "rehearse": (
+        "reconciler.commands.rehearse:rehearse_command",
+        "Apply the plan (or a saved one) to a private sandbox copy and say what would fail.",
+    ),
+    "runs": (
+        "reconciler.commands.runs:runs_group",
+        "List, inspect, cancel, retry and follow automation runs.",
+    ),
+    "sandbox": (
+        "reconciler.commands.sandbox:sandbox",
+        "The embedded sandbox: the platforms' APIs on your machine (see docs/sandbox.md).",
+    ),
+    "schema": (
+        "reconciler.commands.foundation:schema",
+        "The JSON Schemas manifests are checked against.",
+    ),
+    "show": (
+        "reconciler.commands.show:show_command",
+        "Render PLAN_FILE (saved with `plan --out`) as text, json, markdown or github.",
+    ),
+    "state": (
+        "reconciler.commands.engine:state_group",
+        "Inspect or edit what this project manages (the state file).",
+    ),
+    "status": (
+        "reconciler.commands.runs:status_command",
+        "Each managed resource's sync state beside its health (last run status).",
+    ),
+    "validate": (
+        "reconciler.commands.foundation:validate",
+        "Check the project file and every manifest against the schemas and cross-document rules.",
+    ),
+}
+
+
+class LazyGroup(click.Group):
+    """A group whose commands are imported on first use, from ``lazy``: name -> (module:attr,
+    short help). Listing them (``--help``, completion of names) reads the map only."""
+
+    def __init__(
+        self, *args: Any, lazy: Mapping[str, tuple[str, str]] | None = None, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.lazy = dict(lazy or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted({*self.commands, *self.lazy})
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in self.lazy:
+            module, _, attribute = self.lazy[cmd_name][0].partition(":")
+            command: click.Command = getattr(importlib.import_module(module), attribute)
+            _add_global_options(command)
+            self.add_command(command, cmd_name)
+        return super().get_command(ctx, cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The Commands section from the map's short help, importing nothing."""
+        from click.utils import make_default_short_help
+
+        names = self.list_commands(ctx)
+        if not names:
+            return
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        rows = []
+        for name in names:
+            if name in self.commands:
+                if self.commands[name].hidden:
+                    continue
+                text = self.commands[name].get_short_help_str(limit)
+            else:
+                text = make_default_short_help(self.lazy[name][1], limit)
+            rows.append((name, text))
+        with formatter.section("Commands"):
+            formatter.write_dl(rows)
+
+
+class ReconcilerGroup(LazyGroup):
     """Turns ReconcilerError into a one-line message and its exit code; tracebacks with --debug.
 
     ``main`` maps the rest once, for every command: a usage error (unknown option, bad value,
@@ -165,7 +290,11 @@ class ReconcilerGroup(click.Group):
         return None
 
 
-@click.group(cls=ReconcilerGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(
+    cls=ReconcilerGroup,
+    lazy=COMMANDS,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
 @click.version_option(__version__, prog_name="reconciler")
 @click.pass_context
 def cli(ctx: click.Context) -> None:
@@ -181,28 +310,7 @@ def cli(ctx: click.Context) -> None:
     _app(ctx)
 
 
-def _attach_commands() -> None:
-    from reconciler.commands import (
-        completion,
-        engine,
-        fmt,
-        foundation,
-        init,
-        lifecycle,
-        rehearse,
-        runs,
-        sandbox,
-        show,
-    )
-
-    modules = (foundation, init, fmt, sandbox, engine, lifecycle, rehearse, show, runs, completion)
-    for module in modules:
-        for command in module.COMMANDS:
-            cli.add_command(command)
-    _add_global_options(cli)
-
-
-_attach_commands()
+_add_global_options(cli)  # the commands get them when they are loaded (LazyGroup.get_command)
 
 
 def main() -> None:

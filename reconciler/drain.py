@@ -42,7 +42,7 @@ def runs_word(count: int) -> str:
 
 def wait_step(drain: Drain, runs_provider_type: str = "") -> str:
     """The plan's step for the wait, naming its bound and where runs come from."""
-    from reconciler.checks import format_duration
+    from reconciler.durations import format_duration
 
     bound = format_duration(drain.timeout)
     if not drain.runs_from:
@@ -88,7 +88,7 @@ async def wait_for_runs(
                 report(f"runs of {op.id.name} ended after {waited:.0f} s")
             return
         if waited >= drain.timeout:
-            from reconciler.checks import format_duration
+            from reconciler.durations import format_duration
 
             names = ", ".join(going[:SHOWN_RUNS]) + (" …" if len(going) > SHOWN_RUNS else "")
             raise DrainTimeoutError(

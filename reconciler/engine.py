@@ -88,7 +88,7 @@ def open_state(project: Project, backend: str) -> StateBackend:
     """The named backend with the settings of the project's ``state`` section: ``path`` for
     local; ``url``, ``key`` (default: the project folder's name) and ``lease_ttl`` for
     postgres, whichever ``backend`` the section itself names (``state migrate`` opens both)."""
-    from reconciler.checks import parse_duration
+    from reconciler.durations import parse_duration
 
     path = project.state.path
     if not path.is_absolute():

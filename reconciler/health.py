@@ -132,7 +132,7 @@ async def failed_runs_since(
 
 def parse_since(text: str) -> timedelta:
     """``--since`` as a duration such as ``24h``, ``90m`` or ``7d``."""
-    from reconciler.checks import parse_duration
+    from reconciler.durations import parse_duration
 
     cleaned = text.strip().lower()
     if cleaned.endswith("d") and cleaned[:-1].isdigit():

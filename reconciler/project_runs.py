@@ -33,7 +33,7 @@ from reconciler.model import (
     RunFailure,
 )
 from reconciler.plan import AUTOMATION_KIND, CHECK_KIND
-from reconciler.run_records import RunList
+from reconciler.run_records import Run, RunList
 from reconciler.state.model import State
 
 Progress = Callable[[str], None]
@@ -163,6 +163,20 @@ def managed_automations(project: Project, state: State) -> dict[str, ResourceId]
         if entry.remote_id:
             found[entry.remote_id.rsplit("/", 1)[-1]] = rid
     return found
+
+
+def with_identities(project: Project, runs: Sequence[Run]) -> list[Run]:
+    """Each run with ``identity``: the managed Automation it belongs to (``PROVIDER/Kind/name``,
+    from state), or None for a run of an automation this project does not manage."""
+    from reconciler.engine import state_backend
+
+    managed = managed_automations(project, state_backend(project).read())
+    return [run.with_identity(_identity_of(run, managed)) for run in runs]
+
+
+def _identity_of(run: Run, managed: Mapping[str, ResourceId]) -> str | None:
+    rid = managed.get(run.automation_id)
+    return str(rid) if rid is not None else None
 
 
 async def list_project_runs(

@@ -9,7 +9,7 @@ when it is not; ``to_json`` gives back the platform's object exactly as it came,
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from reconciler.errors import ProviderError
@@ -29,6 +29,9 @@ class Run:
     duration_seconds: float | str | None = None
     error: Any = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
+    # the managed Automation (PROVIDER/Kind/name) the project knows this run by, once looked up
+    identity: str | None = None
+    identified: bool = False
 
     @classmethod
     def from_json(cls, data: Any, source: str) -> Run:
@@ -47,8 +50,14 @@ class Run:
             raw=item,
         )
 
+    def with_identity(self, identity: str | None) -> Run:
+        """This run with the managed identity it belongs to (None: not managed here)."""
+        return replace(self, identity=identity, identified=True)
+
     def to_json(self) -> dict[str, Any]:
-        """The platform's object, as it came."""
+        """The platform's object, as it came (with ``identity`` once it was looked up)."""
+        if self.identified:
+            return {**self.raw, "identity": self.identity}
         return dict(self.raw)
 
 

@@ -56,11 +56,12 @@ def emit_json(stream: TextIO, value: Any) -> None:
 
 def runs_table(out: Console, runs: Sequence[Run], total: int | None) -> None:
     """A table of runs, newest as the API gives them, with a count underneath."""
-    table = _table("RUN", "AUTOMATION", "STATUS", "TRIGGER", "CREATED", "DURATION")
+    table = _table("RUN", "AUTOMATION", "MANAGED AS", "STATUS", "TRIGGER", "CREATED", "DURATION")
     for run in runs:
         table.add_row(
             run.id,
             run.automation_id,
+            run.identity or "-",
             _styled(run.status),
             run.trigger_type,
             run.created_at,
@@ -76,6 +77,7 @@ def run_detail(out: Console, run: Run, steps: RunSteps | None) -> None:
     for label, value in (
         ("run", run.id),
         ("automation", run.automation_id),
+        ("managed as", run.identity or ""),
         ("status", run.status),
         ("trigger", run.trigger_type),
         ("created", run.created_at),

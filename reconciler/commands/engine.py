@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from reconciler.engine import Assessment
     from reconciler.model import RunFailure
     from reconciler.render.rehearsal import RehearsalView
-    from reconciler.render.report import PlanReport
+    from reconciler.render.report import DriftReport, PlanReport
     from reconciler.selector import Selector
 
 T = TypeVar("T")
@@ -76,7 +76,7 @@ def _deadline_seconds(
 ) -> float | None:
     if value is None:
         return None
-    from reconciler.checks import parse_duration
+    from reconciler.durations import parse_duration
     from reconciler.errors import ConfigError
 
     try:
@@ -121,7 +121,7 @@ def _within(seconds: float | None, work: Callable[[], Awaitable[T]]) -> Callable
 
 
 def _shown(seconds: float) -> str:
-    from reconciler.checks import format_duration
+    from reconciler.durations import format_duration
 
     return format_duration(seconds)
 
@@ -232,26 +232,52 @@ def emit(
         extra = rehearsed.rehearsal_markdown(rehearsal) if rehearsal else ""
         click.echo(render_markdown(report) + extra, nl=False)
     elif fmt == "github":
-        # annotation paths are relative to where the command started (the repository root in CI)
-        # when the project lies inside it; otherwise relative to the project folder
-        root = project.root if project is not None else None
-        inside = root is not None and root.is_relative_to(app.started_in)
-        base = root.relative_to(app.started_in).as_posix() if root and inside else ""
-        base = "" if base == "." else base
+        base = _annotation_base(app, project)
         text, summary = render_github(report, base=base)
         if rehearsal is not None:
             text = rehearsed.rehearsal_annotations(rehearsal, base) + text
             text += rehearsed.rehearsal_text(rehearsal)
             summary += rehearsed.rehearsal_markdown(rehearsal)
         click.echo(text, nl=False)
-        summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
-        if summary_path:
-            with open(summary_path, "a", encoding="utf-8") as handle:
-                handle.write(mask(summary) + "\n")
+        _append_step_summary(summary)
     else:
         text = render_text(report, color=app.color)
         if rehearsal is not None:
             text += rehearsed.rehearsal_text(rehearsal, color=app.color)
+        click.echo(text, nl=False, color=app.color)
+
+
+def _annotation_base(app: AppContext, project: Project | None) -> str:
+    """Annotation paths are relative to where the command started (the repository root in CI)
+    when the project lies inside it; otherwise relative to the project folder."""
+    root = project.root if project is not None else None
+    inside = root is not None and root.is_relative_to(app.started_in)
+    base = root.relative_to(app.started_in).as_posix() if root and inside else ""
+    return "" if base == "." else base
+
+
+def _append_step_summary(summary: str) -> None:
+    """Add markdown to the GitHub job summary, when there is one."""
+    summary_path = os.environ.get("GITHUB_STEP_SUMMARY")
+    if summary_path:
+        with open(summary_path, "a", encoding="utf-8") as handle:
+            handle.write(mask(summary) + "\n")
+
+
+def emit_drift(report: DriftReport, fmt: str, app: AppContext, project: Project) -> None:
+    """Print a drift report in the chosen format; github also appends to the job summary."""
+    from reconciler.render import drift as rendered
+
+    if fmt == "json":
+        click.echo(rendered.drift_json(report), nl=False)
+    elif fmt == "markdown":
+        click.echo(rendered.drift_markdown(report), nl=False)
+    elif fmt == "github":
+        text, summary = rendered.drift_github(report, base=_annotation_base(app, project))
+        click.echo(text, nl=False)
+        _append_step_summary(summary)
+    else:
+        text = rendered.drift_text(report, color=app.color)
         click.echo(text, nl=False, color=app.color)
 
 
@@ -503,34 +529,55 @@ def _ask() -> None:
     metavar="DURATION",
     help="Also report failed runs of managed automations this recent (e.g. 90m, 24h, 7d).",
 )
+@click.option(
+    "--include-unapplied",
+    is_flag=True,
+    help="Also exit 2 for manifest changes not yet applied (listed either way).",
+)
 @selector_option
 @deadline_option
 @pass_app
 def drift_command(
-    app: AppContext, fmt: str, since: str, selector: Selector | None, deadline: float | None
+    app: AppContext,
+    fmt: str,
+    since: str,
+    include_unapplied: bool,
+    selector: Selector | None,
+    deadline: float | None,
 ) -> None:
-    """Compare live objects with the manifests; exit 2 naming each resource and field that moved.
+    """Report what moved on the platforms since the last apply; exit 2 when something did.
 
-    Failed runs of managed automations within --since are listed too (where the project has an
+    Changes made on a platform (an edit or a deletion out of band) are drift. Manifest changes
+    not yet applied are listed apart and exit 2 only with --include-unapplied. Failed runs of
+    managed automations within --since are listed too (where the project has an
     automation-runs provider); they are health, not drift, and do not change the exit code.
+    Nothing is changed.
     """
-    from dataclasses import replace
-
+    from reconciler.drift import find_drift
+    from reconciler.engine import rules_for
     from reconciler.health import parse_since
-    from reconciler.model import MUTATING_ACTIONS
+    from reconciler.render.report import build_drift_report
 
     window = parse_since(since)
     project = _project(app)
     assessment, failures = _run(
         lambda report: _assess_drift(project, report, window, selector), deadline
     )
-    moved = tuple(op for op in assessment.plan.operations if op.action in MUTATING_ACTIONS)
-    assessment.plan = replace(assessment.plan, operations=moved)
-    report = replace(
-        _report_of(assessment, title="Drift"), failed_runs=tuple(failures), since=since
+    findings = find_drift(assessment.plan)
+    drifted = findings.drifted(include_unapplied)
+    report = build_drift_report(
+        findings.platform,
+        findings.unapplied,
+        assessment.plan,
+        rules_for,
+        assessment.state,
+        drifted=drifted,
+        include_unapplied=include_unapplied,
+        failed_runs=tuple(failures),
+        since=since,
     )
-    emit(report, fmt, app, project)
-    if moved:
+    emit_drift(report, fmt, app, project)
+    if drifted:
         sys.exit(EXIT_CHANGES)
 
 

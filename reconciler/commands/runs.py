@@ -134,11 +134,13 @@ def runs_list(
     provider_name: str | None,
     fmt: str,
 ) -> None:
-    """List runs, newest first as the platform orders them."""
-    from reconciler.project_runs import list_project_runs
+    """List runs, newest first as the platform orders them, each with the managed Automation
+    (PROVIDER/Kind/name, from state) it belongs to."""
+    from reconciler.project_runs import list_project_runs, with_identities
 
     async def fetch(project: Project, manager: RunManager) -> RunList:
-        return await list_project_runs(project, manager, status, automation, limit, offset)
+        runs = await list_project_runs(project, manager, status, automation, limit, offset)
+        return RunList(tuple(with_identities(project, runs.items)), runs.total)
 
     _fetch_and_show(
         app,
@@ -156,10 +158,12 @@ def runs_list(
 @pass_app
 def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
     """Show one run and its steps."""
+    from reconciler.project_runs import with_identities
 
-    async def fetch(_project: Project, manager: RunManager) -> RunDetail:
+    async def fetch(project: Project, manager: RunManager) -> RunDetail:
         run = Run.from_json(await manager.get_run(run_id), f"run {run_id}")
         steps = RunSteps.from_json(await manager.run_steps(run_id), f"run {run_id} steps")
+        [run] = with_identities(project, [run])
         return RunDetail(run, steps)
 
     _fetch_and_show(

@@ -195,9 +195,42 @@ def _parse_assignment(text: str) -> tuple[str, Any]:
         return name, value
 
 
+def _by_identity(app: AppContext, identity: str) -> tuple[str, str]:
+    """(TARGET, KEY) of a managed resource named as in the manifests, e.g.
+    ``studio/Automation/nightly-digest``: its provider's type and kind, and the remote id
+    state records for it."""
+    from reconciler.config import load_project
+    from reconciler.engine import state_backend
+    from reconciler.model import ResourceId
+    from reconciler.sandbox.edits import TARGETS
+
+    try:
+        rid = ResourceId.parse(identity)
+    except ValueError as exc:
+        raise SandboxError(str(exc)) from None
+    project = load_project(app.directory)
+    provider = project.providers.get(rid.provider)
+    if provider is None:
+        raise SandboxError(f"{identity}: no provider {rid.provider!r} in {project.file.name} "
+                           f"(it has: {', '.join(sorted(project.providers)) or 'none'})")
+    target = f"{provider.type}.{rid.kind.lower()}"
+    if target not in TARGETS:
+        raise SandboxError(f"{identity}: the sandbox cannot edit a {rid.kind} of a "
+                           f"{provider.type} provider (it edits: {', '.join(TARGETS)})")
+    entries = state_backend(project).read().entries
+    entry = entries.get(rid)
+    if entry is None or not entry.remote_id:
+        managed = sorted(str(other) for other in entries
+                         if (other.provider, other.kind) == (rid.provider, rid.kind))
+        raise SandboxError(f"{identity}: not in state, so its live object is unknown (apply it "
+                           f"first, or name it as the platform shows it); managed "
+                           f"{rid.provider} {rid.kind}s: {', '.join(managed) or 'none'}")
+    return target, entry.remote_id
+
+
 @sandbox.command("edit")
 @click.argument("target")
-@click.argument("key")
+@click.argument("key", required=False)
 @click.option("--set", "assignments", multiple=True, metavar="FIELD=VALUE",
               help="Change a field (value read as YAML: true, 3, [a, b], text). Repeatable.")
 @click.option("--delete", is_flag=True, help="Delete the object as a UI user would.")
@@ -206,22 +239,28 @@ def _parse_assignment(text: str) -> tuple[str, Any]:
 @DB_OPTION
 @FORMAT_OPTION
 @pass_app
-def edit(app: AppContext, target: str, key: str, assignments: tuple[str, ...], delete: bool,
-         bump_version: bool, db: Path | None, output_format: str) -> None:
+def edit(app: AppContext, target: str, key: str | None, assignments: tuple[str, ...],
+         delete: bool, bump_version: bool, db: Path | None, output_format: str) -> None:
     """Change the live world behind reconciler's back (for drift demos and tests).
 
-    TARGET is one of workspace.automation, workspace.schedule, workspace.trigger,
-    workspace.connection, outlit.automation, outlit.signal, outlit.destination,
-    datallog.project, datallog.automation. KEY is the name a platform user sees
-    (display_name, connection_id, outlit key, project name; AUTOMATION/TRIGGER_ID for a
-    trigger, PROJECT/AUTOMATION for a datallog automation).
+    Name the object by its managed identity (PROVIDER/KIND/NAME, as in the manifests and
+    state), or by TARGET and KEY as the platform shows it. TARGET is one of
+    workspace.automation, workspace.schedule, workspace.trigger, workspace.connection,
+    outlit.automation, outlit.signal, outlit.destination, datallog.project,
+    datallog.automation. KEY is the name a platform user sees (display_name, connection_id,
+    outlit key, project name; AUTOMATION/TRIGGER_ID for a trigger, PROJECT/AUTOMATION for a
+    datallog automation).
 
-    Example: reconciler sandbox edit workspace.schedule "Nightly report" --set enabled=false
+    Examples: reconciler sandbox edit studio/Automation/nightly-digest --set description=x;
+    reconciler sandbox edit workspace.schedule "Nightly report" --set enabled=false
     """
     from reconciler.sandbox.edits import EditError, apply_edit
     from reconciler.sandbox.store import Store
     from reconciler.sandbox.world import ensure_world
 
+    shown = f"{target} {key}" if key is not None else target
+    if key is None:  # one argument: a managed identity
+        target, key = _by_identity(app, target)
     values = dict(_parse_assignment(a) for a in assignments)
     if not values and not delete and not bump_version:
         raise SandboxError("nothing to do: give --set FIELD=VALUE, --delete or --bump-version")
@@ -237,7 +276,7 @@ def edit(app: AppContext, target: str, key: str, assignments: tuple[str, ...], d
     if output_format == "json":
         click.echo(json.dumps({"edited": done}))
     else:
-        click.echo(f"edited {target} {key}")
+        click.echo(f"edited {shown}")
 
 
 COMMANDS: list[click.Command] = [sandbox]

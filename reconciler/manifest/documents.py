@@ -173,7 +173,7 @@ def _lifecycle(value: Any) -> Lifecycle:
 def _duration(value: Any, default: float) -> float:
     """A duration such as ``10m`` in seconds; the default where malformed (the envelope schema
     reports the shape)."""
-    from reconciler.checks import parse_duration
+    from reconciler.durations import parse_duration
     from reconciler.errors import ConfigError
 
     if not isinstance(value, str):

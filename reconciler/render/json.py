@@ -9,7 +9,7 @@ from typing import Any
 from reconciler import __version__
 from reconciler.render.report import SUMMARY_ORDER, PlanReport, ResourceChange
 
-FORMAT_VERSION = "1.1"
+FORMAT_VERSION = "1.2"
 
 
 def plan_document(report: PlanReport) -> dict[str, Any]:

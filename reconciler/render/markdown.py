@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from reconciler.render.report import NOT_REFRESHED, SUMMARY_ORDER, PlanReport, ResourceChange
-from reconciler.render.text import render_operations
+from reconciler.render.text import planned, render_operations
 
 LIMIT = 65_000
 NOTICE_ROOM = 400  # kept free for the truncation notice
@@ -27,18 +28,18 @@ def render_markdown(report: PlanReport, limit: int = LIMIT, full_plan: str = "")
     head = f"### reconciler {report.title.lower()}\n"
     if not report.plan.refreshed:
         head += f"\n> {NOT_REFRESHED}\n"
-    tail = [part for part in (_unmanaged(report), _failed_runs(report)) if part]
+    tail = [part for part in (unmanaged_section(report), failed_runs_section(report)) if part]
     if not report.changes:
         lead, rest = report.no_changes.split(". ", 1)  # "No changes", what was compared
-        return _joined([head, f"**{lead}.** {rest}\n", *tail])
+        return joined([head, f"**{lead}.** {rest}\n", *tail])
     summary = f"**{report.summary()}**\n"
-    budget = limit - size(_joined([head, summary, *tail])) - NOTICE_ROOM
-    sections, left_out = _sections(_by_provider(report.changes), budget)
-    notice = [_notice(left_out, full_plan)] if left_out else []
-    return _joined([head, summary, *sections, *notice, *tail])
+    budget = limit - size(joined([head, summary, *tail])) - NOTICE_ROOM
+    sections, left_out = sections_within(by_provider(report.changes), budget)
+    notice = [truncation_notice(left_out, full_plan)] if left_out else []
+    return joined([head, summary, *sections, *notice, *tail])
 
 
-def _joined(parts: list[str]) -> str:
+def joined(parts: list[str]) -> str:
     """Markdown blocks (each ending in one newline) with a blank line between them."""
     return "\n".join(parts)
 
@@ -68,7 +69,7 @@ class _Section:
         )
 
 
-def _by_provider(changes: tuple[ResourceChange, ...]) -> list[_Section]:
+def by_provider(changes: tuple[ResourceChange, ...]) -> list[_Section]:
     """Sections in the order providers first appear in the plan; plan order inside each."""
     grouped: dict[str, list[ResourceChange]] = {}
     for change in changes:
@@ -76,12 +77,16 @@ def _by_provider(changes: tuple[ResourceChange, ...]) -> list[_Section]:
     return [_Section(provider, tuple(items)) for provider, items in grouped.items()]
 
 
-def _sections(sections: list[_Section], budget: int) -> tuple[list[str], int]:
+def sections_within(
+    sections: list[_Section],
+    budget: int,
+    describe: Callable[[ResourceChange], str] = planned,
+) -> tuple[list[str], int]:
     """The sections that fit in ``budget`` (the last one cut at a line), and the bytes left out."""
     shown: list[str] = []
     left_out = 0
     for section in sections:
-        text = _diff_coloured(render_operations(section.changes))
+        text = _diff_coloured(render_operations(section.changes, describe=describe))
         if left_out:
             left_out += size(text)
             continue
@@ -115,16 +120,17 @@ def _lines_within(text: str, room: int) -> str:
     return "".join(kept)
 
 
-def _notice(left_out: int, full_plan: str) -> str:
+def truncation_notice(left_out: int, full_plan: str, what: str = "plan") -> str:
+    """Says how much was cut and where the whole ``what`` (plan or report) can be seen."""
     where = (
-        f"The full plan is in [the saved plan of this run]({full_plan})."
+        f"The full {what} is in [the saved plan of this run]({full_plan})."
         if full_plan
-        else "Run `reconciler plan` to see the full plan."
+        else f"Run `reconciler {'plan' if what == 'plan' else 'drift'}` to see the full {what}."
     )
     return f"> Output truncated: {left_out} more characters not shown. {where}\n"
 
 
-def _unmanaged(report: PlanReport) -> str:
+def unmanaged_section(report: PlanReport) -> str:
     """Objects found live that no manifest or state entry claims, collapsed."""
     if not report.unmanaged:
         return ""
@@ -138,7 +144,7 @@ def _unmanaged(report: PlanReport) -> str:
     )
 
 
-def _failed_runs(report: PlanReport) -> str:
+def failed_runs_section(report: PlanReport) -> str:
     """A short list of failed runs (drift reports), at most twenty lines."""
     if not report.failed_runs:
         return ""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.diff import FieldRules, masked
@@ -164,3 +164,80 @@ def show_value(value: Any, limit: int = 120) -> str:
     """A value on one line: JSON, shortened past ``limit`` characters."""
     text = json.dumps(value, sort_keys=True, default=str)
     return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+# --- drift reports -----------------------------------------------------------------------------
+
+# what apply would do about a difference, said in a report (which itself does nothing)
+REMEDIES = {
+    Action.CREATE: "create it",
+    Action.UPDATE: "update it in place",
+    Action.ENABLE: "enable it",
+    Action.DISABLE: "disable it",
+    Action.UPGRADE: "upgrade it",
+    Action.REPLACE: "replace it (remove, then create)",
+    Action.REMOVE: "remove it",
+    Action.FORGET: "stop managing it (left as it is)",
+    Action.CHECK: "run its check",
+    Action.ADOPT: "record it in state",
+}
+DRIFT_HEADING = "Drift report (nothing was changed). Fields show live value -> manifest value."
+PLATFORM_HEADING = "Changed on the platforms since the last apply (drift)"
+UNAPPLIED_HEADING = "Changed in git, not yet applied"
+NO_DRIFT = "No drift. Live state matches the last apply and the manifests."
+
+
+@dataclass(frozen=True)
+class DriftReport:
+    """What drift renderers render: two labelled groups of differences, the failed runs.
+
+    ``listed`` holds every difference (platform drift first) as a plan view, for the parts a
+    drift report shares with a plan (unmanaged objects, failed runs, the JSON document).
+    ``drifted`` is what the command decided: true when it exits 2.
+    """
+
+    listed: PlanReport
+    platform: tuple[ResourceChange, ...]
+    unapplied: tuple[ResourceChange, ...]
+    drifted: bool
+    include_unapplied: bool = False
+
+    def unapplied_note(self) -> str:
+        """Whether the second group counts towards the exit code."""
+        if self.include_unapplied:
+            return "counted as drift (--include-unapplied)"
+        return "not drift: apply or revert them; --include-unapplied counts them"
+
+    def summary(self) -> str:
+        """``Drift: 1 changed on the platforms, 0 changed in git and not yet applied.``"""
+        return (
+            f"Drift: {len(self.platform)} changed on the platforms, "
+            f"{len(self.unapplied)} changed in git and not yet applied."
+        )
+
+
+def build_drift_report(
+    platform: tuple[Operation, ...],
+    unapplied: tuple[Operation, ...],
+    plan: Plan,
+    rules_for: Callable[[str, str], FieldRules],
+    state: State | None,
+    *,
+    drifted: bool,
+    include_unapplied: bool = False,
+    failed_runs: tuple[RunFailure, ...] = (),
+    since: str = "",
+) -> DriftReport:
+    """The view of what ``reconciler.drift.find_drift`` sorted, masked like any plan view."""
+    listed_plan = replace(plan, operations=(*platform, *unapplied))
+    listed = replace(
+        build_report(listed_plan, rules_for, state, "Drift"), failed_runs=failed_runs, since=since
+    )
+    cut = len(platform)  # build_report keeps the order: platform drift first
+    return DriftReport(
+        listed=listed,
+        platform=listed.changes[:cut],
+        unapplied=listed.changes[cut:],
+        drifted=drifted,
+        include_unapplied=include_unapplied,
+    )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import click
 
@@ -42,6 +42,13 @@ def render_text(report: PlanReport, color: bool = False) -> str:
         lines.append("")
         lines.append(render_operations(report.changes, color))
         lines.append(report.summary())
+    lines.extend(render_extras(report))
+    return "\n".join(lines) + "\n"
+
+
+def render_extras(report: PlanReport) -> list[str]:
+    """The lines after the operations: unmanaged objects found live, failed runs."""
+    lines: list[str] = []
     if report.unmanaged:
         lines.append("")
         lines.append(f"{len(report.unmanaged)} unmanaged object(s) found live (never touched):")
@@ -51,22 +58,34 @@ def render_text(report: PlanReport, color: bool = False) -> str:
         lines.append("")
         lines.append(report.failed_runs_heading())
         lines.extend(f"  {failure.describe()}" for failure in report.failed_runs)
-    return "\n".join(lines) + "\n"
+    return lines
 
 
-def render_operations(changes: Iterable[ResourceChange], color: bool = False) -> str:
-    """One block per operation, a blank line between blocks."""
-    return "\n\n".join("\n".join(_block(change, color)) for change in changes) + "\n"
-
-
-def _block(change: ResourceChange, color: bool) -> list[str]:
-    symbol = SYMBOLS[change.action]
+def planned(change: ResourceChange) -> str:
+    """A plan's comment on an operation: what apply will do, and why."""
     why = f" ({change.reason})" if change.reason else ""
+    return f"{change.id} will be {VERBS[change.action]}{why}"
+
+
+def render_operations(
+    changes: Iterable[ResourceChange],
+    color: bool = False,
+    describe: Callable[[ResourceChange], str] = planned,
+) -> str:
+    """One block per operation, a blank line between blocks; ``describe`` words its comment."""
+    blocks = ("\n".join(_block(change, color, describe)) for change in changes)
+    return "\n\n".join(blocks) + "\n"
+
+
+def _block(
+    change: ResourceChange, color: bool, describe: Callable[[ResourceChange], str]
+) -> list[str]:
+    symbol = SYMBOLS[change.action]
     where = f"  [{change.where}]" if change.where else ""
     head = f"{symbol} {change.id}"
     if color:
         head = click.style(head, fg=COLOURS[change.action], bold=True)
-    lines = [f"  # {change.id} will be {VERBS[change.action]}{why}", f"  {head}{where}"]
+    lines = [f"  # {describe(change)}", f"  {head}{where}"]
     for field in change.changes:
         if change.action is Action.CREATE or field.before is None:
             lines.append(f"      + {field.dotted} = {show_value(field.after)}")

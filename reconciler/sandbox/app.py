@@ -54,7 +54,7 @@ _VERBS = {
 
 ROUTES = [
     *admin.ROUTES,
-    # workspace (seed 002 + assumed)
+    # workspace (documented + assumed)
     Route(W + "/automations", workspace_api.list_automations, methods=["GET"]),
     Route(W + "/automations", workspace_api.create_automation, methods=["POST"]),
     Route(W + "/automations:countConnectionUsage", workspace_connections.count_usage,
@@ -74,17 +74,17 @@ ROUTES = [
     Route(A + "/runs/{run_id}", workspace_runs.get_run, methods=["GET"]),
     Route(W + "/automations/{automation_ref}", workspace_api.automation_target(_VERBS),
           methods=["GET", "POST", "PATCH", "DELETE"]),
-    # automation-runs (seed 004)
+    # automation-runs (documented)
     Route(RUNS, automation_runs.list_runs, methods=["GET"]),
     Route(RUNS + "/{run_id}", automation_runs.get_run, methods=["GET"]),
     Route(RUNS + "/{run_id}/cancel", automation_runs.cancel_run, methods=["POST"]),
     Route(RUNS + "/{run_id}/retry", automation_runs.retry_run, methods=["POST"]),
     Route(RUNS + "/{run_id}/steps", automation_runs.run_steps, methods=["GET"]),
     Route(RUNS + "/{run_id}/events", automation_runs.run_events, methods=["GET"]),
-    # datallog (seed 003)
+    # datallog (documented)
     Route("/api/start-automation/{project_name}/{automation_name}", datallog.start_automation,
           methods=["POST"]),
-    # outlit (seed 000 + assumed)
+    # outlit (documented + assumed)
     Route("/api/automations", outlit.list_automations, methods=["GET"]),
     Route("/api/automations", outlit.create_automation, methods=["POST"]),
     Route("/api/automations/{automation_id}", outlit.automation_endpoint,

@@ -1,4 +1,4 @@
-"""Automation runs API (seed 004): list, get, cancel, retry, steps and an SSE event stream."""
+"""Automation runs API (as documented): list, get, cancel, retry, steps and an SSE event stream."""
 
 from __future__ import annotations
 

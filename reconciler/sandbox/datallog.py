@@ -1,4 +1,4 @@
-"""Datallog start-automation (seed 003) with its 400/403 rules.
+"""Datallog start-automation (as documented) with its 400/403 rules.
 
 Sandbox-only triggers for the account rules: seed ``{"balance": "insufficient"}`` and
 ``{"plan": "none"}``.

@@ -24,6 +24,10 @@ class EditError(ValueError):
     """The edit names an unknown target, object or field."""
 
 
+class NoSuchObjectError(EditError):
+    """No object of the target has the key the edit names."""
+
+
 def _only(values: dict[str, Any], allowed: set[str], target: str) -> None:
     unknown = sorted(set(values) - allowed)
     if unknown:
@@ -36,14 +40,40 @@ def _automation(store: Store, key: str) -> dict[str, Any]:
     if doc is None:
         doc = store.get(workspace_model.AUTOMATION, key)
     if doc is None or doc["delete_time"]:
-        raise EditError(f"no workspace automation with display_name or id {key!r}")
+        raise NoSuchObjectError(f"no workspace automation with display_name or id {key!r}")
     return doc
 
 
 def _need(doc: dict[str, Any] | None, what: str) -> dict[str, Any]:
     if doc is None:
-        raise EditError(f"no {what}")
+        raise NoSuchObjectError(f"no {what}")
     return doc
+
+
+def existing(store: Store, target: str) -> list[str]:
+    """The keys an edit of ``target`` accepts, as the platform's UI shows them (sorted)."""
+    m = workspace_model
+    names = {d["id"]: m.latest(d)["fields"]["display_name"] for d in m.live_automations(store)}
+    found: list[str]
+    if target == "workspace.automation":
+        found = list(names.values())
+    elif target == "workspace.schedule":
+        found = [names[d["automation_id"]] for d in store.all(SCHEDULE)
+                 if d["automation_id"] in names]
+    elif target == "workspace.trigger":
+        found = [f"{names[d['automation_id']]}/{d['trigger_id']}"
+                 for d in store.all(TRIGGER) if d["automation_id"] in names]
+    elif target == "workspace.connection":
+        found = [d["connection_id"] for d in store.all(m.CONNECTION)]
+    elif target in ("outlit.automation", "outlit.signal", "outlit.destination"):
+        kind = {"outlit.automation": outlit.AUTOMATION, "outlit.signal": outlit.SIGNAL,
+                "outlit.destination": outlit.DESTINATION}[target]
+        found = [d["key"] for d in store.all(kind)]
+    elif target == "datallog.project":
+        found = [d["name"] for d in store.all(PROJECT)]
+    else:
+        found = [f"{d['name']}/{name}" for d in store.all(PROJECT) for name in d["automations"]]
+    return sorted(found)
 
 
 def apply_edit(store: Store, edit: dict[str, Any]) -> dict[str, Any]:
@@ -63,6 +93,12 @@ def apply_edit(store: Store, edit: dict[str, Any]) -> dict[str, Any]:
             handler(store, key, values, bool(edit.get("delete")), bool(edit.get("bump_version")))
     except Reply as exc:
         raise EditError(exc.text) from None
+    except NoSuchObjectError as exc:  # say what there is
+        there = existing(store, target)
+        listed = ", ".join(there[:20]) or "nothing"
+        if len(there) > 20:
+            listed += f" and {len(there) - 20} more"
+        raise NoSuchObjectError(f"{exc}; {target} has: {listed}") from None
     return {"target": target, "key": key, "set": values, "delete": bool(edit.get("delete")),
             "bump_version": bool(edit.get("bump_version"))}
 
@@ -136,7 +172,7 @@ def _workspace_connection(store: Store, key: str, values: dict, delete: bool, bu
 
 
 def _outlit_automation(store: Store, key: str, values: dict, delete: bool, bump: bool) -> None:
-    found = [d["id"] for d in store.all(outlit.AUTOMATION) if d["key"] == key]
+    found = [d["id"] for d in store.all(outlit.AUTOMATION) if key in (d["key"], d["id"])]
     doc = _need(store.get(outlit.AUTOMATION, found[0]) if found else None,
                 f"outlit automation with key {key!r}")
     if delete:
@@ -186,7 +222,7 @@ def _datallog_automation(store: Store, key: str, values: dict, delete: bool, bum
     project, _, name = key.partition("/")
     doc = _need(store.get(PROJECT, project), f"datallog project {project!r}")
     if name not in doc["automations"]:
-        raise EditError(f"no automation {name!r} in datallog project {project!r}")
+        raise NoSuchObjectError(f"no automation {name!r} in datallog project {project!r}")
     if delete:
         del doc["automations"][name]
     else:

@@ -1,7 +1,7 @@
 """Runs whose progress is computed from timestamps, so any process reading the db sees them move.
 
-One stored run backs both views: the workspace run object (seed 001) and the automation-runs
-run (seed 004). Timeline from creation: NEW until 0.2 s, RUNNING until 1 s, then FINISHED (or
+One stored run backs both views: the workspace run object and the automation-runs run, both as
+documented. Timeline from creation: NEW until 0.2 s, RUNNING until 1 s, then FINISHED (or
 FAILED when the inputs asked for it). Steps START, TOOL, END follow the same clock.
 """
 
@@ -120,7 +120,7 @@ def error_text(doc: dict[str, Any]) -> str | None:
 
 
 def render_run(doc: dict[str, Any]) -> dict[str, Any]:
-    """The automation-runs run object (seed 004)."""
+    """The automation-runs run object, as documented."""
     current = status(doc)
     started = None if current in ("pending", "queued") else _at(doc, STARTS_AFTER)
     done = completed_at(doc)
@@ -151,7 +151,7 @@ def render_run(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def render_steps(doc: dict[str, Any]) -> dict[str, Any]:
-    """The automation-runs steps report (seed 004)."""
+    """The automation-runs steps report, as documented."""
     found = steps(doc)
     items = []
     previous: list[str] = []
@@ -184,7 +184,7 @@ _STEP_STATUS = {"pending": "NEW", "running": "RUNNING", "succeeded": "FINISHED",
 
 
 def render_workspace_run(doc: dict[str, Any]) -> dict[str, Any]:
-    """The workspace run object (seed 001)."""
+    """The workspace run object, as documented."""
     ws_steps = []
     current_step = None
     for step in steps(doc):

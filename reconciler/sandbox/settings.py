@@ -5,8 +5,9 @@ Settings live with the world (in the db), are changed through ``PUT /_sandbox/se
 world file's ``settings:`` section, and return to their defaults on reset.
 
 ``first_publish_activation``
-    What the first publish of a workspace automation does to ``activation_state``. The seed
-    says only that UNSPECIFIED "is used when automation has no published version":
+    What the first publish of a workspace automation does to ``activation_state``. The
+    platform's reference says only that UNSPECIFIED "is used when automation has no published
+    version":
     ``deactivated`` (default; what an independent implementation of the contract does),
     ``active``, or ``unspecified`` (left as it was).
 """

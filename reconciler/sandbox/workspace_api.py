@@ -1,4 +1,4 @@
-"""Workspace automations: CRUD, stages, revisions, publish and fork (seed 002 + assumed calls)."""
+"""Workspace automations: CRUD, stages, revisions, publish and fork (documented + assumed calls)."""
 
 from __future__ import annotations
 

@@ -65,7 +65,7 @@ def stage_revision(doc: dict[str, Any], stage: str) -> dict[str, Any]:
 
 
 def render(doc: dict[str, Any], base: str, revision: dict[str, Any] | None = None) -> dict:
-    """The Automation object of seed 002 (every field present; unset timestamps are null)."""
+    """The documented Automation object (every field present; unset timestamps are null)."""
     revision = revision or latest(doc)
     published = latest_published(doc)
     fields = revision["fields"]

@@ -1,4 +1,4 @@
-"""Workspace invoke and run status (run object of seed 001)."""
+"""Workspace invoke and run status (the documented run object)."""
 
 from __future__ import annotations
 

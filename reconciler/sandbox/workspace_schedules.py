@@ -133,7 +133,7 @@ async def schedule_endpoint(request: Request) -> Response:
             store.delete(SCHEDULE, automation_id)
         return JSONResponse({})
     if request.method == "PATCH":
-        # the seed shows no update_mask on this call: the body's config replaces the config
+        # the platform's reference shows no update_mask here: the body's config replaces the config
         mask = request.query_params.get("update_mask", "")
         if {p.strip() for p in mask.split(",") if p.strip()} - {"config"}:
             raise invalid("only config can be updated (update_mask=config)")

@@ -8,7 +8,7 @@ import shlex
 import click
 import yaml
 
-from reconciler.cli import cli
+from reconciler.cli import COMMANDS, cli
 
 from .conftest import ROOT
 
@@ -46,7 +46,7 @@ def test_every_reconciler_command_in_the_ci_files_is_one_the_cli_accepts():
     assert len(lines) >= 7
     for line in lines:
         words = shlex.split(line[line.index("reconciler -C") :].split(" || ")[0])
-        command = cli.commands[words[3]]
+        command = cli.get_command(click.Context(cli), words[3])
         options = {opt for param in command.params for opt in getattr(param, "opts", [])}
         for word in words[4:]:
             if word.startswith("--"):
@@ -66,9 +66,9 @@ def test_the_action_script_passes_each_command_only_its_own_options():
             current = [name.strip() for name in label.group(1).split("|")]
         for option in re.findall(r"args\+=\((.*)\)", line):
             for word in shlex.split(option):
-                if word.startswith("--") and current and current[0] in cli.commands:
+                if word.startswith("--") and current and current[0] in COMMANDS:
                     for name in current:
-                        params = cli.commands[name].params
+                        params = cli.get_command(click.Context(cli), name).params
                         assert word in {o for p in params for o in getattr(p, "opts", [])}, word
                         checked += 1
     assert checked >= 6

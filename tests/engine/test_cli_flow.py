@@ -93,6 +93,49 @@ def test_drift_names_resource_and_field_and_exits_2(world, project):
     assert "(drift)" in drift.stdout
 
 
+def test_drift_is_a_report_separating_platform_drift_from_unapplied_git_changes(world, project):
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    growth = project / "manifests" / "growth.yaml"
+    growth.write_text(growth.read_text().replace("is about to expire", "ends soon"))
+
+    unapplied = run(project, "drift")
+    assert unapplied.exit_code == 0, unapplied.output  # nobody touched the platform
+    assert "will perform" not in unapplied.stdout and "will be" not in unapplied.stdout
+    assert "Changed on the platforms since the last apply (drift): none" in unapplied.stdout
+    assert "Changed in git, not yet applied: 1" in unapplied.stdout
+    assert "growth/Automation/trial-nudge (change in git): apply would update it in place" in (
+        unapplied.stdout
+    )
+    assert run(project, "drift", "--include-unapplied").exit_code == 2
+
+    for obj in world.objects():
+        if obj["id"] == ResourceId.parse("studio/Automation/nightly-digest"):
+            obj["spec"]["description"] = "edited by hand"
+    both = run(project, "drift", "--format", "json")
+    assert both.exit_code == 2
+    document = json.loads(both.stdout)
+    groups = {c["address"]: c["group"] for c in document["resource_changes"]}
+    assert groups == {
+        "studio/Automation/nightly-digest": "platform",
+        "growth/Automation/trial-nudge": "unapplied",
+    }
+    assert document["drift"] == {
+        "drifted": True, "platform": 1, "unapplied": 1, "include_unapplied": False
+    }
+    text = run(project, "drift").stdout
+    assert text.index("studio/Automation/nightly-digest (drift)") < text.index(
+        "Changed in git, not yet applied: 1"
+    )
+    markdown = run(project, "drift", "--format", "markdown").stdout
+    assert "will be" not in markdown
+    assert "**Changed on the platforms since the last apply (drift): 1**" in markdown
+    assert "**Changed in git, not yet applied: 1**" in markdown
+    github = run(project, "drift", "--format", "github").stdout
+    assert "::warning file=manifests/ops.yaml" in github or "::warning file=" in github
+    assert "::notice file=manifests/growth.yaml" in github
+    assert "will be" not in github
+
+
 def test_stale_saved_plan_is_refused(world, project):
     saved = project / "plan.json"
     assert run(project, "plan", "--out", str(saved)).exit_code == 0
@@ -140,7 +183,7 @@ def test_failure_is_summarised_and_exits_1_then_rerun_converges(world, project, 
 def test_plan_json_on_stdout_only(world, project):
     result = run(project, "plan", "--format", "json")
     document = json.loads(result.stdout)
-    assert document["format_version"] == "1.1" and document["has_changes"] is True
+    assert document["format_version"] == "1.2" and document["has_changes"] is True
 
 
 def test_github_format_annotates_and_appends_to_the_step_summary(

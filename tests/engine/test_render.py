@@ -83,7 +83,7 @@ def test_json_golden_and_shape():
     text = render_json(sample_plan())
     assert_golden("plan.json", text)
     doc = json.loads(text)
-    assert doc["format_version"] == "1.1"
+    assert doc["format_version"] == "1.2"
     actions = {c["address"]: c["actions"] for c in doc["resource_changes"]}
     assert actions["studio/Trigger/hook"] == ["replace"]
     assert actions["studio/Automation/old-report"] == ["remove"]
@@ -143,3 +143,36 @@ def test_markdown_is_truncated_below_the_comment_limit_with_a_notice():
     body = render_markdown(report)
     assert len(body) < 65_000
     assert "Output truncated" in body and body.count("<details>") == body.count("</details>") == 1
+
+
+def _drift_report(report):
+    from reconciler.drift import find_drift
+    from reconciler.render.report import build_drift_report
+
+    findings = find_drift(report.plan)
+    return build_drift_report(
+        findings.platform, findings.unapplied, report.plan, rules_for, None,
+        drifted=findings.drifted(),
+    )
+
+
+def test_drift_reports_mask_secrets_and_never_speak_of_performing_anything():
+    from reconciler.render.drift import drift_github, drift_json, drift_markdown, drift_text
+
+    drift = _drift_report(sample_plan())
+    outputs = [drift_text(drift), drift_markdown(drift), drift_json(drift), *drift_github(drift)]
+    assert all(SECRET not in out for out in outputs)
+    assert not any("will perform" in out or "will be" in out for out in outputs)
+    assert "made-by-hand" not in drift_text(drift)  # an adoption changes no platform
+    assert json.loads(drift_json(drift))["format_version"] == "1.2"
+
+
+def test_drift_markdown_is_truncated_below_the_limit_with_a_notice():
+    from reconciler.render.drift import drift_markdown
+
+    many = [automation(f"automation-{i:05d}", description="x" * 200) for i in range(600)]
+    drift = _drift_report(build_report(make_plan(many, [], State(), rules_for), rules_for))
+    body = drift_markdown(drift)
+    assert len(body.encode()) < 65_000
+    assert "Output truncated" in body and "`reconciler drift` to see the full report" in body
+    assert "**Changed in git, not yet applied: 600**" in body

@@ -196,3 +196,25 @@ def test_drift_refuses_a_since_that_is_not_a_duration(applied):
     result = applied.cli("drift", "--since", "yesterday")
     assert result.exit_code == 1
     assert "expected a duration" in result.output
+
+
+def test_runs_list_and_show_name_the_managed_automation_beside_its_remote_id(
+    applied, seed_runs
+):
+    automation_id = _seed_failures(applied, seed_runs)
+    seed_runs({"automationId": "not-managed-here", "status": "succeeded"})
+
+    listed = json.loads(applied.cli("runs", "list", "--format", "json").stdout)["items"]
+    identities = {run["automationId"]: run["identity"] for run in listed}
+    assert identities == {automation_id: "studio/Automation/digest", "not-managed-here": None}
+    table = applied.cli("runs", "list")
+    assert table.exit_code == 0, table.output
+    row = next(line for line in table.stdout.splitlines() if automation_id in line)
+    assert "studio/Automation/digest" in row
+
+    run_id = next(run["id"] for run in listed if run["identity"])
+    shown = applied.cli("runs", "show", run_id)
+    assert shown.exit_code == 0, shown.output
+    assert "managed as: studio/Automation/digest" in shown.stdout
+    data = json.loads(applied.cli("runs", "show", run_id, "--format", "json").stdout)
+    assert data["run"]["identity"] == "studio/Automation/digest"

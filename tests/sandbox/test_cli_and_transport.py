@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,6 +16,8 @@ from reconciler.cli import cli
 from reconciler.sandbox import in_process_transport
 
 from .helpers import W
+
+ROOT = Path(__file__).resolve().parents[2]
 
 WORLD = """\
 workspace:
@@ -99,6 +102,46 @@ def test_edit_of_unknown_target_is_an_error_without_traceback(db):
     result = CliRunner().invoke(cli, ["sandbox", "edit", "nope", "x", "--delete", "--db", str(db)])
     assert result.exit_code == 1
     assert "unknown edit target" in result.output and "Traceback" not in result.output
+
+
+def test_edit_of_an_unknown_name_lists_the_names_there_are(tmp_path, db):
+    world = tmp_path / "world.yaml"
+    world.write_text(WORLD)
+    run("sandbox", "seed", str(world), "--db", str(db))
+    result = CliRunner().invoke(
+        cli,
+        ["sandbox", "edit", "workspace.automation", "Legacy digst", "--delete", "--db", str(db)],
+    )
+    assert result.exit_code == 1
+    assert "no workspace automation with display_name or id 'Legacy digst'" in result.output
+    assert "workspace.automation has: " in result.output and "Legacy digest" in result.output
+    keys = CliRunner().invoke(
+        cli, ["sandbox", "edit", "outlit.automation", "old-welcom", "--delete", "--db", str(db)]
+    )
+    assert "outlit.automation has: old-welcome" in keys.output
+
+
+def test_edit_takes_the_managed_identity_of_an_applied_resource(tmp_path):
+    project = tmp_path / "quickstart"
+    shutil.copytree(
+        ROOT / "examples" / "quickstart", project, ignore=shutil.ignore_patterns(".reconciler")
+    )
+    assert run("-C", str(project), "sandbox", "edit", "studio/Automation/nightly-digest",
+               "--set", "description=x").exit_code == 1  # nothing applied yet: not in state
+    assert run("-C", str(project), "apply", "--auto-approve").exit_code == 0
+    for identity in ("studio/Automation/nightly-digest", "growth/Automation/trial-nudge"):
+        edited = run("-C", str(project), "sandbox", "edit", identity,
+                     "--set", "description=edited by hand")
+        assert edited.exit_code == 0, edited.output
+        assert edited.output == f"edited {identity}\n"
+    drift = run("-C", str(project), "drift", "--format", "json")
+    assert drift.exit_code == 2
+    moved = {c["address"] for c in json.loads(drift.stdout)["resource_changes"]}
+    assert moved == {"studio/Automation/nightly-digest", "growth/Automation/trial-nudge"}
+    unknown = run("-C", str(project), "sandbox", "edit", "studio/Automation/nightly-digst",
+                  "--set", "description=x")
+    assert unknown.exit_code == 1
+    assert "studio/Automation/nightly-digest" in unknown.output  # what is managed
 
 
 def test_reset_returns_to_the_default_world(tmp_path, db):

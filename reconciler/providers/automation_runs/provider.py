@@ -1,9 +1,9 @@
 """The ``automation-runs`` provider: runs of automations, for health reports and the runs commands.
 
 It manages no manifest kind (``read`` returns nothing); what it offers is run management over the
-automation runs API of seed 004: list, get, cancel, retry, steps and the events stream. Every path
+documented automation runs API: list, get, cancel, retry, steps and the events stream. Every path
 is in ``PATHS``. Documented: the six calls, their query and body fields, 422 ``{"detail": [{"loc",
-"msg", "type"}]}``. Assumed (PROVIDERS.md): the run status words, the event stream format
+"msg", "type"}]}``. Assumed (the reference is silent): the run status words, the event stream format
 (``text/event-stream``, one JSON object per ``data:`` line, closed once the run is terminal),
 404 ``{"detail": "Run not found"}`` and 409 ``{"detail"}``.
 """
@@ -34,7 +34,7 @@ PATHS = {
     "events": BASE + "/{run_id}/events",
 }
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
-IN_FLIGHT_STATUSES = ("pending", "queued", "running")  # assumed (PROVIDERS.md): the others
+IN_FLIGHT_STATUSES = ("pending", "queued", "running")  # assumed (not documented): the others
 RETRY_MODES = ("from_failed", "from_step", "full")
 MAX_PAGE = 1000  # the API's ceiling for ``limit``
 

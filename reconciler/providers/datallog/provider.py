@@ -1,4 +1,4 @@
-"""The ``datallog`` provider: start Datallog automations as smoke checks (seed 003).
+"""The ``datallog`` provider: start Datallog automations as smoke checks (documented).
 
 Datallog's published API is one call, ``POST /api/start-automation/{project}/{automation}``, so
 this provider manages nothing (``read`` returns nothing) and only runs ``Check`` documents: a

@@ -1,4 +1,4 @@
-"""Datallog's credentials and error shape (seed 003), for its ``ApiClient``."""
+"""Datallog's credentials and error shape (Datallog's reference), for its ``ApiClient``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 
 def datallog_auth(config: ProviderConfig) -> Auth:
-    """``Authorization: Token <token>`` plus ``x-api-key: <api_key>`` (seed 003)."""
+    """``Authorization: Token <token>`` plus ``x-api-key: <api_key>`` (Datallog's reference)."""
     return {
         "Authorization": f"Token {credential(config, 'token')}",
         "x-api-key": credential(config, "api_key"),
@@ -28,7 +28,7 @@ def datallog_auth(config: ProviderConfig) -> Auth:
 
 
 def datallog_error(response: httpx.Response) -> ParsedError:
-    """``{"status": "error", "message"}`` or ``{"message"}`` (seed 003)."""
+    """``{"status": "error", "message"}`` or ``{"message"}`` (Datallog's reference)."""
     body = json_or_none(response)
     if isinstance(body, dict) and "message" in body:
         return ParsedError(str(body["message"]), body.get("status"))

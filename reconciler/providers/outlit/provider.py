@@ -1,4 +1,4 @@
-"""The ``outlit`` provider: Outlit automations (seed 000 for enable and the command envelope).
+"""The ``outlit`` provider: Outlit automations (enable and the command envelope are documented).
 
 Only ``POST /api/automations/{id}/enable`` is documented by the platform; list, get, create,
 update, disable and archive follow its conventions (see docs/providers/outlit.md). Every
@@ -45,7 +45,7 @@ PATHS = {
     "create": "/api/automations",  # assumed
     "get": "/api/automations/{id}",  # assumed
     "update": "/api/automations/{id}",  # assumed PATCH
-    "enable": "/api/automations/{id}/enable",  # documented (seed 000)
+    "enable": "/api/automations/{id}/enable",  # documented in Outlit's reference
     "disable": "/api/automations/{id}/disable",  # assumed
     "archive": "/api/automations/{id}/archive",  # assumed
     "signals": "/api/signals",  # assumed

@@ -1,4 +1,4 @@
-"""The ``workspace`` provider: automations, schedules, triggers and connections (seed 002).
+"""The ``workspace`` provider: automations, schedules, triggers and connections (documented).
 
 Each operation is planned as a list of named steps (``describe`` shows them, ``execute`` runs
 them), so what a plan shows is what apply does. The order the platform needs:
@@ -11,7 +11,7 @@ them), so what a plan shows is what apply does. The order the platform needs:
 * connection delete only after traceConnectionUsage shows no published automation using it
 
 A create whose answer was lost is never blindly re-sent: the object is looked up by its natural
-key first (``create_once``). Checks invoke the published stage and poll the run (seed 001).
+key first (``create_once``). Checks invoke the published stage and poll the documented run object.
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ RUN_FAILED = "FAILED"
 
 
 def run_status(run_id: str, run: Mapping[str, object]) -> RunStatus:
-    """A run object of seed 001 in neutral terms: FINISHED succeeded, FAILED failed."""
+    """A workspace run object in neutral terms: FINISHED succeeded, FAILED failed."""
     status = str(run.get("status", ""))
     terminal = status in (RUN_SUCCEEDED, RUN_FAILED)
     steps = []
@@ -157,7 +157,7 @@ class WorkspaceProvider(UsesApiClient):
     async def poll_check(
         self, check: Resource, run_id: str, context: ExecutionContext
     ) -> RunStatus:
-        """The run's status (seed 001): FINISHED succeeded, FAILED failed, others still going."""
+        """The documented run's status: FINISHED succeeded, FAILED failed, others still going."""
         automation_id = self._check_runs.get(run_id) or await self._automation_for(check, context)
         run = await self.client.call("GET", calls.path("run"), automation_id=automation_id,
                                      run_id=run_id)

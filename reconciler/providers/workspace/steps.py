@@ -427,7 +427,7 @@ async def _create_schedule(run: Run) -> None:
 
 
 async def _patch_schedule(run: Run) -> None:
-    # the seed shows no update_mask on this call: the body's config replaces the config
+    # the platform's reference shows no update_mask here: the body's config replaces the config
     run.did("PATCH W/automations/{automation_id}/schedule", ("cron", "timezone", "inputs", "end"))
     await run.client.call("PATCH", calls.path("schedule"),
                           json={"config": calls.schedule_config(run.spec)},
