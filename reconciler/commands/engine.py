@@ -653,23 +653,10 @@ def state_rm(app: AppContext, identity: str, force: bool, lock_timeout: float) -
     removed (not even by `destroy --force-unprotected`).
     """
     from reconciler.engine import state_backend
+    from reconciler.state.edits import forget
 
-    backend = state_backend(_project(app))
-    rid = _identity(identity)
-    with backend.lock(lock_timeout, "reconciler state rm"):
-        state = backend.read()
-        entry = state.entries.get(rid)
-        if entry is None:
-            raise StateError(f"{identity}: not in state (see `reconciler state list`)")
-        if entry.prevent_destroy and not force:
-            raise StateError(
-                f"{identity}: has lifecycle.prevent_destroy; forgetting it would drop its "
-                "protection with it. Nothing was changed (pass --force to forget it anyway: "
-                "the live object then becomes unmanaged and is never removed)"
-            )
-        del state.entries[rid]
-        backend.record(state.stamped(), {rid: None})
-        backend.settle(state)
+    forget(state_backend(_project(app)), _identity(identity), force=force,
+           lock_timeout=lock_timeout)
     click.echo(
         f"Removed {identity} from state; the live object was not touched. While a manifest "
         "declares it, the next apply finds it by its natural key and adopts it again."
@@ -713,20 +700,13 @@ def state_rebind(app: AppContext, lock_timeout: float) -> None:
     or another base_url, on purpose; never to use another project's state.
     """
     from reconciler.engine import state_backend
-    from reconciler.state.binding import merged, project_binding
+    from reconciler.state.edits import rebind
 
     project = _project(app)
-    backend = state_backend(project, bound=False)
-    binding = project_binding(project)
-    with backend.lock(lock_timeout, "reconciler state rebind"):
-        state = backend.read()
-        if not state.lineage:
-            raise StateError("the state is empty: nothing to rebind (the first apply binds it)")
-        before = state.project
-        state.project = merged(before, binding, state)
-        backend.write(state.stamped())
+    before, after = rebind(project, state_backend(project, bound=False),
+                           lock_timeout=lock_timeout)
     was = before.describe() if before is not None else "no project (written before bindings)"
-    click.echo(f"State is now bound to {state.project.describe()}; it was bound to {was}.")
+    click.echo(f"State is now bound to {after.describe()}; it was bound to {was}.")
 
 
 @state_group.command("migrate")
