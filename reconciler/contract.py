@@ -238,15 +238,24 @@ def _where(error: BaseException) -> tuple[str | int, ...]:
 
 def _describe(error: BaseException) -> str:
     """The error and the schema errors behind it, in one line."""
-    text = str(error)
+    text = _text(error)
     causes = getattr(error.__cause__, "schema_errors", None) or []
     details = []
     for cause in list(causes)[:3]:
         where = "/".join(str(p) for p in getattr(cause, "absolute_path", [])) or "body"
         details.append(f"{where}: {getattr(cause, 'message', cause)}")
-    if not details and error.__cause__ is not None:
-        details.append(str(error.__cause__))
+    if not details and error.__cause__ is not None and _text(error.__cause__) != text:
+        details.append(_text(error.__cause__))
     return f"{text} ({'; '.join(details)})" if details else text
+
+
+def _text(error: BaseException) -> str:
+    """``str(error)``, or its kind when openapi-core cannot word it (it decodes a body that is
+    not UTF-8 as UTF-8 to quote it, and fails)."""
+    try:
+        return str(error)
+    except UnicodeError:
+        return "the body is not valid UTF-8"
 
 
 class _Request:
