@@ -9,6 +9,7 @@ what the documents hold; the docs and the tests compare against the same documen
 
 from __future__ import annotations
 
+import copy
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -127,7 +128,7 @@ class Checker:
     """Checks requests and responses of one platform against its document (openapi-core)."""
 
     def __init__(self, provider_type: str) -> None:
-        from openapi_core import Config, OpenAPI, V31RequestValidator, V31ResponseValidator
+        from openapi_core import Config, OpenAPI
 
         self.provider_type = provider_type
         # checked as if sent to the document's first server: the sandbox stands in for it
@@ -142,9 +143,8 @@ class Checker:
         self._api = OpenAPI.from_dict(_inlined(checked, checked),
                                       config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
         self._spec = self._api.spec
-        self._requests = V31RequestValidator(self._spec)
+        self._requests, self._responses = _validators(self._spec)
         self._verdicts: OrderedDict[tuple[Any, ...], Finding | None] = OrderedDict()
-        self._responses = V31ResponseValidator(self._spec)
 
     def check_request(self, method: str, path: str, query: Mapping[str, list[str]],
                       headers: Mapping[str, str], body: bytes,
@@ -203,6 +203,78 @@ class Checker:
         if len(self._verdicts) > VERDICTS_KEPT:
             self._verdicts.popitem(last=False)
         return verdict
+
+
+class _Once:
+    """Wraps an openapi-core factory whose ``create`` is a pure function of the document and
+    its arguments, so that each thing is built once per process (see ``_validators``)."""
+
+    def __init__(self, factory: Any, key: Any) -> None:
+        self._factory = factory
+        self._key = key
+        self._built: dict[Any, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._factory, name)
+
+    def create(self, *args: Any, **kwargs: Any) -> Any:
+        key = self._key(*args, **kwargs)
+        made = self._built.get(key)
+        if made is None:
+            made = self._built[key] = self._factory.create(*args, **kwargs)
+        return made
+
+
+def _validators(spec: Any) -> tuple[Any, Any]:
+    """A request and a response validator of one document that build what they need once.
+
+    openapi-core builds, for every parameter, body and answer it checks, a jsonschema
+    validator (deep-copying the format checker), a type caster and a style deserializer, and
+    matches the URL against every path of the document: most of what a check cost. The
+    document does not change, so what is built for one schema holds for every later call, and
+    the route found for one URL too. What is checked is the same; only the building is shared.
+    """
+    from openapi_core import V31RequestValidator, V31ResponseValidator
+    from openapi_core.deserializing.styles import style_deserializers
+    from openapi_core.deserializing.styles.factories import StyleDeserializersFactory
+
+    def by_schema(spec: Any, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        return (schema.parts, *(id(a) for a in args),
+                *sorted((k, v if isinstance(v, bool) else id(v)) for k, v in kwargs.items()))
+
+    built = []
+    kinds: tuple[Any, ...] = (V31RequestValidator, V31ResponseValidator)
+    for cls in kinds:
+        # duck-typed stand-ins for openapi-core's factories, hence Any
+        schemas: Any = _Once(cls.schema_validators_factory, by_schema)
+        casters = copy.copy(cls.schema_casters_factory)
+        casters.schema_validators_factory = schemas
+        cast_once: Any = _Once(casters, by_schema)
+        styles: Any = _Once(
+            StyleDeserializersFactory(cast_once, style_deserializers=style_deserializers),
+            lambda spec, schema, *rest, **named: (schema.parts, *rest, *sorted(named.items())))
+        validator = cls(spec, schema_validators_factory=schemas,
+                        schema_casters_factory=casters, style_deserializers_factory=styles)
+        _find_once(validator)
+        built.append(validator)
+    return built[0], built[1]
+
+
+def _find_once(validator: Any) -> None:
+    """Remember the route found for each URL (a URL the document lacks is looked up again)."""
+    find = validator._find_path
+    routes: OrderedDict[tuple[str, str], Any] = OrderedDict()
+
+    def find_path(request: Any) -> Any:
+        key = (request.method, request.full_url_pattern)
+        found = routes.get(key)
+        if found is None:
+            found = routes[key] = find(request)
+            if len(routes) > VERDICTS_KEPT:
+                routes.popitem(last=False)
+        return found
+
+    validator._find_path = find_path
 
 
 def _inlined(node: Any, root: Mapping[str, Any]) -> Any:
