@@ -10,6 +10,7 @@ what the documents hold; the docs and the tests compare against the same documen
 from __future__ import annotations
 
 import copy
+import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -156,7 +157,7 @@ class Checker:
         validate (credentials are left to the platform)."""
         # the same request is often sent again (each read lists and gets the same objects):
         # its verdict is too, and checking costs milliseconds
-        key = (method, path, tuple(sorted((k, tuple(v)) for k, v in query.items())), body,
+        key = (method, path, tuple(sorted((k, tuple(v)) for k, v in query.items())), _digest(body),
                content_type.split(";")[0].strip().lower())
         if key in self._verdicts:
             self._verdicts.move_to_end(key)
@@ -192,7 +193,8 @@ class Checker:
                        status: int, response_headers: Mapping[str, str],
                        response_body: bytes) -> Finding | None:
         """None when the answer has the shape the document gives for that call and status."""
-        key = ("response", method, path, status, response_body)
+        key = ("response", method, path, status,
+               str(response_headers.get("content-type", "")).lower(), _digest(response_body))
         if key in self._verdicts:
             return self._verdicts[key]
         request = _Request(self._host, method, path, query, headers, body, content_type)
@@ -206,6 +208,12 @@ class Checker:
         if len(self._verdicts) > VERDICTS_KEPT:
             self._verdicts.popitem(last=False)
         return verdict
+
+
+def _digest(body: bytes) -> bytes:
+    """What a verdict is remembered by instead of the body itself (listings can be large, and
+    thousands of verdicts are kept)."""
+    return hashlib.blake2b(body, digest_size=16).digest()
 
 
 class _Once:
