@@ -31,6 +31,9 @@ METHODS = ("get", "put", "post", "patch", "delete")
 DOCUMENT_NAME = "openapi.yaml"
 
 VERDICTS_KEPT = 4096  # requests and answers whose verdict is remembered, per platform
+# nodes of a document kept found: more than any document has (workspace ~6000), so none is
+# ever dropped (dropping one while another thread reads it is not safe in jsonschema-path)
+RESOLVED_NODES_KEPT = 16384
 UNKNOWN_ROUTE = "unknown route"
 INVALID_REQUEST = "invalid request"
 INVALID_RESPONSE = "invalid response"
@@ -132,6 +135,7 @@ class Checker:
     """Checks requests and responses of one platform against its document (openapi-core)."""
 
     def __init__(self, provider_type: str) -> None:
+        from jsonschema_path import SchemaPath
         from openapi_core import Config, OpenAPI
 
         self.provider_type = provider_type
@@ -144,8 +148,11 @@ class Checker:
         # every field of every item of every answer (most of the time checking took)
         # the documents are validated by the test suite; validating each again here would
         # cost seconds every time a sandbox starts
-        self._api = OpenAPI.from_dict(_inlined(checked, checked),
-                                      config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
+        # and each node of the document is found once: checking reads the same few hundred
+        # nodes (parameters, schemas, responses) again for every call
+        spec = SchemaPath.from_dict(_inlined(checked, checked),
+                                    resolved_cache_maxsize=RESOLVED_NODES_KEPT)
+        self._api = OpenAPI(spec, config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
         self._spec = self._api.spec
         self._requests, self._responses = _validators(self._spec)
         self._verdicts: OrderedDict[tuple[Any, ...], Finding | None] = OrderedDict()

@@ -61,3 +61,18 @@ def test_a_wrong_answer_is_found_after_right_ones_of_the_same_call(checker):
     found = _answer(checker, f"{W}/automations", 200, {"automations": [{"display_name": 5}]})
     assert found is not None and found.kind == contract.INVALID_RESPONSE
     assert _answer(checker, f"{W}/automations", 200, {"automations": []}) is None
+
+
+def _nodes(node: object) -> int:
+    if isinstance(node, dict):
+        return 1 + sum(_nodes(v) for v in node.values())
+    if isinstance(node, list):
+        return 1 + sum(_nodes(v) for v in node)
+    return 1
+
+
+@pytest.mark.parametrize("provider_type", contract.provider_types())
+def test_every_node_of_a_document_fits_the_found_nodes_kept(provider_type):
+    # the checker keeps every node it found; none may be dropped (see RESOLVED_NODES_KEPT)
+    document = contract.document(provider_type)
+    assert _nodes(contract._inlined(document, document)) < contract.RESOLVED_NODES_KEPT
