@@ -21,7 +21,7 @@ import httpx
 W = "/api/v1/organizations/o/workspaces/w"
 
 
-async def serve(app, count: int) -> float:
+async def serve(app, count: int, mark: str) -> float:
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://sandbox",
                                  headers={"Authorization": "Bearer bench"}) as client:
@@ -29,10 +29,12 @@ async def serve(app, count: int) -> float:
         created = await client.post(f"{W}/automations", json={"display_name": name})
         ident = created.json()["name"].rsplit("/", 1)[-1]
         start = time.process_time()
-        for index in range(count):  # distinct query strings: no verdict is reused
-            await client.get(f"{W}/automations/{ident}", params={"n": index})
+        # distinct query strings, in each mode too (the checkers and their verdicts are shared
+        # by the whole process): no verdict is reused
+        for index in range(count):
+            await client.get(f"{W}/automations/{ident}", params={"n": f"{mark}{index}"})
             await client.get(f"{W}/automations", params={"page_size": 10 + index % 500,
-                                                         "filter": f"n{index}"})
+                                                         "filter": f"{mark}{index}"})
         return time.process_time() - start
 
 
@@ -49,9 +51,9 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as folder:
             app = create_app(Path(folder) / "bench.db", in_process=True,
                              check_responses=responses_on)
-            asyncio.run(serve(app, 5))  # warm: builds the checkers once
+            asyncio.run(serve(app, 5, f"warm-{label}"))  # warm: builds the checkers once
             wall = time.perf_counter()
-            cpu = asyncio.run(serve(app, count))
+            cpu = asyncio.run(serve(app, count, label))
             wall = time.perf_counter() - wall
         sent = 2 * count
         print(f"{label:18} requests {sent:6d}  wall {wall:7.2f} s  "

@@ -9,6 +9,8 @@ what the documents hold; the docs and the tests compare against the same documen
 
 from __future__ import annotations
 
+import copy
+import hashlib
 from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -29,6 +31,9 @@ METHODS = ("get", "put", "post", "patch", "delete")
 DOCUMENT_NAME = "openapi.yaml"
 
 VERDICTS_KEPT = 4096  # requests and answers whose verdict is remembered, per platform
+# nodes of a document kept found: more than any document has (workspace ~6000), so none is
+# ever dropped (dropping one while another thread reads it is not safe in jsonschema-path)
+RESOLVED_NODES_KEPT = 16384
 UNKNOWN_ROUTE = "unknown route"
 INVALID_REQUEST = "invalid request"
 INVALID_RESPONSE = "invalid response"
@@ -64,7 +69,10 @@ def document(provider_type: str) -> dict[str, Any]:
     """The OpenAPI document of a provider type, as data (shared; do not mutate)."""
     package = f"reconciler.providers.{PACKAGES[provider_type]}"
     text = resources.files(package).joinpath(DOCUMENT_NAME).read_text(encoding="utf-8")
-    loaded: dict[str, Any] = yaml.safe_load(text)
+    # the C loader when PyYAML has it: the pure-Python one took ~50 ms a document, paid by
+    # every process that starts a sandbox
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    loaded: dict[str, Any] = yaml.load(text, Loader=loader)  # a safe loader
     return loaded
 
 
@@ -127,7 +135,8 @@ class Checker:
     """Checks requests and responses of one platform against its document (openapi-core)."""
 
     def __init__(self, provider_type: str) -> None:
-        from openapi_core import Config, OpenAPI, V31RequestValidator, V31ResponseValidator
+        from jsonschema_path import SchemaPath
+        from openapi_core import Config, OpenAPI
 
         self.provider_type = provider_type
         # checked as if sent to the document's first server: the sandbox stands in for it
@@ -139,12 +148,14 @@ class Checker:
         # every field of every item of every answer (most of the time checking took)
         # the documents are validated by the test suite; validating each again here would
         # cost seconds every time a sandbox starts
-        self._api = OpenAPI.from_dict(_inlined(checked, checked),
-                                      config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
+        # and each node of the document is found once: checking reads the same few hundred
+        # nodes (parameters, schemas, responses) again for every call
+        spec = SchemaPath.from_dict(_inlined(checked, checked),
+                                    resolved_cache_maxsize=RESOLVED_NODES_KEPT)
+        self._api = OpenAPI(spec, config=Config(spec_validator_cls=None))  # type: ignore[arg-type]
         self._spec = self._api.spec
-        self._requests = V31RequestValidator(self._spec)
+        self._requests, self._responses = _validators(self._spec)
         self._verdicts: OrderedDict[tuple[Any, ...], Finding | None] = OrderedDict()
-        self._responses = V31ResponseValidator(self._spec)
 
     def check_request(self, method: str, path: str, query: Mapping[str, list[str]],
                       headers: Mapping[str, str], body: bytes,
@@ -153,7 +164,7 @@ class Checker:
         validate (credentials are left to the platform)."""
         # the same request is often sent again (each read lists and gets the same objects):
         # its verdict is too, and checking costs milliseconds
-        key = (method, path, tuple(sorted((k, tuple(v)) for k, v in query.items())), body,
+        key = (method, path, tuple(sorted((k, tuple(v)) for k, v in query.items())), _digest(body),
                content_type.split(";")[0].strip().lower())
         if key in self._verdicts:
             self._verdicts.move_to_end(key)
@@ -189,7 +200,8 @@ class Checker:
                        status: int, response_headers: Mapping[str, str],
                        response_body: bytes) -> Finding | None:
         """None when the answer has the shape the document gives for that call and status."""
-        key = ("response", method, path, status, response_body)
+        key = ("response", method, path, status,
+               str(response_headers.get("content-type", "")).lower(), _digest(response_body))
         if key in self._verdicts:
             return self._verdicts[key]
         request = _Request(self._host, method, path, query, headers, body, content_type)
@@ -203,6 +215,84 @@ class Checker:
         if len(self._verdicts) > VERDICTS_KEPT:
             self._verdicts.popitem(last=False)
         return verdict
+
+
+def _digest(body: bytes) -> bytes:
+    """What a verdict is remembered by instead of the body itself (listings can be large, and
+    thousands of verdicts are kept)."""
+    return hashlib.blake2b(body, digest_size=16).digest()
+
+
+class _Once:
+    """Wraps an openapi-core factory whose ``create`` is a pure function of the document and
+    its arguments, so that each thing is built once per process (see ``_validators``)."""
+
+    def __init__(self, factory: Any, key: Any) -> None:
+        self._factory = factory
+        self._key = key
+        self._built: dict[Any, Any] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._factory, name)
+
+    def create(self, *args: Any, **kwargs: Any) -> Any:
+        key = self._key(*args, **kwargs)
+        made = self._built.get(key)
+        if made is None:
+            made = self._built[key] = self._factory.create(*args, **kwargs)
+        return made
+
+
+def _validators(spec: Any) -> tuple[Any, Any]:
+    """A request and a response validator of one document that build what they need once.
+
+    openapi-core builds, for every parameter, body and answer it checks, a jsonschema
+    validator (deep-copying the format checker), a type caster and a style deserializer, and
+    matches the URL against every path of the document: most of what a check cost. The
+    document does not change, so what is built for one schema holds for every later call, and
+    the route found for one URL too. What is checked is the same; only the building is shared.
+    """
+    from openapi_core import V31RequestValidator, V31ResponseValidator
+    from openapi_core.deserializing.styles import style_deserializers
+    from openapi_core.deserializing.styles.factories import StyleDeserializersFactory
+
+    def by_schema(spec: Any, schema: Any, *args: Any, **kwargs: Any) -> Any:
+        return (schema.parts, *(id(a) for a in args),
+                *sorted((k, v if isinstance(v, bool) else id(v)) for k, v in kwargs.items()))
+
+    built = []
+    kinds: tuple[Any, ...] = (V31RequestValidator, V31ResponseValidator)
+    for cls in kinds:
+        # duck-typed stand-ins for openapi-core's factories, hence Any
+        schemas: Any = _Once(cls.schema_validators_factory, by_schema)
+        casters = copy.copy(cls.schema_casters_factory)
+        casters.schema_validators_factory = schemas
+        cast_once: Any = _Once(casters, by_schema)
+        styles: Any = _Once(
+            StyleDeserializersFactory(cast_once, style_deserializers=style_deserializers),
+            lambda spec, schema, *rest, **named: (schema.parts, *rest, *sorted(named.items())))
+        validator = cls(spec, schema_validators_factory=schemas,
+                        schema_casters_factory=casters, style_deserializers_factory=styles)
+        _find_once(validator)
+        built.append(validator)
+    return built[0], built[1]
+
+
+def _find_once(validator: Any) -> None:
+    """Remember the route found for each URL (a URL the document lacks is looked up again)."""
+    find = validator._find_path
+    routes: OrderedDict[tuple[str, str], Any] = OrderedDict()
+
+    def find_path(request: Any) -> Any:
+        key = (request.method, request.full_url_pattern)
+        found = routes.get(key)
+        if found is None:
+            found = routes[key] = find(request)
+            if len(routes) > VERDICTS_KEPT:
+                routes.popitem(last=False)
+        return found
+
+    validator._find_path = find_path
 
 
 def _inlined(node: Any, root: Mapping[str, Any]) -> Any:
@@ -238,15 +328,24 @@ def _where(error: BaseException) -> tuple[str | int, ...]:
 
 def _describe(error: BaseException) -> str:
     """The error and the schema errors behind it, in one line."""
-    text = str(error)
+    text = _text(error)
     causes = getattr(error.__cause__, "schema_errors", None) or []
     details = []
     for cause in list(causes)[:3]:
         where = "/".join(str(p) for p in getattr(cause, "absolute_path", [])) or "body"
         details.append(f"{where}: {getattr(cause, 'message', cause)}")
-    if not details and error.__cause__ is not None:
-        details.append(str(error.__cause__))
+    if not details and error.__cause__ is not None and _text(error.__cause__) != text:
+        details.append(_text(error.__cause__))
     return f"{text} ({'; '.join(details)})" if details else text
+
+
+def _text(error: BaseException) -> str:
+    """``str(error)``, or its kind when openapi-core cannot word it (it decodes a body that is
+    not UTF-8 as UTF-8 to quote it, and fails)."""
+    try:
+        return str(error)
+    except UnicodeError:
+        return "the body is not valid UTF-8"
 
 
 class _Request:

@@ -8,7 +8,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from reconciler.sandbox.server import SandboxServer
+from reconciler.sandbox.server import SandboxServer, loopback_client
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def server(shared_server: SandboxServer) -> SandboxServer:
 
 
 def _client(server: SandboxServer, headers: dict[str, str]) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, headers=headers, timeout=10.0) as client:
+    with loopback_client(base_url=server.url, headers=headers, timeout=10.0) as client:
         yield client
 
 
