@@ -67,6 +67,8 @@ import contextlib
 import contextvars
 import email.utils
 import http.cookiejar
+import json as json_module
+import math
 import random
 import re
 import sys
@@ -349,8 +351,11 @@ class ApiClient:
                 return {}
             raise self._shape_error(call, response, "an empty body where a list was expected")
         try:
-            return response.json()
-        except ValueError:
+            return json_module.loads(response.content, parse_constant=_no_constant,
+                                     parse_float=_finite_float)
+        except _NonFinite as exc:
+            raise self._shape_error(call, response, f"{exc}, a number JSON cannot carry") from None
+        except (ValueError, RecursionError):
             raise self._shape_error(call, response, "a body that is not JSON") from None
 
     def _shape_error(self, call: str, response: httpx.Response, what: str) -> ProviderError:
@@ -708,6 +713,21 @@ class _Pages:
             f"{self.count} page(s) and {len(self.items)} item(s)",
             platform=self.client.platform, call=self.call,
         )
+
+
+class _NonFinite(ValueError):
+    """A JSON body holding NaN, Infinity or a number too large for a float."""
+
+
+def _no_constant(word: str) -> Any:
+    raise _NonFinite(f"a bare {word}")
+
+
+def _finite_float(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise _NonFinite(f"the number {text[:40]}")
+    return number
 
 
 def _json_kind(value: Any) -> str:

@@ -24,6 +24,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from reconciler.errors import StateError, StateLockError
+from reconciler.json_text import dumps
 from reconciler.model import ResourceId
 from reconciler.state.model import Lease, State, StateEntry, json_kind, now
 
@@ -106,7 +107,8 @@ class LocalStateBackend:
     def write(self, state: State) -> None:
         """Write atomically: temp file, fsync, rename, fsync the folder; then drop the journal."""
         try:
-            self._write(json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n")
+            self._write(dumps(state.to_json(), what=f"state {self.path}", indent=2,
+                              sort_keys=True) + "\n")
             # what the journal held is in the file now (a crash before this line is harmless:
             # replay skips lines whose serial the file already has)
             self.journal_path.unlink(missing_ok=True)
@@ -122,7 +124,8 @@ class LocalStateBackend:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, (json.dumps(line, sort_keys=True) + "\n").encode())
+                os.write(fd, (dumps(line, what=f"state journal {self.journal_path}",
+                                   sort_keys=True) + "\n").encode())
                 os.fsync(fd)
                 size = os.fstat(fd).st_size
             finally:

@@ -6,6 +6,7 @@ Each case writes a small project (the base project of conftest plus the files be
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from dataclasses import dataclass, field
@@ -308,6 +309,30 @@ CASES = [
         "not valid UTF-8",
     ),
     Case(
+        "code-file-nul-byte",
+        {M: doc("Automation", "a", "code_file: a.py"), "manifests/a.py": b"x = 1\ny = '\x00'\n"},
+        f"{M}:7",
+        "code_file 'a.py' holds a NUL byte (manifests/a.py:2)",
+    ),
+    Case(
+        "spec-nan",
+        {M: doc("Schedule", "s", SCHEDULE + "inputs: {n: .nan}")},
+        f"{M}:9",
+        "spec.inputs.n: .nan is not a number JSON can carry",
+    ),
+    Case(
+        "spec-infinity-deep",
+        {M: doc("Schedule", "s", SCHEDULE + "inputs:\n  n: [1, {m: -.inf}]")},
+        f"{M}:10",
+        "spec.inputs.n[1].m: -.inf is not a number JSON can carry",
+    ),
+    Case(
+        "spec-float-overflow",
+        {M: doc("Schedule", "s", SCHEDULE + "inputs: {n: 1.0e+999}")},
+        f"{M}:9",
+        "spec.inputs.n: .inf is not a number JSON can carry",
+    ),
+    Case(
         "cron-six-fields",
         {M: doc("Schedule", "s", "automation: nightly\ncron: '0 0 6 * * *'")},
         f"{M}:8",
@@ -418,6 +443,16 @@ CASES = [
         "already used by studio/Schedule/s1",
     ),
 ]
+
+
+def test_a_number_json_cannot_carry_is_placed_at_line_and_column(
+    make_project: ProjectMaker,
+) -> None:
+    root = make_project({M: doc("Schedule", "s", SCHEDULE + "inputs: {n: .nan, m: .inf}")})
+    result = run_cli("-C", str(root), "validate", "--format", "json")
+    assert result.exit_code == 1
+    problems = {(p["line"], p["column"], p["path"]) for p in json.loads(result.stdout)["problems"]}
+    assert problems == {(9, 15, "spec.inputs.n"), (9, 24, "spec.inputs.m")}
 
 
 def test_corpus_is_large_and_named_uniquely() -> None:

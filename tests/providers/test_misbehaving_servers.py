@@ -105,6 +105,11 @@ async def huge_declared(request: Request) -> Response:
     return Response(b" " * (3 * 1024 * 1024), media_type="application/json")
 
 
+async def not_a_json_number(request: Request) -> Response:
+    body = {"/nan": b'{"n": NaN}', "/infinity": b'{"n": [-Infinity]}', "/huge-number": b"1e999"}
+    return Response(body[request.url.path], media_type="application/json")
+
+
 async def unauthenticated(request: Request) -> Response:
     return JSONResponse({"error": {"code": 401, "message": "invalid credential",
                                    "status": "UNAUTHENTICATED"}}, status_code=401)
@@ -117,7 +122,8 @@ def server() -> Iterator[LoopbackServer]:
               "/retry-later": retry_later, "/slow": slow, "/gzip-lie": gzip_lie, "/empty": empty,
               "/bad-gateway": bad_gateway, "/wrong-shape": wrong_shape, "/array": array,
               "/huge": huge, "/huge-declared": huge_declared,
-              "/unauthenticated": unauthenticated}
+              "/unauthenticated": unauthenticated, "/nan": not_a_json_number,
+              "/infinity": not_a_json_number, "/huge-number": not_a_json_number}
     app = Starlette(routes=[Route(path, handler) for path, handler in routes.items()])
     with LoopbackServer(app) as running:
         yield running
@@ -259,6 +265,18 @@ async def test_an_answer_larger_than_the_cap_is_refused(server, path):
     error = await failure(api, api.call("GET", path))
     assert f"studio: GET {path} answered 200 with a body of" in str(error)
     assert "above the limit of 2 MiB (raise providers.studio.max_response_mb" in str(error)
+
+
+@pytest.mark.parametrize(("path", "words"), [
+    ("/nan", "a bare NaN"), ("/infinity", "a bare -Infinity"), ("/huge-number", "the number 1e999"),
+])
+async def test_an_answer_holding_a_number_json_cannot_carry_names_the_call(server, path, words):
+    """Python reads NaN and Infinity as numbers; the plan, state and saved plans could not be
+    written as JSON with them in, so the answer is refused where it comes in."""
+    api = client(server.url)
+    error = await failure(api, api.call("GET", path))
+    assert str(error).startswith(f"studio: GET {path} answered 200 with {words}, a number JSON "
+                                 "cannot carry")
 
 
 # --- credentials and unreachable servers -------------------------------------------------------
