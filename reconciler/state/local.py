@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -26,6 +25,7 @@ from filelock import FileLock, Timeout
 from reconciler.errors import StateError, StateLockError
 from reconciler.json_text import dumps
 from reconciler.model import ResourceId
+from reconciler.state.holder import describe_holder, holder_info, say_waiting
 from reconciler.state.model import Lease, State, StateEntry, json_kind, now
 
 # how to get going again when the file or its journal cannot be read: said with every such error
@@ -49,21 +49,26 @@ class LocalStateBackend:
 
     @contextmanager
     def lock(self, timeout: float, command: str = "") -> Iterator[Lease]:
-        """Hold the state lock; after ``timeout`` seconds fail naming who holds it. The
-        operating system releases it when the process ends, so it never needs to expire."""
+        """Hold the state lock; when another run holds it, say who on stderr and wait up to
+        ``timeout`` seconds, then fail naming the holder. The operating system releases it when
+        the process ends, so it never needs to expire."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.lock_path))
         try:
-            lock.acquire(timeout=max(timeout, 0))
+            lock.acquire(timeout=0)
         except Timeout:
-            raise StateLockError(
-                f"state {self.path} is locked by {self._holder()}; waited {timeout:g}s "
-                "(raise --lock-timeout to wait longer)"
-            ) from None
+            if timeout > 0:
+                say_waiting(f"the state lock of {self.path}", f"held by {self._holder()}",
+                            timeout)
+            try:
+                lock.acquire(timeout=max(timeout, 0))
+            except Timeout:
+                raise StateLockError(
+                    f"state {self.path} is locked by {self._holder()}; waited {timeout:g}s "
+                    "(raise --lock-timeout to wait longer)"
+                ) from None
         try:
-            self.holder_path.write_text(
-                json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now()})
-            )
+            self.holder_path.write_text(json.dumps({**holder_info(command), "since": now()}))
             yield Lease()
         finally:
             self.holder_path.unlink(missing_ok=True)
@@ -72,8 +77,10 @@ class LocalStateBackend:
     def _holder(self) -> str:
         try:
             info = json.loads(self.holder_path.read_text())
-            return f"pid {info['pid']} on {info['host']} since {info['since']}"
-        except (OSError, ValueError, KeyError):
+            if not isinstance(info, dict) or "pid" not in info:
+                raise ValueError(info)
+            return f"{describe_holder(info)} since {info.get('since', '?')}"
+        except (OSError, ValueError):
             return "another process (holder unknown)"
 
     def read(self) -> State:

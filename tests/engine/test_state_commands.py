@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import socket
+import subprocess
+import sys
+import textwrap
 
 import pytest
 from click.testing import CliRunner
@@ -124,3 +128,31 @@ def test_a_journal_line_cut_off_by_a_kill_is_still_ignored(tmp_path):
     (project / (STATE_FILE + ".journal")).write_bytes(b'{"lineage": "abc", "seri')
     listed = run(project, "state", "list")
     assert listed.exit_code == 0 and listed.stdout == "studio/Automation/digest\tr-1\n"
+
+
+def test_an_apply_waiting_for_the_lock_says_who_holds_it_and_for_how_long(tmp_path):
+    project = project_with_state(tmp_path)
+    holder = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(f"""
+            import sys
+            from reconciler.state.local import LocalStateBackend
+            with LocalStateBackend({str(project / STATE_FILE)!r}).lock(5, "reconciler apply"):
+                print("locked", flush=True)
+                sys.stdin.readline()
+        """)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        waited = run(project, "apply", "--auto-approve", "--lock-timeout", "0.3")
+        quick = run(project, "apply", "--auto-approve")  # the default: fail at once
+    finally:
+        holder.communicate("\n", timeout=10)
+    held_by = f"@{socket.gethostname()} (pid {holder.pid}, reconciler apply) since 20"
+    waiting = [line for line in waited.stderr.splitlines() if line.startswith("Waiting")]
+    assert len(waiting) == 1, waited.stderr
+    assert waiting[0].startswith(f"Waiting up to 0.3s for the state lock of {project / STATE_FILE}"
+                                 ", held by ")
+    assert held_by in waiting[0] and waiting[0].endswith("(--lock-timeout sets how long)")
+    assert waited.exit_code == 1 and held_by in waited.stderr and "waited 0.3s" in waited.stderr
+    assert quick.exit_code == 1 and "Waiting" not in quick.stderr and held_by in quick.stderr

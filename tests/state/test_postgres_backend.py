@@ -66,7 +66,8 @@ def test_writes_need_the_lease_and_a_serial_that_moved_is_refused(postgres_url):
     assert RID in backend.read().entries
 
 
-def test_a_second_holder_fails_naming_the_holder_and_the_expiry_then_waits(postgres_url):
+def test_a_second_holder_fails_naming_the_holder_and_the_expiry_then_waits(postgres_url,
+                                                                           capsys):
     first = PostgresStateBackend(postgres_url, "proj")
     second = PostgresStateBackend(postgres_url, "proj")
     with first.lock(0, "reconciler apply") as lease:
@@ -75,6 +76,15 @@ def test_a_second_holder_fails_naming_the_holder_and_the_expiry_then_waits(postg
         message = str(caught.value)
         assert f"lease {lease.lease_id} held by " in message and "reconciler apply" in message
         assert "expires at " in message and f"state unlock {lease.lease_id}" in message
+        # one line when it starts waiting, naming the holder the same way as the local lock
+        waiting = capsys.readouterr().err.splitlines()
+        assert len(waiting) == 1 and waiting[0].startswith("Waiting up to 0.3s for the state "
+                                                           "lease of ")
+        assert f"lease {lease.lease_id} held by " in waiting[0]
+        assert "(pid " in waiting[0] and "reconciler apply) since " in waiting[0]
+        with pytest.raises(StateLockError), second.lock(0):  # no wait: no line
+            pass
+        assert capsys.readouterr().err == ""
     with second.lock(1):  # released: taken at once
         pass
 
