@@ -486,3 +486,41 @@ def test_broken_project_annotates_github(case: Case, make_project: ProjectMaker)
     assert any(
         f"file={expected_file.replace(':', '%3A')},line={line}" in a for a in annotations
     ) or (not line and annotations), annotations
+
+
+def test_a_linked_manifests_folder_inside_the_project_is_followed(
+    make_project: ProjectMaker,
+) -> None:
+    root = make_project({"shared/more.yaml": doc("Schedule", "s", SCHEDULE)})
+    os.symlink(root / "shared", root / "manifests" / "linked")
+    os.symlink("..", root / "manifests" / "loop")  # a loop ends; nothing is read twice
+    result = run_cli("-C", str(root), "validate", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["documents"] == 2
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device-link", "outside-folder-link"])
+def test_a_manifest_name_that_is_no_regular_file_is_refused_naming_it(
+    make_project: ProjectMaker, kind: str
+) -> None:
+    root = make_project()
+    name = root / "manifests" / "extra.yaml"
+    if kind == "fifo":
+        os.mkfifo(name)  # reading it would wait for a writer forever
+    elif kind == "device-link":
+        os.symlink("/dev/zero", name)  # reading it would never end
+    else:
+        os.symlink(root.parent, name.with_suffix(""))
+    result = run_cli("-C", str(root), "validate")
+    assert result.exit_code == 1
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    if kind == "fifo":
+        assert ("manifests/extra.yaml:1:1: cannot read file: not a regular file but a FIFO"
+                in result.stdout)
+        fmt = run_cli("-C", str(root), "fmt", "--check")
+        assert fmt.exit_code == 1 and "manifests/extra.yaml: cannot read file: not a regular "\
+            "file but a FIFO" in fmt.stderr
+    else:
+        link = "manifests/extra.yaml" if kind == "device-link" else "manifests/extra"
+        assert (f"'manifests/' reaches outside the project folder through a link ({link})"
+                in result.stdout)
