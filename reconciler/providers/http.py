@@ -94,6 +94,7 @@ import httpx
 from reconciler import __version__
 from reconciler.config import SANDBOX_BASE_URL, interpolate
 from reconciler.errors import ProviderError
+from reconciler.providers.answers import Shape, check_answer
 from reconciler.providers.platform_shapes import (
     Auth,
     ErrorParser,
@@ -277,6 +278,8 @@ class ApiClient:
         self.path_params = dict(path_params or {})
         # lowers every list's page size (tests use it to cross page boundaries with few objects)
         self.page_size_cap: int | None = None
+        # what the adapter needs each call's answer to hold (answers.py), set by the adapter
+        self.answers: Mapping[str, Shape] = {}
         self._credential_hint = _credential_hint(config)
         self._parse_error = error_parser
         self._counts: Counter[str] = Counter()
@@ -342,7 +345,11 @@ class ApiClient:
         """Send with retries and return the parsed JSON body ({} for an empty body)."""
         response = await self.send(method, template, params=params, json=json,
                                    idempotent=idempotent, **path_values)
-        return self._json(response, f"{method.upper()} {template}", empty="{}")
+        call = f"{method.upper()} {template}"
+        body = self._json(response, call, empty="{}")
+        if call in self.answers and response.content:
+            check_answer(self, call, body, self.answers[call])
+        return body
 
     def _json(self, response: httpx.Response, call: str, *, empty: str) -> Any:
         """The body as JSON; an empty body is ``{}`` (``empty="{}"``) or an error (``"error"``)."""
@@ -689,6 +696,10 @@ class _Pages:
         if same_as_last and page and page == self.last:
             self.fail(f"the page at offset {len(self.items)} repeats the one before it "
                       "(the server ignores offset?)")
+        shape = self.client.answers.get(self.call)
+        if shape is not None:
+            for index, item in enumerate(page):
+                check_answer(self.client, self.call, item, shape, f"item {len(self.items) + index}")
         self.count += 1
         self.last = page
         self.items.extend(page)

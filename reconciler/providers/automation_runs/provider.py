@@ -15,6 +15,7 @@ from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping, 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from reconciler.providers.answers import Shape
 from reconciler.providers.http import ApiClient, api_key_auth, bearer_auth, detail_error
 from reconciler.providers.runs_only import ManagesNothing
 
@@ -36,6 +37,10 @@ TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 IN_FLIGHT_STATUSES = ("pending", "queued", "running")  # assumed (PROVIDERS.md): the others
 RETRY_MODES = ("from_failed", "from_step", "full")
 MAX_PAGE = 1000  # the API's ceiling for ``limit``
+# What the adapter relies on in each answer, checked as it comes in
+ANSWERS: dict[str, Shape] = {
+    "GET " + PATHS["list"]: {"items[]": "object?", "total": "integer?"},
+}
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class AutomationRunsProvider(ManagesNothing):
             error_parser=detail_error,
             transport=transport,
         )
+        self.client.answers = ANSWERS
 
     # -- run management ------------------------------------------------------------------------
 
