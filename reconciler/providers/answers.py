@@ -99,6 +99,21 @@ def _article(kind: str) -> str:
     return f"an {kind}" if kind[0] in "aeiou" else f"a {kind}"
 
 
+# what an adapter raises when it indexes an answer it did not declare the shape of
+SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError)
+
+
+def unusable_answer(provider: str, platform: str, doing: str, exc: BaseException) -> ProviderError:
+    """The error for an answer an adapter could not use although no declared shape refused it:
+    names the provider instance and platform, never "internal error"."""
+    return ProviderError(
+        f"{provider}: {doing} stopped on an answer of a shape this version does not know "
+        f"({type(exc).__name__}: {exc}); the {platform} API may have changed (--debug shows "
+        "where)",
+        platform=platform,
+    )
+
+
 class _Client(Protocol):
     name: str
     platform: str

@@ -5,6 +5,7 @@ answer comes from a small app served on loopback, changed per test."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -111,18 +112,39 @@ async def test_an_outlit_automation_of_the_wrong_shape_names_the_call_and_field(
                                         f"unexpected shape ({words})")
 
 
-def test_plan_against_such_a_platform_is_a_clear_error_not_an_internal_one(server, tmp_path):
-    ANSWERS[W + "/automations"] = {"automations": [{"display_name": "nightly"}]}
-    (tmp_path / "manifests").mkdir()
-    (tmp_path / "manifests" / "a.yaml").write_text(
+def _project(server: LoopbackServer, folder: Path) -> Path:
+    """A project with one workspace automation, its provider at ``server``."""
+    (folder / "manifests").mkdir()
+    (folder / "manifests" / "a.yaml").write_text(
         "apiVersion: reconciler/v1\nkind: Automation\nmetadata: {name: nightly, provider: studio}"
         "\nspec: {code: 'print(1)'}\n")
-    (tmp_path / "reconciler.yaml").write_text(
+    (folder / "reconciler.yaml").write_text(
         f"version: 1\nmanifests: [manifests/]\nproviders:\n  studio:\n    type: workspace\n"
         f"    base_url: {server.url}\n    organization_id: org_main\n    workspace_id: ws_ops\n"
     )
+    return folder
+
+
+def test_plan_against_such_a_platform_is_a_clear_error_not_an_internal_one(server, tmp_path):
+    ANSWERS[W + "/automations"] = {"automations": [{"display_name": "nightly"}]}
+    _project(server, tmp_path)
     result = CliRunner().invoke(cli, ["-C", str(tmp_path), "plan"])
     assert result.exit_code == 1
     assert "internal error" not in result.stderr and "Traceback" not in result.stderr
     assert ("/workspaces/{workspace_id}/automations answered with an unexpected shape (item 0: "
             "field 'name' is missing)") in result.stderr
+
+
+def test_an_answer_no_declared_shape_refused_still_names_provider_and_platform(
+    server, tmp_path, monkeypatch
+):
+    """The safety net where an adapter reads answers: an undeclared field it cannot use is a
+    provider error naming the instance and the platform, not an internal error."""
+    monkeypatch.setattr("reconciler.providers.workspace.calls.ANSWERS", {})
+    ANSWERS[W + "/automations"] = {"automations": [{"display_name": "nightly"}]}
+    project = _project(server, tmp_path)
+    result = CliRunner().invoke(cli, ["-C", str(project), "plan"])
+    assert result.exit_code == 1 and "internal error" not in result.stderr
+    assert ("Error: studio: reading stopped on an answer of a shape this version does not know "
+            "(KeyError: 'name'); the workspace API may have changed (--debug shows where)"
+            in result.stderr)
