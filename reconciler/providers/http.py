@@ -63,6 +63,7 @@ API (everything an adapter needs)::
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import contextvars
 import email.utils
@@ -116,6 +117,7 @@ USER_AGENT = f"reconciler/{__version__}"
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 504})
 MAX_PAGES = 10_000  # pages of one list: a list that does not end is an error past this
 MAX_LIST_ITEMS = 1_000_000  # items of one list
+MAX_EVENT_BYTES = 1024 * 1024  # one line, and one event, of a streamed answer
 # answers that prove the server did not act on the request, so even a create may be re-sent
 NOT_PROCESSED_STATUSES = frozenset({429, 503})
 SANDBOX_ORIGIN = "http://sandbox"
@@ -527,8 +529,20 @@ class ApiClient:
         # what ``aread`` would have kept, read here so the size could be bounded on the way
         response._content = b"".join(chunks)
 
-    def _too_large(self, call: str, response: httpx.Response, size: int) -> ProviderError:
+    def _too_large(self, call: str, response: httpx.Response, size: int,
+                   what: str = "") -> ProviderError:
         mib = 1024 * 1024
+        if what == "line":  # one line of a streamed answer
+            return ProviderError(
+                f"{self.name}: {call} streamed a line of more than {MAX_EVENT_BYTES / mib:g} MiB;"
+                " stopped reading it", platform=self.platform, call=call,
+                status=response.status_code)
+        if what == "stream":
+            return ProviderError(
+                f"{self.name}: {call} streamed more than {self.max_response_bytes / mib:g} MiB; "
+                f"stopped reading it (raise providers.{self.name}.max_response_mb if the platform "
+                "really streams this much)", platform=self.platform, call=call,
+                status=response.status_code)
         return ProviderError(
             f"{self.name}: {call} answered {response.status_code} with a body of {size / mib:.0f}"
             f" MiB or more, above the limit of {self.max_response_bytes / mib:g} MiB (raise "
@@ -552,7 +566,9 @@ class ApiClient:
         """Open a streamed answer (e.g. ``text/event-stream``) and yield its lines as they come.
 
         Not retried (a stream is followed once); no read timeout, since a stream may be quiet
-        for a long time; an error answer raises the same ProviderError as ``send``.
+        for a long time; an error answer raises the same ProviderError as ``send``. A line
+        longer than ``MAX_EVENT_BYTES``, or a stream longer than ``max_response_mb``, is a
+        ProviderError naming the call: a stream is bounded like any answer.
         """
         method = method.upper()
         call = f"{method} {template}"
@@ -571,7 +587,7 @@ class ApiClient:
                 if not response.is_success:
                     await response.aread()
                     raise self._error(response, call)
-                yield response.aiter_lines()
+                yield self._bounded_lines(response, call)
         except httpx.LocalProtocolError:
             raise ProviderError(
                 f"{self.platform}: {call}: the request could not be built; "
@@ -583,6 +599,25 @@ class ApiClient:
                 f"{self.platform}: {call}: the stream broke off ({type(exc).__name__} {exc})",
                 platform=self.platform, call=call, platform_message=str(exc),
             ) from exc
+
+    async def _bounded_lines(self, response: httpx.Response, call: str) -> AsyncIterator[str]:
+        """The lines of a streamed answer (without their ``\n``), never holding more than
+        ``MAX_EVENT_BYTES`` of one line nor reading more than ``max_response_bytes`` in all."""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise self._too_large(call, response, size, "stream")
+            *lines, pending = (pending + decoder.decode(chunk)).split("\n")
+            for line in lines:
+                yield line
+            if len(pending) > MAX_EVENT_BYTES:
+                raise self._too_large(call, response, len(pending), "line")
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending
 
     def _error(self, response: httpx.Response, call: str,
                cls: type[ProviderError] = ProviderError, note: str = "") -> ProviderError:
