@@ -28,6 +28,7 @@ from reconciler.model import (
     Resource,
     ResourceId,
 )
+from reconciler.providers.answers import SHAPE_ERRORS, unusable_answer
 from reconciler.state.model import Lease, State, StateBackend, StateEntry, now
 
 if TYPE_CHECKING:
@@ -271,6 +272,9 @@ async def _perform(
         done = await provider.execute(op, context)
     except ReconcilerError as exc:
         return exc.message
+    except SHAPE_ERRORS as exc:
+        return unusable_answer(op.id.provider, provider.type_name, f"{op.action} {op.id}",
+                               exc).message
     except Exception as exc:  # an adapter bug must not lose the state of the other operations
         return f"internal error: {type(exc).__name__}: {exc}"
     outcome.warnings.extend(f"{op.id}: {warning}" for warning in done.warnings)

@@ -22,6 +22,8 @@ from reconciler import __version__
 from reconciler.errors import EXIT_ERROR, ReconcilerError
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for a job stopped with Ctrl-C
+# 128 + SIGPIPE: what shells report for `git log | head -1` and other commands whose reader left
+EXIT_OUTPUT_CLOSED = 141
 
 
 @dataclass
@@ -236,18 +238,28 @@ class LazyGroup(click.Group):
             formatter.write_dl(rows)
 
 
+class OutputClosed(Exception):  # noqa: N818 (a condition, not a failure)
+    """The reader of stdout went away (``reconciler state list | head -1``); not an OSError, so
+    click's own handling (exit 1) does not take it before ``ReconcilerGroup.main`` does."""
+
+
 class ReconcilerGroup(LazyGroup):
     """Turns ReconcilerError into a one-line message and its exit code; tracebacks with --debug.
 
     ``main`` maps the rest once, for every command: a usage error (unknown option, bad value,
-    missing argument) exits 1, since 2 means changes or drift; Ctrl-C exits 130 quietly.
+    missing argument) exits 1, since 2 means changes or drift; Ctrl-C exits 130 quietly; a
+    closed stdout (``| head``) ends the command quietly with 141, as SIGPIPE would.
     """
 
     def main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         from reconciler.masking import masked_output
 
-        with masked_output():  # no known secret value leaves the process, whoever prints it
-            return self._main(*args, standalone_mode=standalone_mode, **kwargs)
+        try:
+            with masked_output():  # no known secret value leaves the process, whoever prints it
+                return self._main(*args, standalone_mode=standalone_mode, **kwargs)
+        except OutputClosed:
+            _quiet_closed_output()
+            sys.exit(EXIT_OUTPUT_CLOSED)
 
     def _main(self, *args: Any, standalone_mode: bool = True, **kwargs: Any) -> Any:
         parse_only: Any = super().main  # click types main as never returning in standalone mode
@@ -275,6 +287,8 @@ class ReconcilerGroup(LazyGroup):
                 traceback.print_exc()
             click.echo(f"Error: {exc.message}", err=True)
             ctx.exit(exc.exit_code)
+        except BrokenPipeError:  # the reader of stdout left (`| head`): main ends quietly
+            raise OutputClosed() from None
         except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
             raise
         except Exception as exc:  # an unexpected failure: say so plainly
@@ -303,7 +317,7 @@ def cli(ctx: click.Context) -> None:
     Validate manifests, plan against live state, apply, detect drift.
 
     Exit codes: 0 success, 1 error (usage errors too), 2 changes or drift (with
-    --detailed-exitcode / drift), 130 interrupted.
+    --detailed-exitcode / drift), 130 interrupted, 141 output closed (`| head`).
 
     -C DIR, --debug and --no-color may be written before or after the command name.
     """
@@ -311,6 +325,17 @@ def cli(ctx: click.Context) -> None:
 
 
 _add_global_options(cli)  # the commands get them when they are loaded (LazyGroup.get_command)
+
+
+def _quiet_closed_output() -> None:
+    """The reader of stdout is gone: point stdout at the null device, so the flush when the
+    interpreter exits neither fails nor prints "Exception ignored ... BrokenPipeError"."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # stdout is no file (in-process callers): nothing to flush
+        pass
 
 
 def main() -> None:

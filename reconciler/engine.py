@@ -21,6 +21,7 @@ from reconciler.drain import describe_operation
 from reconciler.errors import ConfigError
 from reconciler.model import Action, LiveResource, Plan, Resource, ResourceId
 from reconciler.plan import CHECK_KIND, Removals, forgotten, make_plan
+from reconciler.providers.answers import SHAPE_ERRORS, unusable_answer
 from reconciler.providers.registry import open_provider
 from reconciler.state.model import State, StateBackend, StateEntry, open_backend
 
@@ -193,7 +194,10 @@ class Engine:
             }
             started = time.monotonic()
             self.progress(f"reading {name} ({provider.type_name}): {len(mine)} desired")
-            results[name] = await provider.read(mine, known)
+            try:
+                results[name] = await provider.read(mine, known)
+            except SHAPE_ERRORS as exc:
+                raise unusable_answer(name, provider.type_name, "reading", exc) from exc
             took = time.monotonic() - started
             self.progress(f"read {name}: {len(results[name])} live objects in {took:.1f}s")
 

@@ -18,6 +18,7 @@ from rich.text import Text
 
 from reconciler.checks import CheckResult, explain
 from reconciler.health import error_text
+from reconciler.json_text import dumps
 from reconciler.run_records import Run, RunSteps
 
 if TYPE_CHECKING:
@@ -51,7 +52,7 @@ def console(stream: TextIO, color: bool) -> Console:
 
 def emit_json(stream: TextIO, value: Any) -> None:
     """One JSON document (indented) on the stream."""
-    stream.write(json.dumps(value, indent=2, sort_keys=True, default=str) + "\n")
+    stream.write(dumps(value, indent=2, sort_keys=True, default=str) + "\n")
 
 
 def runs_table(out: Console, runs: Sequence[Run], total: int | None) -> None:

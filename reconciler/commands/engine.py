@@ -4,7 +4,6 @@ Each parses, calls, renders and exits."""
 
 from __future__ import annotations
 
-import json
 import os
 import sys
 from collections.abc import Awaitable, Callable
@@ -15,6 +14,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from reconciler import json_text
 from reconciler.cli import AppContext, pass_app
 from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
@@ -227,7 +227,8 @@ def emit(
             click.echo(render_json(report), nl=False)
         else:
             document = {**plan_document(report), "rehearsal": rehearsed.document(rehearsal)}
-            click.echo(json.dumps(document, indent=2, sort_keys=True, default=str))
+            click.echo(json_text.dumps(document, what="the plan", indent=2, sort_keys=True,
+                                       default=str))
     elif fmt == "markdown":
         extra = rehearsed.rehearsal_markdown(rehearsal) if rehearsal else ""
         click.echo(render_markdown(report) + extra, nl=False)
@@ -414,7 +415,8 @@ def plan_command(
 
         document = saved_plan(plan_document(report), assessment, allow_remove_all).to_json()
         try:
-            out.write_text(mask(json.dumps(document, indent=2, sort_keys=True, default=str)) + "\n")
+            text = json_text.dumps(document, what="the plan", indent=2, sort_keys=True, default=str)
+            out.write_text(mask(text) + "\n")
         except OSError as exc:
             raise ReconcilerError(f"--out {out}: cannot write the plan: {exc.strerror}") from None
         click.echo(f"Saved the plan to {out}; apply it with `reconciler apply {out}`.", err=True)
@@ -616,7 +618,7 @@ def state_list(app: AppContext, fmt: str) -> None:
     state = state_backend(_project(app), bound=False).read()
     if fmt == "json":
         rows = {str(rid): e.remote_id for rid, e in sorted(state.entries.items())}
-        click.echo(json.dumps(rows, indent=2, sort_keys=True))
+        click.echo(json_text.dumps(rows, indent=2, sort_keys=True))
         return
     for rid, entry in sorted(state.entries.items()):
         click.echo(f"{rid}\t{entry.remote_id}")
@@ -633,7 +635,8 @@ def state_show(app: AppContext, identity: str) -> None:
     entry = state.entries.get(_identity(identity))
     if entry is None:
         raise StateError(f"{identity}: not in state (see `reconciler state list`)")
-    click.echo(json.dumps({"identity": identity, **entry.to_json()}, indent=2, sort_keys=True))
+    click.echo(json_text.dumps({"identity": identity, **entry.to_json()}, indent=2,
+                               sort_keys=True))
 
 
 @state_group.command("rm")

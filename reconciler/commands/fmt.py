@@ -40,6 +40,7 @@ def fmt_command(app: AppContext, paths: tuple[Path, ...], check: bool) -> None:
     Exit 0 when nothing is (or, with --check, would be) changed, 1 with --check when something
     would, and 1 for a file that cannot be read or laid out (it is left as it is).
     """
+    from reconciler.manifest.files import read_regular_file
     from reconciler.manifest.layout import LayoutError, canonical
     from reconciler.manifest.yaml_source import YAMLProblem, decode
 
@@ -48,7 +49,7 @@ def fmt_command(app: AppContext, paths: tuple[Path, ...], check: bool) -> None:
     for path in files:
         shown = _shown(path, app)
         try:
-            text = decode(path.read_bytes())
+            text = decode(read_regular_file(path))
             laid_out = canonical(text)
         except OSError as exc:
             problems.append(f"{shown}: cannot read file: {exc.strerror or exc}")
@@ -90,7 +91,7 @@ def _files(app: AppContext, paths: tuple[Path, ...]) -> tuple[list[Path], list[s
     for path in paths:
         if path.is_dir():
             files.update(dict.fromkeys(sorted(yaml_files(path))))
-        elif path.is_file():
+        elif path.exists():  # a FIFO or device too: refused when read, naming it
             files[path] = None
         else:
             problems.append(f"{path}: no such file or folder")

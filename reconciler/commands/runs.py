@@ -267,13 +267,13 @@ def _echo_run(run: Run) -> None:
 @pass_app
 def runs_events(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
     """Follow a run's events until it ends (json: one object per line)."""
-    import json
+    from reconciler.json_text import dumps
 
     async def work() -> None:
         async with _run_manager(app, provider_name) as (_project, manager):
             async for event in manager.stream_events(run_id):
                 line = (
-                    json.dumps(event, sort_keys=True, default=str)
+                    dumps(event, sort_keys=True, default=str)
                     if fmt == "json"
                     else _view().event_line(event)
                 )

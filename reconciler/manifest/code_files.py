@@ -16,12 +16,12 @@ def read_code_file(manifest: Path, root: Path, relative: str) -> tuple[str, str]
         return "", f"code_file {relative!r} may not contain '..' (it must stay inside the project)"
     path = manifest.parent / Path(*pure.parts)
     try:
+        shown = path.absolute().relative_to(root.absolute()).as_posix()
+    except ValueError:
+        shown = str(path)
+    try:
         resolved = path.resolve(strict=True)
     except (OSError, RuntimeError):
-        try:
-            shown = path.absolute().relative_to(root.absolute()).as_posix()
-        except ValueError:
-            shown = str(path)
         return (
             "",
             f"code_file {relative!r} does not exist (looked for {shown}; a code_file is relative "
@@ -40,6 +40,14 @@ def read_code_file(manifest: Path, root: Path, relative: str) -> tuple[str, str]
     except OSError as exc:
         return "", f"code_file {relative!r} cannot be read: {exc.strerror}"
     try:
-        return data.decode("utf-8"), ""
-    except UnicodeDecodeError:
-        return "", f"code_file {relative!r} is not valid UTF-8 text"
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data.count(b"\n", 0, exc.start) + 1
+        return "", (f"code_file {relative!r} is not valid UTF-8 text ({shown}:{line}: byte "
+                    f"0x{data[exc.start]:02x}); save it as UTF-8")
+    nul = text.find("\0")
+    if nul >= 0:  # binary, and no platform stores a NUL in source code
+        line = text.count("\n", 0, nul) + 1
+        return "", (f"code_file {relative!r} holds a NUL byte ({shown}:{line}), so it is not "
+                    "source code; point code_file at the source file")
+    return text, ""

@@ -12,6 +12,7 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from reconciler.config import Project, ProviderConfig
+from reconciler.json_text import non_finite_numbers, yaml_number
 from reconciler.manifest.code_files import read_code_file
 from reconciler.manifest.files import Document
 from reconciler.manifest.formats import format_problem
@@ -74,6 +75,14 @@ def check_document(document: Document, project: Project) -> tuple[Checked | None
             validator(ENVELOPE), value, document.yaml, file=document.file, identity=identity
         )
     )
+    if document.yaml.non_finite:
+        problems += [
+            _problem(document, path, identity,
+                     f"{yaml_number(number)} is not a number JSON can carry, so no platform "
+                     "can be sent it",
+                     expected="a finite number, or a string")
+            for path, number in non_finite_numbers(value)
+        ]
     metadata: dict[str, Any] = value["metadata"] if isinstance(value.get("metadata"), dict) else {}
     provider_name = metadata.get("provider")
     kind = value.get("kind")

@@ -1,12 +1,16 @@
 """Which files the project's ``manifests`` entries name, and the YAML documents inside them.
 
-Entries are files, folders (recursive ``*.yaml``/``*.yml``, hidden folders skipped) or globs,
-relative to the project folder; none may reach outside it.
+Entries are files, folders (recursive ``*.yaml``/``*.yml``, hidden folders skipped, linked
+folders followed) or globs, relative to the project folder; none may reach outside it, through a
+link or otherwise. A name that is no regular file (a FIFO, a device) is refused, never read: a
+FIFO would wait for a writer and ``/dev/zero`` never ends.
 """
 
 from __future__ import annotations
 
 import glob
+import os
+import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +41,7 @@ class Document:
 def manifest_files(project: Project) -> tuple[list[Path], list[Problem]]:
     """The manifest files in a stable order, and problems with the ``manifests`` entries."""
     found: dict[Path, None] = {}
+    seen: set[Path] = set()
     problems: list[Problem] = []
     project_file = project.file.resolve()
     for index, entry in enumerate(project.manifests):
@@ -55,7 +60,9 @@ def manifest_files(project: Project) -> tuple[list[Path], list[Problem]]:
                 )
             )
         for path in paths:
-            if path.resolve() != project_file:
+            real = path.resolve()
+            if real != project_file and real not in seen:  # one file reached twice: read once
+                seen.add(real)
                 found[path] = None
     return list(found), problems
 
@@ -66,30 +73,47 @@ def _expand(root: Path, entry: str) -> tuple[list[Path], str]:
         return [], f"{entry!r} points outside the project folder"
     if _GLOB_CHARS & set(entry):
         matches = [Path(m) for m in glob.glob(str(root / entry), recursive=True)]
-        paths = sorted(p for p in matches if p.is_file())
+        paths = sorted(p for p in matches if not p.is_dir())
     elif (root / entry).is_dir():
-        paths = sorted(yaml_files(root / entry))
-    elif (root / entry).is_file():
-        paths = [root / entry]
+        paths = sorted(yaml_files(root / entry, root))
+    elif (root / entry).exists():
+        paths = [root / entry]  # a FIFO or device too: refused when read, naming it
     else:
         return [], f"{entry!r} does not exist"
     outside = [p for p in paths if not _inside(p, root)]
     if outside:
         return (
             [],
-            f"{entry!r} reaches outside the project folder through a link ({outside[0].name})",
+            f"{entry!r} reaches outside the project folder through a link "
+            f"({display_path(outside[0], root)})",
         )
     return paths, ""
 
 
-def yaml_files(folder: Path) -> Iterator[Path]:
-    """The ``*.yaml``/``*.yml`` files below ``folder``, hidden folders and files skipped."""
-    for path in folder.rglob("*"):
-        relative = path.relative_to(folder).parts
-        if any(part.startswith(".") for part in relative):
+def yaml_files(folder: Path, inside: Path | None = None) -> Iterator[Path]:
+    """The ``*.yaml``/``*.yml`` names below ``folder``, hidden folders and files skipped.
+
+    Linked folders are followed (each real folder once, so a link loop ends). With ``inside``,
+    a linked folder leading out of it is yielded itself instead of walked, for the caller to
+    refuse. Names that are not regular files are yielded too, so that reading them reports
+    them instead of skipping them silently.
+    """
+    seen: set[str] = set()
+    limit = os.path.realpath(inside) if inside is not None else None
+    for current, folders, names in os.walk(folder, followlinks=True):
+        real = os.path.realpath(current)
+        if real in seen:
+            folders[:] = []
             continue
-        if path.suffix in YAML_SUFFIXES and path.is_file():
-            yield path
+        if limit is not None and os.path.commonpath([limit, real]) != limit:
+            folders[:] = []
+            yield Path(current)
+            continue
+        seen.add(real)
+        folders[:] = [name for name in folders if not name.startswith(".")]
+        for name in names:
+            if not name.startswith(".") and os.path.splitext(name)[1] in YAML_SUFFIXES:
+                yield Path(current, name)
 
 
 def _inside(path: Path, root: Path) -> bool:
@@ -104,9 +128,9 @@ def read_manifest(path: Path, root: Path) -> tuple[list[Document], list[Problem]
     """The documents of one file (empty ones skipped), or the problem that stops reading it."""
     shown = display_path(path, root)
     try:
-        data = path.read_bytes()
+        data = read_regular_file(path)
     except OSError as exc:
-        return [], [Problem(shown, 1, 1, f"cannot read file: {exc.strerror}")]
+        return [], [Problem(shown, 1, 1, f"cannot read file: {exc.strerror or exc}")]
     documents: list[Document] = []
     try:
         for index, doc in enumerate(read_documents(decode(data)), start=1):
@@ -115,6 +139,28 @@ def read_manifest(path: Path, root: Path) -> tuple[list[Document], list[Problem]
     except YAMLProblem as exc:
         return documents, [Problem(shown, exc.line, exc.column, exc.message)]
     return documents, []
+
+
+def read_regular_file(path: Path) -> bytes:
+    """The bytes of ``path``; OSError saying what it is when it is no regular file. It is opened
+    without waiting (a FIFO with no writer would block) and checked before anything is read."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    try:
+        mode = os.fstat(fd).st_mode
+        if not stat.S_ISREG(mode):
+            raise OSError(f"not a regular file but {_file_kind(mode)}; a manifest must be a "
+                          "regular file (remove it or move it out of the manifests folders)")
+        with os.fdopen(fd, "rb", closefd=False) as handle:
+            return handle.read()
+    finally:
+        os.close(fd)
+
+
+def _file_kind(mode: int) -> str:
+    kinds = ((stat.S_ISFIFO, "a FIFO"), (stat.S_ISCHR, "a character device"),
+             (stat.S_ISBLK, "a block device"), (stat.S_ISSOCK, "a socket"),
+             (stat.S_ISDIR, "a folder"))
+    return next((name for test, name in kinds if test(mode)), "a special file")
 
 
 def display_path(path: Path, root: Path) -> str:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
+from reconciler.json_text import dumps
 from reconciler.manifest.problems import Problem
 
 FORMATS = ("text", "json", "github")
@@ -38,7 +38,7 @@ def render_problems(
             "documents": documents,
             "problems": [p.to_dict() for p in ordered],
         }
-        return json.dumps(data, indent=2) + "\n"
+        return dumps(data, indent=2) + "\n"
     if fmt == "github":
         return "".join(_annotation(p, root, relative_to) + "\n" for p in ordered)
     return "".join(_text_line(p, color) + "\n" for p in ordered)

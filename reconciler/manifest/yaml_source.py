@@ -11,6 +11,7 @@ Booleans follow YAML 1.2: only ``true`` and ``false`` (any case) are booleans.
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -58,6 +59,8 @@ class YAMLDocument:
     column: int
     text: str = field(default="", repr=False, compare=False)  # the whole stream
     index: int = 0  # 0-based position of this document in the stream
+    # a number JSON cannot carry (.nan, .inf) is somewhere in it: validation finds where
+    non_finite: bool = False
 
     def mark(self, path: Path_, *, key: bool = False) -> Mark:
         """Where ``path`` sits (its key's position with ``key=True``); the closest ancestor's
@@ -193,11 +196,13 @@ class _Builder:
         self._seen: set[int] = set()
         self._alias_budget = MAX_ALIAS_NODES
         self._size_budget = MAX_EXPANDED_CHARS
+        self._non_finite = False
 
     def document(self, node: yaml.Node, text: str, index: int) -> YAMLDocument:
         start = node.start_mark
         value = self._build(node)
-        return YAMLDocument(value, start.line + 1, start.column + 1, text, index)
+        return YAMLDocument(value, start.line + 1, start.column + 1, text, index,
+                            non_finite=self._non_finite)
 
     def _build(self, node: yaml.Node) -> Any:
         if type(node) is yaml.ScalarNode:
@@ -233,10 +238,13 @@ class _Builder:
         if constructor is None:
             raise YAMLProblem(f"unsupported tag {node.tag}", *_where(node))
         try:
-            return constructor(self._loader, node)
+            value = constructor(self._loader, node)
         except (yaml.YAMLError, ValueError) as exc:
             problem = getattr(exc, "problem", None) or "cannot read this value"
             raise YAMLProblem(f"invalid value: {problem}", *_where(node)) from None
+        if type(value) is float and not math.isfinite(value):
+            self._non_finite = True
+        return value
 
     def _mapping(self, node: yaml.MappingNode) -> dict[str, Any]:
         result: dict[str, Any] = {}

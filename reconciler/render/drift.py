@@ -4,9 +4,9 @@ counts as drift and the exit code come with the report."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
+from reconciler.json_text import dumps
 from reconciler.render.github import annotation
 from reconciler.render.json import plan_document
 from reconciler.render.markdown import (
@@ -107,7 +107,8 @@ def drift_document(report: DriftReport) -> dict[str, Any]:
 
 def drift_json(report: DriftReport) -> str:
     """Indented, key-sorted JSON with a trailing newline."""
-    return json.dumps(drift_document(report), indent=2, sort_keys=True, default=str) + "\n"
+    return dumps(drift_document(report), what="the drift report", indent=2, sort_keys=True,
+                 default=str) + "\n"
 
 
 def drift_github(report: DriftReport, base: str = "") -> tuple[str, str]:

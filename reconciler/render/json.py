@@ -3,10 +3,10 @@ that is not a pure addition."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from reconciler import __version__
+from reconciler.json_text import dumps
 from reconciler.render.report import SUMMARY_ORDER, PlanReport, ResourceChange
 
 FORMAT_VERSION = "1.2"
@@ -56,7 +56,8 @@ def plan_document(report: PlanReport) -> dict[str, Any]:
 
 def render_json(report: PlanReport) -> str:
     """Indented, key-sorted JSON with a trailing newline."""
-    return json.dumps(plan_document(report), indent=2, sort_keys=True, default=str) + "\n"
+    return dumps(plan_document(report), what="the plan", indent=2, sort_keys=True,
+                 default=str) + "\n"
 
 
 def _change(change: ResourceChange) -> dict[str, Any]:

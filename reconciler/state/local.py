@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import tempfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
@@ -24,8 +23,16 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from reconciler.errors import StateError, StateLockError
+from reconciler.json_text import dumps
 from reconciler.model import ResourceId
-from reconciler.state.model import Lease, State, StateEntry, now
+from reconciler.state.holder import describe_holder, holder_info, say_waiting
+from reconciler.state.model import Lease, State, StateEntry, json_kind, now
+
+# how to get going again when the file or its journal cannot be read: said with every such error
+DAMAGED_HINT = ("state was not changed; restore the file from a backup, or repair the named part "
+                "by hand (`reconciler state list` reads it again)")
+JOURNAL_HINT = ("state was not changed; move the journal aside to use the state without it (apply "
+                "then finds the operations it recorded again by natural key)")
 
 # the journal is folded into the state file once it is larger than this and than the file
 COMPACT_BYTES = 1 << 20
@@ -47,21 +54,26 @@ class LocalStateBackend:
 
     @contextmanager
     def lock(self, timeout: float, command: str = "") -> Iterator[Lease]:
-        """Hold the state lock; after ``timeout`` seconds fail naming who holds it. The
-        operating system releases it when the process ends, so it never needs to expire."""
+        """Hold the state lock; when another run holds it, say who on stderr and wait up to
+        ``timeout`` seconds, then fail naming the holder. The operating system releases it when
+        the process ends, so it never needs to expire."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
         lock = FileLock(str(self.lock_path))
         try:
-            lock.acquire(timeout=max(timeout, 0))
+            lock.acquire(timeout=0)
         except Timeout:
-            raise StateLockError(
-                f"state {self.path} is locked by {self._holder()}; waited {timeout:g}s "
-                "(raise --lock-timeout to wait longer)"
-            ) from None
+            if timeout > 0:
+                say_waiting(f"the state lock of {self.path}", f"held by {self._holder()}",
+                            timeout)
+            try:
+                lock.acquire(timeout=max(timeout, 0))
+            except Timeout:
+                raise StateLockError(
+                    f"state {self.path} is locked by {self._holder()}; waited {timeout:g}s "
+                    "(raise --lock-timeout to wait longer)"
+                ) from None
         try:
-            self.holder_path.write_text(
-                json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "since": now()})
-            )
+            self.holder_path.write_text(json.dumps({**holder_info(command), "since": now()}))
             yield Lease()
         finally:
             self.holder_path.unlink(missing_ok=True)
@@ -70,31 +82,45 @@ class LocalStateBackend:
     def _holder(self) -> str:
         try:
             info = json.loads(self.holder_path.read_text())
-            return f"pid {info['pid']} on {info['host']} since {info['since']}"
-        except (OSError, ValueError, KeyError):
+            if not isinstance(info, dict) or "pid" not in info:
+                raise ValueError(info)
+            return f"{describe_holder(info)} since {info.get('since', '?')}"
+        except (OSError, ValueError):
             return "another process (holder unknown)"
 
     def read(self) -> State:
         """The stored state with any journal folded in; an empty one (serial 0, no lineage)
-        when there is none."""
+        when there is none. A damaged file or journal is a StateError naming the file, the
+        line or JSON path, and how to recover; nothing is changed by reading."""
         try:
-            text = self.path.read_text()
+            raw = self.path.read_bytes()
         except FileNotFoundError:
             state = State()
         except OSError as exc:
             raise StateError(f"cannot read state {self.path}: {exc.strerror}") from None
         else:
             try:
-                data = json.loads(text)
+                data = json.loads(raw.decode("utf-8"))
+            except UnicodeDecodeError as exc:
+                raise self._damaged(f"not text (byte {exc.start} is not UTF-8)") from None
             except ValueError as exc:
-                raise StateError(f"state {self.path} is not valid JSON: {exc}") from None
-            state = State.from_json(data, str(self.path))
+                raise self._damaged(f"not valid JSON: {exc}") from None
+            except RecursionError:
+                raise self._damaged("not valid JSON: nested too deeply") from None
+            try:
+                state = State.from_json(data, str(self.path))
+            except StateError as exc:
+                raise StateError(f"{exc.message}; {DAMAGED_HINT}") from None
         return self._replay(state)
+
+    def _damaged(self, problem: str) -> StateError:
+        return StateError(f"state {self.path} is {problem}; {DAMAGED_HINT}")
 
     def write(self, state: State) -> None:
         """Write atomically: temp file, fsync, rename, fsync the folder; then drop the journal."""
         try:
-            self._write(json.dumps(state.to_json(), indent=2, sort_keys=True) + "\n")
+            self._write(dumps(state.to_json(), what=f"state {self.path}", indent=2,
+                              sort_keys=True) + "\n")
             # what the journal held is in the file now (a crash before this line is harmless:
             # replay skips lines whose serial the file already has)
             self.journal_path.unlink(missing_ok=True)
@@ -110,7 +136,8 @@ class LocalStateBackend:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             try:
-                os.write(fd, (json.dumps(line, sort_keys=True) + "\n").encode())
+                os.write(fd, (dumps(line, what=f"state journal {self.journal_path}",
+                                   sort_keys=True) + "\n").encode())
                 os.fsync(fd)
                 size = os.fstat(fd).st_size
             finally:
@@ -132,34 +159,32 @@ class LocalStateBackend:
     def _replay(self, state: State) -> State:
         """``state`` with the journal's lines newer than its serial applied, in order."""
         try:
-            text = self.journal_path.read_text()
+            data = self.journal_path.read_bytes()
         except FileNotFoundError:
             return state
         except OSError as exc:
             raise StateError(f"cannot read state journal {self.journal_path}: "
                              f"{exc.strerror}") from None
-        lines = text.split("\n")
+        lines = data.split(b"\n")
         for number, raw in enumerate(lines, start=1):
             if not raw.strip():
                 continue
             try:
-                line = json.loads(raw)
-                serial, lineage = int(line["serial"]), str(line["lineage"])
-                changed = {ResourceId.parse(k): StateEntry.from_json(v)
-                           for k, v in line["set"].items()}
-                removed = [ResourceId.parse(k) for k in line["remove"]]
-            except (ValueError, KeyError, TypeError, AttributeError):
-                if number == len(lines):  # no newline after it: cut off mid-append
+                serial, lineage, salt, changed, removed = _journal_line(raw)
+            except (ValueError, RecursionError) as exc:
+                # no newline after it: cut off mid-append, which leaves the start of a line as
+                # record writes it (ASCII, an object); anything else is damage
+                if number == len(lines) and raw.startswith(b"{") and raw.isascii():
                     break
-                raise StateError(f"{self.journal_path}:{number}: not a state journal line; "
-                                 "move the file aside to use the state without it") from None
+                raise StateError(f"{self.journal_path}:{number}: not a state journal line "
+                                 f"({exc}); {JOURNAL_HINT}") from None
             if state.lineage and lineage != state.lineage:
                 raise StateError(f"{self.journal_path}:{number}: lineage {lineage} does not "
                                  f"match state {self.path} ({state.lineage}); the journal "
                                  "belongs to another state: move it aside")
             if serial <= state.serial:
                 continue  # already in the file
-            state.lineage, state.serial, state.salt = lineage, serial, str(line["salt"])
+            state.lineage, state.serial, state.salt = lineage, serial, salt
             state.entries.update(changed)
             for rid in removed:
                 state.entries.pop(rid, None)
@@ -182,3 +207,33 @@ class LocalStateBackend:
             os.fsync(directory)
         finally:
             os.close(directory)
+
+
+JournalLine = tuple[int, str, str, dict[ResourceId, StateEntry], list[ResourceId]]
+
+
+def _journal_line(raw: bytes) -> JournalLine:
+    """One journal line: serial, lineage, salt, entries set and identities removed; ValueError
+    saying what is wrong (never quoting the line: entries may hold hashes of secrets)."""
+    try:
+        line = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError:
+        raise ValueError("not text") from None
+    except ValueError:
+        raise ValueError("not JSON") from None
+    if not isinstance(line, dict):
+        raise ValueError(f"expected an object, found {json_kind(line)}")
+    serial, lineage, salt = line.get("serial"), line.get("lineage"), line.get("salt")
+    changed, removed = line.get("set"), line.get("remove")
+    if isinstance(serial, bool) or not isinstance(serial, int) or serial < 0:
+        raise ValueError(f"serial: expected a whole number, found {json_kind(serial)}")
+    for name, value in (("lineage", lineage), ("salt", salt)):
+        if not isinstance(value, str):
+            raise ValueError(f"{name}: expected a string, found {json_kind(value)}")
+    if not isinstance(changed, dict):
+        raise ValueError(f"set: expected an object, found {json_kind(changed)}")
+    if not isinstance(removed, list) or not all(isinstance(k, str) for k in removed):
+        raise ValueError("remove: expected a list of resource identities")
+    entries = {ResourceId.parse(key): StateEntry.from_json(value, f"set[{json.dumps(key)}]")
+               for key, value in changed.items()}
+    return serial, str(lineage), str(salt), entries, [ResourceId.parse(k) for k in removed]

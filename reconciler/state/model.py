@@ -7,6 +7,7 @@ spec with sensitive values replaced by salted hashes; the salt lives here, never
 
 from __future__ import annotations
 
+import json
 import secrets
 import uuid
 from collections.abc import Iterator, Mapping
@@ -55,17 +56,54 @@ class StateEntry:
         return data
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any]) -> StateEntry:
+    def from_json(cls, data: Any, path: str = "") -> StateEntry:
+        """An entry as state keeps it; StateShapeError naming the JSON path of a field of the
+        wrong type (``path`` is where the entry sits, e.g. ``resources["a/B/c"]``)."""
+        if not isinstance(data, Mapping):
+            raise StateShapeError(f"{path or 'entry'}: expected an object, found "
+                                  f"{json_kind(data)}")
+        text = {name: _typed(data, name, str, "a string", path)
+                for name in ("remote_id", "provider_type", "applied_at", "source", "on_remove")}
+        spec = _typed(data, "spec", Mapping, "an object", path)
+        prevent = _typed(data, "prevent_destroy", bool, "true or false", path)
         return cls(
-            remote_id=str(data.get("remote_id") or ""),
-            provider_type=str(data.get("provider_type") or ""),
-            spec=dict(data.get("spec") or {}),
-            applied_at=str(data.get("applied_at") or ""),
-            source=str(data.get("source") or ""),
-            prevent_destroy=bool(data.get("prevent_destroy", False)),
-            on_remove=str(data.get("on_remove") or ON_REMOVE_DELETE),
+            remote_id=text["remote_id"] or "",
+            provider_type=text["provider_type"] or "",
+            spec=dict(spec or {}),
+            applied_at=text["applied_at"] or "",
+            source=text["source"] or "",
+            prevent_destroy=bool(prevent),
+            on_remove=text["on_remove"] or ON_REMOVE_DELETE,
             drain_timeout=_seconds(data.get("drain_timeout"), DEFAULT_DRAIN_TIMEOUT),
         )
+
+
+class StateShapeError(ValueError):
+    """A field of a state document has the wrong type; the message starts with its JSON path."""
+
+
+def json_kind(value: Any) -> str:
+    """How a JSON value is named in errors: its JSON type, never its content."""
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int | float):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, Mapping):
+        return "an object"
+    return "a list" if isinstance(value, list) else type(value).__name__
+
+
+def _typed(data: Mapping[str, Any], name: str, kind: Any, expected: str, path: str) -> Any:
+    """``data[name]`` when absent, null or of ``kind``; StateShapeError naming the path else."""
+    value = data.get(name)
+    if value is None or isinstance(value, kind):
+        return value
+    where = f"{path}.{name}" if path else name
+    raise StateShapeError(f"{where}: expected {expected}, found {json_kind(value)}")
 
 
 def _seconds(value: Any, default: float) -> float:
@@ -104,21 +142,39 @@ class State:
         return data
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], where: str) -> State:
+    def from_json(cls, data: Any, where: str) -> State:
+        """A state document as written by ``to_json``; StateError naming ``where`` and the
+        JSON path of the first part of the wrong shape."""
         if not isinstance(data, Mapping) or data.get("format") != STATE_FORMAT:
             raise StateError(f"{where}: not a reconciler state file (format {STATE_FORMAT})")
+        try:
+            return cls._from_json(data)
+        except StateShapeError as exc:
+            raise StateError(f"{where}: {exc}") from None
+
+    @classmethod
+    def _from_json(cls, data: Mapping[str, Any]) -> State:
+        serial = data.get("serial")
+        if serial is not None and (isinstance(serial, bool) or not isinstance(serial, int)
+                                   or serial < 0):
+            raise StateShapeError(f"serial: expected a whole number, found {json_kind(serial)}"
+                                  + (f" {serial}" if isinstance(serial, int | float) else ""))
+        lineage = _typed(data, "lineage", str, "a string", "")
+        salt = _typed(data, "salt", str, "a string", "")
+        resources = _typed(data, "resources", Mapping, "an object", "")
         entries = {}
-        for key, value in (data.get("resources") or {}).items():
+        for key, value in (resources or {}).items():
             try:
-                entries[ResourceId.parse(key)] = StateEntry.from_json(value)
+                rid = ResourceId.parse(key)
             except ValueError as exc:
-                raise StateError(f"{where}: bad resource identity {key!r}: {exc}") from None
+                raise StateShapeError(f"resources: bad resource identity {key!r}: {exc}") from None
+            entries[rid] = StateEntry.from_json(value, f"resources[{json.dumps(key)}]")
         from reconciler.state.binding import Binding
 
         return cls(
-            lineage=str(data.get("lineage") or ""),
-            serial=int(data.get("serial") or 0),
-            salt=str(data.get("salt") or secrets.token_hex(16)),
+            lineage=lineage or "",
+            serial=serial or 0,
+            salt=salt or secrets.token_hex(16),
             entries=entries,
             project=Binding.from_json(data.get("project")),
         )

@@ -22,11 +22,8 @@ psycopg is imported here and nowhere else; it comes with the ``postgres`` extra.
 
 from __future__ import annotations
 
-import getpass
 import json
-import os
 import secrets
-import socket
 import sys
 import threading
 import time
@@ -39,6 +36,7 @@ from typing import Any
 from reconciler.errors import ConfigError, StateError, StateLeaseLostError, StateLockError
 from reconciler.model import ResourceId
 from reconciler.state.binding import Binding
+from reconciler.state.holder import describe_holder, holder_info, say_waiting
 from reconciler.state.model import Lease, State, StateEntry
 
 try:
@@ -100,36 +98,6 @@ WITH lease AS (
 )
 SELECT EXISTS (SELECT FROM lease), EXISTS (SELECT FROM head)
 """
-
-
-def holder_info(command: str) -> dict[str, Any]:
-    """Who takes a lease: user, host, pid, command, and the CI run when one is known."""
-    try:
-        user = getpass.getuser()
-    except (KeyError, OSError):
-        user = str(os.getuid()) if hasattr(os, "getuid") else "unknown"
-    info: dict[str, Any] = {
-        "user": user,
-        "host": socket.gethostname(),
-        "pid": os.getpid(),
-        "command": command or "reconciler " + " ".join(sys.argv[1:2]),
-    }
-    run_id = os.environ.get("GITHUB_RUN_ID")
-    if run_id:
-        server = os.environ.get("GITHUB_SERVER_URL", "https://github.com")
-        repository = os.environ.get("GITHUB_REPOSITORY", "")
-        info["ci_run"] = f"{server}/{repository}/actions/runs/{run_id}"
-    elif os.environ.get("CI_JOB_URL"):
-        info["ci_run"] = os.environ["CI_JOB_URL"]
-    return info
-
-
-def describe_holder(holder: Mapping[str, Any]) -> str:
-    """``alice@runner-7 (pid 4242, reconciler apply, https://…/runs/9)``."""
-    details = [f"pid {holder.get('pid', '?')}", str(holder.get("command") or "?")]
-    if holder.get("ci_run"):
-        details.append(str(holder["ci_run"]))
-    return f"{holder.get('user', '?')}@{holder.get('host', '?')} ({', '.join(details)})"
 
 
 def _stamp(moment: datetime) -> str:
@@ -329,12 +297,16 @@ class PostgresStateBackend:
         lease_id = secrets.token_hex(8)
         holder = holder_info(command)
         deadline = time.monotonic() + max(timeout, 0)
+        waiting = False
         while True:
             taken, previous = self._try_acquire(lease_id, holder)
             if taken:
                 break
             if previous is None:
                 continue  # another run took it just now: read who
+            if not waiting and time.monotonic() < deadline:
+                waiting = True
+                say_waiting(f"the state lease of {self.where}", previous.describe(), timeout)
             if time.monotonic() >= deadline:
                 raise StateLockError(
                     f"{self.where} is locked: {previous.describe()}; waited {timeout:g}s "

@@ -233,7 +233,8 @@ def test_second_concurrent_apply_fails_naming_the_lock_holder(tmp_path, sandbox_
         wait_for(lambda: (project / ".reconciler" / "state.json.lock.info").exists())
         second = run(project, "apply", "--auto-approve", "--lock-timeout", "0.2")
         assert second.exit_code == 1
-        assert f"locked by pid {first.pid}" in second.stderr
+        assert f"(pid {first.pid}, reconciler apply) since " in second.stderr
+        assert "Waiting up to 0.2s for the state lock" in second.stderr
     finally:
         sandbox_server.clear_faults()
         out, err = first.communicate(timeout=60)

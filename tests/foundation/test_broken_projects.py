@@ -6,6 +6,7 @@ Each case writes a small project (the base project of conftest plus the files be
 
 from __future__ import annotations
 
+import json
 import os
 import textwrap
 from dataclasses import dataclass, field
@@ -308,6 +309,30 @@ CASES = [
         "not valid UTF-8",
     ),
     Case(
+        "code-file-nul-byte",
+        {M: doc("Automation", "a", "code_file: a.py"), "manifests/a.py": b"x = 1\ny = '\x00'\n"},
+        f"{M}:7",
+        "code_file 'a.py' holds a NUL byte (manifests/a.py:2)",
+    ),
+    Case(
+        "spec-nan",
+        {M: doc("Schedule", "s", SCHEDULE + "inputs: {n: .nan}")},
+        f"{M}:9",
+        "spec.inputs.n: .nan is not a number JSON can carry",
+    ),
+    Case(
+        "spec-infinity-deep",
+        {M: doc("Schedule", "s", SCHEDULE + "inputs:\n  n: [1, {m: -.inf}]")},
+        f"{M}:10",
+        "spec.inputs.n[1].m: -.inf is not a number JSON can carry",
+    ),
+    Case(
+        "spec-float-overflow",
+        {M: doc("Schedule", "s", SCHEDULE + "inputs: {n: 1.0e+999}")},
+        f"{M}:9",
+        "spec.inputs.n: .inf is not a number JSON can carry",
+    ),
+    Case(
         "cron-six-fields",
         {M: doc("Schedule", "s", "automation: nightly\ncron: '0 0 6 * * *'")},
         f"{M}:8",
@@ -445,6 +470,16 @@ CASES = [
 ]
 
 
+def test_a_number_json_cannot_carry_is_placed_at_line_and_column(
+    make_project: ProjectMaker,
+) -> None:
+    root = make_project({M: doc("Schedule", "s", SCHEDULE + "inputs: {n: .nan, m: .inf}")})
+    result = run_cli("-C", str(root), "validate", "--format", "json")
+    assert result.exit_code == 1
+    problems = {(p["line"], p["column"], p["path"]) for p in json.loads(result.stdout)["problems"]}
+    assert problems == {(9, 15, "spec.inputs.n"), (9, 24, "spec.inputs.m")}
+
+
 def test_corpus_is_large_and_named_uniquely() -> None:
     assert len(CASES) >= 40
     assert len({c.id for c in CASES}) == len(CASES)
@@ -476,3 +511,41 @@ def test_broken_project_annotates_github(case: Case, make_project: ProjectMaker)
     assert any(
         f"file={expected_file.replace(':', '%3A')},line={line}" in a for a in annotations
     ) or (not line and annotations), annotations
+
+
+def test_a_linked_manifests_folder_inside_the_project_is_followed(
+    make_project: ProjectMaker,
+) -> None:
+    root = make_project({"shared/more.yaml": doc("Schedule", "s", SCHEDULE)})
+    os.symlink(root / "shared", root / "manifests" / "linked")
+    os.symlink("..", root / "manifests" / "loop")  # a loop ends; nothing is read twice
+    result = run_cli("-C", str(root), "validate", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["documents"] == 2
+
+
+@pytest.mark.parametrize("kind", ["fifo", "device-link", "outside-folder-link"])
+def test_a_manifest_name_that_is_no_regular_file_is_refused_naming_it(
+    make_project: ProjectMaker, kind: str
+) -> None:
+    root = make_project()
+    name = root / "manifests" / "extra.yaml"
+    if kind == "fifo":
+        os.mkfifo(name)  # reading it would wait for a writer forever
+    elif kind == "device-link":
+        os.symlink("/dev/zero", name)  # reading it would never end
+    else:
+        os.symlink(root.parent, name.with_suffix(""))
+    result = run_cli("-C", str(root), "validate")
+    assert result.exit_code == 1
+    assert "internal error" not in result.output and "Traceback" not in result.output
+    if kind == "fifo":
+        assert ("manifests/extra.yaml:1:1: cannot read file: not a regular file but a FIFO"
+                in result.stdout)
+        fmt = run_cli("-C", str(root), "fmt", "--check")
+        assert fmt.exit_code == 1 and "manifests/extra.yaml: cannot read file: not a regular "\
+            "file but a FIFO" in fmt.stderr
+    else:
+        link = "manifests/extra.yaml" if kind == "device-link" else "manifests/extra"
+        assert (f"'manifests/' reaches outside the project folder through a link ({link})"
+                in result.stdout)

@@ -168,6 +168,34 @@ def test_ctrl_c_on_sandbox_serve_exits_130_quietly(tmp_path: Path) -> None:
     assert "Aborted" not in err and "Traceback" not in err
 
 
+def test_a_closed_stdout_ends_the_command_quietly_with_141(tmp_path: Path) -> None:
+    """`reconciler state list | head -1`: the reader leaves early; no traceback, no
+    "Exception ignored" line, and 141 as a command stopped by SIGPIPE reports."""
+    from reconciler.model import ResourceId
+    from reconciler.state.local import LocalStateBackend
+    from reconciler.state.model import State, StateEntry
+
+    (tmp_path / "reconciler.yaml").write_text(
+        "version: 1\nmanifests: [manifests/]\nproviders:\n  studio:\n    type: workspace\n"
+        "    base_url: sandbox\n    organization_id: o\n    workspace_id: w\n")
+    entries = {ResourceId("studio", "Automation", f"a{i}"): StateEntry(f"r{i}", "workspace", {}, "")
+               for i in range(20_000)}  # far more than a pipe holds
+    state = State(entries=entries).stamped()
+    LocalStateBackend(tmp_path / ".reconciler" / "state.json").write(state)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reconciler", "-C", str(tmp_path), "state", "list"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    try:
+        assert process.stdout is not None and process.stdout.readline().startswith(b"studio/")
+        process.stdout.close()  # what head does after its first line
+        _out, err = process.communicate(timeout=60)
+    finally:
+        process.kill()
+    assert process.returncode == 141, err
+    assert err == b""
+
+
 def test_starting_the_command_line_loads_no_heavy_library() -> None:
     """--help and validate import what they need when they run (see bench/startup.py)."""
     probe = (

@@ -106,6 +106,37 @@ async def huge_declared(request: Request) -> Response:
     return Response(b" " * (3 * 1024 * 1024), media_type="application/json")
 
 
+async def not_a_json_number(request: Request) -> Response:
+    body = {"/nan": b'{"n": NaN}', "/infinity": b'{"n": [-Infinity]}', "/huge-number": b"1e999"}
+    return Response(body[request.url.path], media_type="application/json")
+
+
+async def endless_line(request: Request) -> Response:
+    async def no_newline() -> Iterator[bytes]:
+        yield b"data: "
+        for _ in range(50):
+            yield b"x" * (256 * 1024)
+
+    return StreamingResponse(no_newline(), media_type="text/event-stream")
+
+
+async def endless_stream(request: Request) -> Response:
+    async def small_events() -> Iterator[bytes]:
+        for index in range(100_000):
+            yield b'data: {"type": "step", "n": %d, "pad": "%s"}\n\n' % (index, b"p" * 200)
+
+    return StreamingResponse(small_events(), media_type="text/event-stream")
+
+
+async def huge_event(request: Request) -> Response:
+    async def many_data_lines() -> Iterator[bytes]:
+        for _ in range(40):  # one event of 40 lines of 64 KiB: no line is long, the event is
+            yield b"data: " + b"y" * (64 * 1024) + b"\n"
+        yield b"\n"
+
+    return StreamingResponse(many_data_lines(), media_type="text/event-stream")
+
+
 async def unauthenticated(request: Request) -> Response:
     return JSONResponse({"error": {"code": 401, "message": "invalid credential",
                                    "status": "UNAUTHENTICATED"}}, status_code=401)
@@ -118,7 +149,10 @@ def server() -> Iterator[LoopbackServer]:
               "/retry-later": retry_later, "/slow": slow, "/gzip-lie": gzip_lie, "/empty": empty,
               "/bad-gateway": bad_gateway, "/wrong-shape": wrong_shape, "/array": array,
               "/huge": huge, "/huge-declared": huge_declared,
-              "/unauthenticated": unauthenticated}
+              "/unauthenticated": unauthenticated, "/nan": not_a_json_number,
+              "/infinity": not_a_json_number, "/huge-number": not_a_json_number,
+              "/endless-line": endless_line, "/endless-stream": endless_stream,
+              "/api/v1/automation-runs/r1/events": huge_event}
     app = Starlette(routes=[Route(path, handler) for path, handler in routes.items()])
     with LoopbackServer(app) as running:
         yield running
@@ -260,6 +294,57 @@ async def test_an_answer_larger_than_the_cap_is_refused(server, path):
     error = await failure(api, api.call("GET", path))
     assert f"studio: GET {path} answered 200 with a body of" in str(error)
     assert "above the limit of 2 MiB (raise providers.studio.max_response_mb" in str(error)
+
+
+@pytest.mark.parametrize(("path", "words"), [
+    ("/nan", "a bare NaN"), ("/infinity", "a bare -Infinity"), ("/huge-number", "the number 1e999"),
+])
+async def test_an_answer_holding_a_number_json_cannot_carry_names_the_call(server, path, words):
+    """Python reads NaN and Infinity as numbers; the plan, state and saved plans could not be
+    written as JSON with them in, so the answer is refused where it comes in."""
+    api = client(server.url)
+    error = await failure(api, api.call("GET", path))
+    assert str(error).startswith(f"studio: GET {path} answered 200 with {words}, a number JSON "
+                                 "cannot carry")
+
+
+async def read_stream(api: ApiClient, path: str) -> int:
+    lines = 0
+    async with api.stream_lines("GET", path) as stream:
+        async for _line in stream:
+            lines += 1
+    return lines
+
+
+async def test_a_streamed_line_without_end_is_cut_at_the_event_cap(server):
+    api = client(server.url)
+    error = await failure(api, read_stream(api, "/endless-line"))
+    assert str(error) == ("studio: GET /endless-line streamed a line of more than 1 MiB; "
+                          "stopped reading it")
+
+
+async def test_a_stream_that_does_not_end_is_cut_at_the_response_cap(server):
+    api = client(server.url, max_response_mb=2)
+    error = await failure(api, read_stream(api, "/endless-stream"))
+    assert str(error) == ("studio: GET /endless-stream streamed more than 2 MiB; stopped reading "
+                          "it (raise providers.studio.max_response_mb if the platform really "
+                          "streams this much)")
+
+
+async def test_an_event_of_many_lines_is_cut_at_the_event_cap(server):
+    from reconciler.providers.automation_runs.provider import AutomationRunsProvider
+
+    config = provider_config(server.url, "automation-runs", name="history",
+                             settings={"api_key": "k"})
+    provider = AutomationRunsProvider(config)
+    try:
+        with pytest.raises(ProviderError) as caught:
+            async for _event in provider.stream_events("r1"):
+                pass
+    finally:
+        await provider.aclose()
+    assert str(caught.value) == ("history: GET /api/v1/automation-runs/{run_id}/events streamed "
+                                 "an event of more than 1 MiB; stopped reading it")
 
 
 # --- credentials and unreachable servers -------------------------------------------------------

@@ -136,7 +136,8 @@ def test_recording_a_success_is_one_round_trip_and_durable_on_return(postgres_ur
         assert seen.entries[ResourceId("studio", "Automation", "a1")].spec == {"n": 1}
 
 
-def test_a_second_holder_fails_naming_the_holder_and_the_expiry_then_waits(postgres_url):
+def test_a_second_holder_fails_naming_the_holder_and_the_expiry_then_waits(postgres_url,
+                                                                           capsys):
     first = PostgresStateBackend(postgres_url, "proj")
     second = PostgresStateBackend(postgres_url, "proj")
     with first.lock(0, "reconciler apply") as lease:
@@ -145,6 +146,15 @@ def test_a_second_holder_fails_naming_the_holder_and_the_expiry_then_waits(postg
         message = str(caught.value)
         assert f"lease {lease.lease_id} held by " in message and "reconciler apply" in message
         assert "expires at " in message and f"state unlock {lease.lease_id}" in message
+        # one line when it starts waiting, naming the holder the same way as the local lock
+        waiting = capsys.readouterr().err.splitlines()
+        assert len(waiting) == 1 and waiting[0].startswith("Waiting up to 0.3s for the state "
+                                                           "lease of ")
+        assert f"lease {lease.lease_id} held by " in waiting[0]
+        assert "(pid " in waiting[0] and "reconciler apply) since " in waiting[0]
+        with pytest.raises(StateLockError), second.lock(0):  # no wait: no line
+            pass
+        assert capsys.readouterr().err == ""
     with second.lock(1):  # released: taken at once
         pass
 

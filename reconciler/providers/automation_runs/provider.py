@@ -15,8 +15,10 @@ from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping, 
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from reconciler.errors import ProviderError
+from reconciler.providers.answers import Shape
 from reconciler.providers.automation_runs.shapes import detail_error
-from reconciler.providers.http import ApiClient, api_key_auth, bearer_auth
+from reconciler.providers.http import MAX_EVENT_BYTES, ApiClient, api_key_auth, bearer_auth
 from reconciler.providers.runs_only import ManagesNothing
 
 if TYPE_CHECKING:
@@ -37,6 +39,10 @@ TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 IN_FLIGHT_STATUSES = ("pending", "queued", "running")  # assumed (not documented): the others
 RETRY_MODES = ("from_failed", "from_step", "full")
 MAX_PAGE = 1000  # the API's ceiling for ``limit``
+# What the adapter relies on in each answer, checked as it comes in
+ANSWERS: dict[str, Shape] = {
+    "GET " + PATHS["list"]: {"items[]": "object?", "total": "integer?"},
+}
 
 
 @dataclass(frozen=True)
@@ -69,6 +75,7 @@ class AutomationRunsProvider(ManagesNothing):
             error_parser=detail_error,
             transport=transport,
         )
+        self.client.answers = ANSWERS
 
     # -- run management ------------------------------------------------------------------------
 
@@ -139,26 +146,37 @@ class AutomationRunsProvider(ManagesNothing):
         connection open after the run ended does not hang the caller.
         """
         async with self.client.stream_lines("GET", PATHS["events"], run_id=run_id) as lines:
-            async for event in _server_sent_events(lines):
+            async for event in _server_sent_events(lines, self.client, "GET " + PATHS["events"]):
                 yield event
                 if event.get("type") == "run" and event.get("status") in TERMINAL_STATUSES:
                     return
 
 
-async def _server_sent_events(lines: AsyncIterator[str]) -> AsyncIterator[Mapping[str, Any]]:
-    """Parse ``text/event-stream``: ``data:`` lines joined until a blank line, as JSON."""
+async def _server_sent_events(
+    lines: AsyncIterator[str], client: ApiClient | None = None, call: str = "the event stream"
+) -> AsyncIterator[Mapping[str, Any]]:
+    """Parse ``text/event-stream``: ``data:`` lines joined until a blank line, as JSON; an
+    event above ``MAX_EVENT_BYTES`` is a ProviderError naming the call."""
     data: list[str] = []
+    size = 0
     event_name = ""
     async for raw in lines:
         line = raw.rstrip("\r")
         if not line:
             if data:
                 yield _event(event_name, "\n".join(data))
-            data, event_name = [], ""
+            data, event_name, size = [], "", 0
         elif line.startswith(":"):
             continue  # comment / keep-alive
         elif line.startswith("data:"):
             data.append(line[5:].removeprefix(" "))
+            size += len(data[-1]) + 1
+            if size > MAX_EVENT_BYTES:
+                platform = client.platform if client else AutomationRunsProvider.type_name
+                raise ProviderError(
+                    f"{client.name if client else platform}: {call} streamed an event of more "
+                    f"than {MAX_EVENT_BYTES // (1024 * 1024)} MiB; stopped reading it",
+                    platform=platform, call=call)
         elif line.startswith("event:"):
             event_name = line[6:].strip()
     if data:

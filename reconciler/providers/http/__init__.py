@@ -83,8 +83,10 @@ from reconciler.providers.http.errors import (
     json_or_none,
 )
 from reconciler.providers.http.retry import RetryPolicy, retry_after_seconds
+from reconciler.providers.http.stream import MAX_EVENT_BYTES
 
 __all__ = [
+    "MAX_EVENT_BYTES",
     "ApiClient",
     "Auth",
     "ErrorParser",

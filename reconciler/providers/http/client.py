@@ -23,6 +23,7 @@ import httpx
 from reconciler import __version__
 from reconciler.config import SANDBOX_BASE_URL, interpolate
 from reconciler.errors import ProviderError
+from reconciler.providers.answers import Shape, check_answer
 from reconciler.providers.http.auth import Auth
 from reconciler.providers.http.deadlines import command_end
 from reconciler.providers.http.errors import (
@@ -33,6 +34,7 @@ from reconciler.providers.http.errors import (
     fallback_message,
     platform_error,
 )
+from reconciler.providers.http.json_body import NonFinite, strict_json
 from reconciler.providers.http.pages import MAX_LIST_ITEMS, MAX_PAGES, Lists
 from reconciler.providers.http.retry import (
     NOT_PROCESSED_STATUSES,
@@ -43,7 +45,7 @@ from reconciler.providers.http.retry import (
     retry_after_seconds,
     seconds_text,
 )
-from reconciler.providers.http.stream import Streams
+from reconciler.providers.http.stream import MAX_EVENT_BYTES, Streams
 
 if TYPE_CHECKING:
     from reconciler.config import ProviderConfig
@@ -106,6 +108,8 @@ class ApiClient(Lists, Streams):
         self.path_params = dict(path_params or {})
         # lowers every list's page size (tests use it to cross page boundaries with few objects)
         self.page_size_cap: int | None = None
+        # what the adapter needs each call's answer to hold (answers.py), set by the adapter
+        self.answers: Mapping[str, Shape] = {}
         self._credential_hint = credential_hint(config)
         self._parse_error = error_parser
         self._counts: Counter[str] = Counter()
@@ -178,7 +182,11 @@ class ApiClient(Lists, Streams):
         """Send with retries and return the parsed JSON body ({} for an empty body)."""
         response = await self.send(method, template, params=params, json=json,
                                    idempotent=idempotent, **path_values)
-        return self._json(response, f"{method.upper()} {template}", empty="{}")
+        call = f"{method.upper()} {template}"
+        body = self._json(response, call, empty="{}")
+        if call in self.answers and response.content:
+            check_answer(self, call, body, self.answers[call])
+        return body
 
     def _json(self, response: httpx.Response, call: str, *, empty: str) -> Any:
         """The body as JSON; an empty body is ``{}`` (``empty="{}"``) or an error (``"error"``)."""
@@ -187,8 +195,10 @@ class ApiClient(Lists, Streams):
                 return {}
             raise self._shape_error(call, response, "an empty body where a list was expected")
         try:
-            return response.json()
-        except ValueError:
+            return strict_json(response.content)
+        except NonFinite as exc:
+            raise self._shape_error(call, response, f"{exc}, a number JSON cannot carry") from None
+        except (ValueError, RecursionError):
             raise self._shape_error(call, response, "a body that is not JSON") from None
 
     def _shape_error(self, call: str, response: httpx.Response, what: str) -> ProviderError:
@@ -353,8 +363,20 @@ class ApiClient(Lists, Streams):
         # what ``aread`` would have kept, read here so the size could be bounded on the way
         response._content = b"".join(chunks)
 
-    def _too_large(self, call: str, response: httpx.Response, size: int) -> ProviderError:
+    def _too_large(self, call: str, response: httpx.Response, size: int,
+                   what: str = "") -> ProviderError:
         mib = 1024 * 1024
+        if what == "line":  # one line of a streamed answer
+            return ProviderError(
+                f"{self.name}: {call} streamed a line of more than {MAX_EVENT_BYTES / mib:g} MiB;"
+                " stopped reading it", platform=self.platform, call=call,
+                status=response.status_code)
+        if what == "stream":
+            return ProviderError(
+                f"{self.name}: {call} streamed more than {self.max_response_bytes / mib:g} MiB; "
+                f"stopped reading it (raise providers.{self.name}.max_response_mb if the platform "
+                "really streams this much)", platform=self.platform, call=call,
+                status=response.status_code)
         return ProviderError(
             f"{self.name}: {call} answered {response.status_code} with a body of {size / mib:.0f}"
             f" MiB or more, above the limit of {self.max_response_bytes / mib:g} MiB (raise "

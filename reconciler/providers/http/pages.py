@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from reconciler.errors import ProviderError
+from reconciler.providers.answers import Shape, check_answer
 from reconciler.providers.http.errors import json_kind
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ class Lists:
     max_pages: int
     max_list_items: int
     page_size_cap: int | None
+    answers: Mapping[str, Shape]
 
     if TYPE_CHECKING:  # given by ApiClient
 
@@ -132,6 +134,10 @@ class _Pages:
         if same_as_last and page and page == self.last:
             self.fail(f"the page at offset {len(self.items)} repeats the one before it "
                       "(the server ignores offset?)")
+        shape = self.client.answers.get(self.call)
+        if shape is not None:
+            for index, item in enumerate(page):
+                check_answer(self.client, self.call, item, shape, f"item {len(self.items) + index}")
         self.count += 1
         self.last = page
         self.items.extend(page)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING, Any
@@ -10,11 +11,14 @@ import httpx
 
 from reconciler.errors import ProviderError
 
+MAX_EVENT_BYTES = 1024 * 1024  # one line, and one event, of a streamed answer
+
 
 class Streams:
     """The streamed call of ``ApiClient``."""
 
     platform: str
+    max_response_bytes: int
     _client: httpx.AsyncClient
 
     if TYPE_CHECKING:  # given by ApiClient
@@ -23,6 +27,9 @@ class Streams:
                  path_values: Mapping[str, Any]) -> httpx.URL: ...
 
         def _note(self, call: str) -> None: ...
+
+        def _too_large(self, call: str, response: httpx.Response, size: int,
+                       what: str = "") -> ProviderError: ...
 
         def _error(self, response: httpx.Response, call: str,
                    cls: type[ProviderError] = ProviderError, note: str = "") -> ProviderError: ...
@@ -34,7 +41,9 @@ class Streams:
         """Open a streamed answer (e.g. ``text/event-stream``) and yield its lines as they come.
 
         Not retried (a stream is followed once); no read timeout, since a stream may be quiet
-        for a long time; an error answer raises the same ProviderError as ``send``.
+        for a long time; an error answer raises the same ProviderError as ``send``. A line
+        longer than ``MAX_EVENT_BYTES``, or a stream longer than ``max_response_mb``, is a
+        ProviderError naming the call: a stream is bounded like any answer.
         """
         method = method.upper()
         call = f"{method} {template}"
@@ -50,7 +59,7 @@ class Streams:
                 if not response.is_success:
                     await response.aread()
                     raise self._error(response, call)
-                yield response.aiter_lines()
+                yield self._bounded_lines(response, call)
         except httpx.LocalProtocolError:
             raise ProviderError(
                 f"{self.platform}: {call}: the request could not be built; "
@@ -62,3 +71,22 @@ class Streams:
                 f"{self.platform}: {call}: the stream broke off ({type(exc).__name__} {exc})",
                 platform=self.platform, call=call, platform_message=str(exc),
             ) from exc
+
+    async def _bounded_lines(self, response: httpx.Response, call: str) -> AsyncIterator[str]:
+        """The lines of a streamed answer (without their ``\n``), never holding more than
+        ``MAX_EVENT_BYTES`` of one line nor reading more than ``max_response_bytes`` in all."""
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        pending = ""
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > self.max_response_bytes:
+                raise self._too_large(call, response, size, "stream")
+            *lines, pending = (pending + decoder.decode(chunk)).split("\n")
+            for line in lines:
+                yield line
+            if len(pending) > MAX_EVENT_BYTES:
+                raise self._too_large(call, response, len(pending), "line")
+        pending += decoder.decode(b"", final=True)
+        if pending:
+            yield pending

@@ -21,6 +21,7 @@ from reconciler.model import (
     Resource,
     ResourceId,
 )
+from reconciler.providers.answers import Shape
 from reconciler.providers.base import RehearsalCopy
 from reconciler.providers.http import (
     ApiClient,
@@ -52,6 +53,20 @@ PATHS = {
     "destinations": "/api/destinations",  # assumed
 }
 MAX_LIMIT = 200
+_AUTOMATION: Shape = {"id": "string", "key": "string", "signals[].key": "string",
+                      "destinations[].key": "string"}
+# What the adapter relies on in each answer (every item, for a list), checked as it comes in
+ANSWERS: dict[str, Shape] = {
+    "GET " + PATHS["list"]: _AUTOMATION,
+    # a create must show what it made; the other commands' envelopes may leave it out
+    "POST " + PATHS["create"]: {f"result.data.automation.{field}": kind
+                                for field, kind in _AUTOMATION.items()},
+    **{f"{method} {PATHS[call]}": {f"result.data.automation.{field}": kind.rstrip("?") + "?"
+                                   for field, kind in _AUTOMATION.items()}
+       for method, call in (("PATCH", "update"), ("POST", "enable"), ("POST", "disable"))},
+    "GET " + PATHS["get"]: {f"data.automation.{field}": kind
+                            for field, kind in _AUTOMATION.items()},
+}
 # spec field -> request/response field
 WIRE = {"name": "name", "description": "description", "trigger": "triggerJson",
         "audience_filter": "audienceFilterJson", "signals": "signalKeys",
@@ -106,6 +121,7 @@ class OutlitProvider(UsesApiClient):
         self.client = ApiClient(config, platform="outlit", auth=bearer_auth(config),
                                 error_parser=outlit_error, transport=transport,
                                 default_base_url=DEFAULT_BASE_URL, retry=retry)
+        self.client.answers = ANSWERS
 
     async def list_automations(self) -> list[dict[str, Any]]:
         """Every automation that is not archived."""

@@ -14,6 +14,8 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from reconciler.providers.answers import Shape
+
 W = "/api/v1/organizations/{organization_id}/workspaces/{workspace_id}"
 A = W + "/automations/{automation_id}"
 
@@ -63,6 +65,18 @@ PHASE_PREFIX = "PHASE_TYPE_"
 SUB_TYPE_PREFIX = "PHASE_SUB_TYPE_"
 PHASES = frozenset({"unspecified", "pre", "main", "post"})
 SUB_TYPES = frozenset({"unspecified", "email", "schedule", "webhook", "api"})
+
+# What the adapter relies on in each answer (every item, for a list), checked as it comes in
+ANSWERS: dict[str, Shape] = {
+    "GET " + PATHS["list_automations"]: {"name": "string", "display_name": "string?",
+                                        "marked_outputs[]": "string?"},
+    "POST " + PATHS["create_automation"]: {"name": "string"},
+    "GET " + PATHS["extract_connections"]: {"connections[].connection_id": "string?",
+                                           "connections[].connector": "string?"},
+    "GET " + PATHS["schedule"]: {"config": "object?", "config.end": "object?",
+                                 "config.inputs": "object?"},
+    "GET " + PATHS["triggers"]: {"trigger_id": "string"},
+}
 
 
 def path(call: str) -> str:

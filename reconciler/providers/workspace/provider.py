@@ -98,6 +98,7 @@ class WorkspaceProvider(UsesApiClient):
         self.client = ApiClient(config, platform="workspace", auth=bearer_auth(config),
                                 error_parser=aip_error, transport=transport, path_params=ids,
                                 retry=retry)
+        self.client.answers = calls.ANSWERS
         self._check_runs: dict[str, str] = {}  # run id -> automation id
 
     async def read(
