@@ -21,7 +21,7 @@ from reconciler.config import (
     sensitive_settings,
 )
 from reconciler.errors import ConfigError
-from reconciler.manifest.problems import Problem, closest, dotted, summary
+from reconciler.manifest.problems import Problem, dotted, summary
 from reconciler.manifest.schema_errors import schema_problems
 from reconciler.manifest.yaml_source import Path_, YAMLDocument, YAMLProblem, decode, read_documents
 from reconciler.masking import remember
