@@ -9,9 +9,9 @@ that state does not record under that remote id is *adopted*: an operation with 
 that only records it, so every desired resource matched live is in state after apply, even
 when nothing differs (a create whose answer was lost, an apply killed before it recorded, a
 document claiming an object that exists). Operations are ordered by the dependency graph: references
-(``x-reference``) and the objects a field names (``x-depends-on``: an automation after the
-connections it uses) first, removals in reverse; among independent operations, connections
-before automations before schedules and triggers before checks.
+(``x-reference``) and the objects a field names (``x-depends-on``) first, removals in reverse;
+among independent operations, by the order each kind declares (``x-order``). Kinds declared
+``x-check`` are smoke checks: never read live, planned when what they reference changes.
 """
 
 from __future__ import annotations
@@ -49,13 +49,6 @@ from reconciler.state.model import State, StateEntry, now
 
 RulesFor = Callable[[str, str], FieldRules]  # (provider type, kind) -> rules
 Describe = Callable[[Operation], tuple[str, ...]]
-
-CHECK_KIND = "Check"  # never read live: run after its automation changes
-CONNECTION_KIND = "Connection"
-AUTOMATION_KIND = "Automation"
-KIND_RANK = {CONNECTION_KIND: 0, AUTOMATION_KIND: 1, "Schedule": 2, "Trigger": 2, CHECK_KIND: 3}
-UPGRADE_FLAG = "upgrade_connections"  # desired-only flag: upgrade what live reports upgradable
-CONNECTION_LIST = "connections"  # an automation's list of connection ids (Connection.connection_id)
 
 
 @dataclass(frozen=True)
@@ -95,7 +88,7 @@ def make_plan(
     operations: list[Operation] = []
     for rid in sorted(wanted):
         resource = wanted[rid]
-        if rid.kind != CHECK_KIND:
+        if not rules_for(resource.provider_type, rid.kind).check:
             operations.extend(_operations_for(resource, found.get(rid), state, rules_for))
     for rid in sorted(state.entries):
         if rid not in wanted and rid in found:
@@ -108,7 +101,8 @@ def make_plan(
         operations = _targeted(operations, targets, wanted, state)
     if not removals.force_unprotected:
         _refuse_destroying_protected(operations, state, removals.destroy)
-    ordered = _topological(operations)
+    order = {op.id: rules_for(_provider_type(op, state), op.id.kind).order for op in operations}
+    ordered = _topological(operations, order)
     if describe:
         ordered = [_described(op, describe) for op in ordered]
     unmanaged = tuple(sorted((item for item in live if not item.managed), key=lambda item: item.id))
@@ -234,11 +228,13 @@ def _operations_for(
         operations.append(
             Operation(action, resource.id, resource, live, result.changes, reason=result.reason)
         )
-    if resource.spec.get(UPGRADE_FLAG) is True and live.upgradable:
-        upgrade = tuple(Change((CONNECTION_LIST, c), "behind", "latest") for c in live.upgradable)
-        operations.append(
-            Operation(Action.UPGRADE, resource.id, resource, live, upgrade, reason="upgradable")
-        )
+    for flag, listed in sorted(rules.upgrades.items()):
+        if resource.spec.get(flag) is True and live.upgradable:
+            upgrade = tuple(Change((listed, c), "behind", "latest") for c in live.upgradable)
+            operations.append(
+                Operation(Action.UPGRADE, resource.id, resource, live, upgrade, reason="upgradable")
+            )
+            break  # one upgrade operation: the provider upgrades what it reported
     if not operations and (entry is None or entry.remote_id != live.remote_id):
         operations.append(adoption(resource, live, entry is not None))
     return operations
@@ -281,10 +277,10 @@ def _checks(
     mutated = {op.id for op in operations if op.action in MUTATING_ACTIONS}
     checks = []
     for rid in sorted(wanted):
-        if rid.kind != CHECK_KIND:
-            continue
         check = wanted[rid]
         rules = rules_for(check.provider_type, rid.kind)
+        if not rules.check:
+            continue
         targets = _references(check.spec, rid.provider, rules)
         entry = state.entries.get(rid)
         if entry is None:
@@ -455,8 +451,11 @@ def _refuse_destroying_protected(
         raise PlanError("plan refused:\n  " + "\n  ".join(problems))
 
 
-def _topological(operations: Sequence[Operation]) -> list[Operation]:
-    """Dependencies first; among ready operations: non-removals by kind, then removals reversed."""
+def _topological(
+    operations: Sequence[Operation], order: Mapping[ResourceId, int]
+) -> list[Operation]:
+    """Dependencies first; among ready operations: non-removals by their kind's declared order
+    (``x-order``), then removals in the reverse order."""
     nodes = list(range(len(operations)))
     index_by_id: dict[ResourceId, list[int]] = {}
     for i, op in enumerate(operations):
@@ -472,7 +471,7 @@ def _topological(operations: Sequence[Operation]) -> list[Operation]:
 
     def key(i: int) -> tuple[int, int, str, int]:
         op = operations[i]
-        rank = KIND_RANK.get(op.id.kind, 1)
+        rank = order.get(op.id, 1)
         if op.action is Action.REMOVE:
             return (1, -rank, str(op.id), i)
         return (0, rank, str(op.id), i)

@@ -33,7 +33,7 @@ PROJECT = "project.schema.json"
 MANIFEST = "manifest.schema.json"  # the editor schema: the envelope with spec picked by kind
 SETTINGS = "settings.schema.json"  # a provider type's project-file settings
 BASE_DIR = Path(__file__).resolve().parent / "schemas"
-_SCHEMA_URL = "https://reconciler.dev/schemas/"
+DEFAULT_ORDER = 1
 
 
 def schemas_dir() -> Path:
@@ -337,6 +337,32 @@ def file_fields(provider_type: str, kind: str) -> Mapping[str, tuple[str, str]]:
         if isinstance(spec, Mapping) and isinstance(spec.get("field"), str):
             found[spec["field"]] = (name, str(spec.get("suffix") or ".txt"))
     return found
+
+
+@cache
+def kind_order(provider_type: str, kind: str) -> int:
+    """Where a kind's operations go among independent ones (``x-order`` on the kind, default 1):
+    lower first; removals go the other way round."""
+    value = spec_schema(provider_type, kind).get("x-order", DEFAULT_ORDER)
+    return value if isinstance(value, int) else DEFAULT_ORDER
+
+
+@cache
+def is_check_kind(provider_type: str, kind: str) -> bool:
+    """True for a kind whose documents are smoke checks (``x-check`` on the kind): never read
+    live, run after what they reference changes."""
+    return spec_schema(provider_type, kind).get("x-check") is True
+
+
+@cache
+def upgrade_fields(provider_type: str, kind: str) -> Mapping[str, str]:
+    """Desired-only flag -> the list field it upgrades (``x-upgrades``): when the flag is true
+    and the provider reports items of that list upgradable, the plan upgrades them."""
+    return {
+        n: sub["x-upgrades"]
+        for n, sub in _top(provider_type, kind).items()
+        if isinstance(sub.get("x-upgrades"), str)
+    }
 
 
 def property_schemas(provider_type: str, kind: str) -> Mapping[str, Mapping[str, Any]]:

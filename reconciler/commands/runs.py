@@ -67,17 +67,19 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
 async def _run_manager(
     app: AppContext, name: str | None
 ) -> AsyncIterator[tuple[Project, RunManager]]:
-    """Open the project's automation-runs provider instance, closing it afterwards."""
+    """Open the project's provider instance that manages runs, closing it afterwards."""
     from reconciler.config import load_project
-    from reconciler.health import RUNS_PROVIDER_TYPE, RunManager, runs_provider_config
+    from reconciler.health import RunManager, run_manager_types, runs_provider_config
     from reconciler.providers.registry import open_provider
 
     project = load_project(app.directory)
     config = runs_provider_config(project, name)
     if config is None:
+        types = run_manager_types()
+        wanted = " or ".join(repr(t) for t in types) or "that manages runs"
         raise ConfigError(
-            f"{project.file}: no provider of type {RUNS_PROVIDER_TYPE!r}; add one under "
-            f"providers (type: {RUNS_PROVIDER_TYPE}, base_url, api_key)"
+            f"{project.file}: no provider of type {wanted}; add one under providers "
+            f"(type: {types[0] if types else '…'}, base_url and its credentials)"
         )
     provider = open_provider(config)
     try:

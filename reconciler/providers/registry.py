@@ -12,7 +12,6 @@ from importlib.util import find_spec
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler.config import SANDBOX_BASE_URL
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -77,10 +76,10 @@ def provider_class(type_name: str) -> type[Provider]:
 def open_provider(
     config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> Provider:
-    """Build a provider instance; ``base_url: sandbox`` talks to the embedded sandbox in-process."""
-    cls = provider_class(config.type)
-    if transport is None and config.base_url == SANDBOX_BASE_URL:
-        from reconciler.sandbox import in_process_transport
+    """Build a provider instance.
 
-        transport = in_process_transport(config.sandbox_db)
-    return cls(config, transport=transport)
+    What ``base_url`` means is the provider's own business: the HTTP layer of the built-in
+    providers (``providers.http.ApiClient``) is the one place that serves ``base_url: sandbox``
+    in-process from the embedded sandbox.
+    """
+    return provider_class(config.type)(config, transport=transport)
