@@ -74,7 +74,7 @@ class Export:
 
 @dataclass(frozen=True)
 class Selector:
-    """``name=lead-*,spec.stage=draft,kind!=Trigger``: every term must hold (globs allowed)."""
+    """``name=lead-*,spec.stage=draft,kind!=Webhook``: every term must hold (globs allowed)."""
 
     terms: tuple[tuple[str, bool, str], ...] = ()  # (key, equal?, pattern)
 

@@ -150,8 +150,8 @@ async def failed_runs_since(
 ) -> list[FailedRun]:
     """Failed runs of the given automations created within ``since`` of now, oldest first.
 
-    ``automation_ids`` maps each managed automation's remote id to its identity; the engine's
-    drift report passes the workspace automations it manages.
+    ``automation_ids`` maps each managed object's remote id to its identity; the engine's
+    drift report passes the objects with runs it manages.
     """
     cutoff = (now or datetime.now(UTC)) - since
     found: list[FailedRun] = []

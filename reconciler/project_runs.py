@@ -123,11 +123,11 @@ async def project_failed_runs(
     since: timedelta = DEFAULT_SINCE,
     runs_provider: str | None = None,
 ) -> list[FailedRun]:
-    """Failed runs of the project's managed workspace automations within ``since``.
+    """Failed runs of the project's managed objects with runs within ``since``.
 
     For the drift report. ``provider_for`` opens a provider instance by name (the engine's
     ``Engine.provider``, so its open instances are reused). An empty list when the project has
-    no automation-runs instance or manages no workspace automation.
+    no instance that manages runs or manages no object with runs.
     """
     manager = _runs_manager(provider_for, project, runs_provider)
     automations = objects_with_runs(project, state, manager)
@@ -191,7 +191,7 @@ async def list_project_runs(
 ) -> tuple[list[Mapping[str, Any]], int | None]:
     """A page of runs; with ``automation``, limit and offset count that automation's runs.
 
-    ``automation`` is a managed workspace Automation's metadata.name or a remote id as written.
+    ``automation`` is a managed object's metadata.name or a remote id as written.
     The API cannot filter by automation, so that case pages through runs here (total unknown).
     """
     if automation is None:

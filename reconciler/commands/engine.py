@@ -498,8 +498,8 @@ def drift_command(
 ) -> None:
     """Compare live objects with the manifests; exit 2 naming each resource and field that moved.
 
-    Failed runs of managed automations within --since are listed too (where the project has an
-    automation-runs provider); they are health, not drift, and do not change the exit code.
+    Failed runs of managed objects within --since are listed too (where the project has a
+    provider that manages runs); they are health, not drift, and do not change the exit code.
     """
     from dataclasses import replace
 

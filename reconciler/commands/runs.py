@@ -40,12 +40,12 @@ provider_option = click.option(
     "--provider",
     "provider_name",
     metavar="NAME",
-    help="The automation-runs provider instance to use (needed when the project has several).",
+    help="The provider instance that manages runs (needed when the project has several).",
 )
 
 
-# the automation-runs API's retry modes (reconciler.providers.automation_runs); written here so
-# that `--help` does not load the HTTP client
+# the retry modes the runs API accepts (a test keeps them equal to the adapter's); written here
+# so that `--help` does not load the HTTP client
 RETRY_MODES = ("from_failed", "from_step", "full")
 
 
@@ -101,7 +101,7 @@ def _out(app: AppContext) -> Console:
 def runs_group() -> None:
     """List, inspect, cancel, retry and follow automation runs.
 
-    Talks to the project's automation-runs provider instance (--provider NAME when it has
+    Talks to the project's provider instance that manages runs (--provider NAME when it has
     several). Exit 1 when the platform refuses (unknown run, run already ended, bad value).
     """
 
@@ -111,7 +111,7 @@ def runs_group() -> None:
 @click.option(
     "--automation",
     metavar="A",
-    help="Only runs of this automation: its remote id, or the name of a managed Automation.",
+    help="Only runs of this object: its remote id, or the metadata.name of a managed document.",
 )
 @click.option("--limit", type=int, help="At most N runs (the platform's default is 100, max 1000).")
 @click.option("--offset", type=int, help="Skip the first N runs.")
@@ -263,8 +263,8 @@ def runs_events(app: AppContext, run_id: str, provider_name: str | None, fmt: st
 def check_command(app: AppContext, names: tuple[str, ...], fmt: str) -> None:
     """Run smoke checks now (all, or those named); exit 1 if any fails.
 
-    NAME is a Check's metadata.name or its full PROVIDER/Check/NAME identity. Progress goes to
-    stderr; results to stdout.
+    NAME is a check document's metadata.name or its full PROVIDER/KIND/NAME identity. Progress
+    goes to stderr; results to stdout.
     """
     from reconciler.config import load_project
     from reconciler.progress import progress_line
@@ -276,7 +276,7 @@ def check_command(app: AppContext, names: tuple[str, ...], fmt: str) -> None:
     if fmt == "json":
         _view().emit_json(sys.stdout, [_view().check_json(r) for r in results])
     elif not results:
-        click.echo("No Check documents in this project.", err=True)
+        click.echo("No check documents in this project.", err=True)
     else:
         _view().check_results(_out(app), results)
     failed = [r for r in results if not r.passed]
@@ -295,8 +295,8 @@ def status_command(app: AppContext, provider_name: str | None, fmt: str) -> None
     """Each managed resource's sync state beside its health (last run status).
 
     Sync state: in sync, drifted (live moved since the last apply) or pending change (the
-    manifests differ from what is live). Health comes from the project's automation-runs
-    provider instance, for workspace automations.
+    manifests differ from what is live). Health comes from the project's provider instance
+    that manages runs, for the objects whose kinds have runs.
     """
     from reconciler.config import load_project
     from reconciler.progress import progress_line

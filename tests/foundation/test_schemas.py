@@ -222,3 +222,32 @@ def test_cron_shortcut_accepts_only_what_croniter_accepts(expression: str) -> No
 
     if _plainly_valid(expression.split()):
         assert croniter.is_valid(expression), expression
+
+
+def test_each_provider_class_manages_the_kinds_its_schemas_describe() -> None:
+    from reconciler.providers.registry import provider_class
+
+    for ptype in schema.provider_types():
+        assert provider_class(ptype).kinds == schema.supported_kinds(ptype), ptype
+
+
+def test_validating_finds_the_providers_schemas_without_loading_adapters() -> None:
+    import subprocess
+    import sys
+
+    quickstart = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
+    probe = (
+        "import sys\n"
+        "from reconciler.cli import main\n"
+        f"sys.argv = ['reconciler', '-C', {str(quickstart)!r}, 'validate']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = ('httpx', 'aiohttp', 'rich', 'deepdiff', 'openapi_core',\n"
+        "         'reconciler.providers.workspace.provider', 'reconciler.providers.http')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []
