@@ -65,3 +65,46 @@ def test_a_planted_name_is_caught(tmp_path: Path) -> None:
     planted = tmp_path / "plan.py"
     planted.write_text('RANK = {"Connection": 0}  # before the outlit ones\n', encoding="utf-8")
     assert _mentions(planted, _names(), tmp_path) == ["plan.py:1: Connection", "plan.py:1: outlit"]
+
+
+def _imports(path: Path) -> set[str]:
+    import ast
+
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found |= {node.module, *(f"{node.module}.{a.name}" for a in node.names)}
+        elif isinstance(node, ast.Import):
+            found |= {a.name for a in node.names}
+    return {name for name in found if name.split(".")[0] == "reconciler"}
+
+
+# what a provider's package may use of reconciler: the nouns, errors, its settings, masking, and
+# the providers' shared layers (protocol, HTTP); the HTTP layer alone opens the embedded sandbox
+PROVIDERS_MAY_IMPORT = ("reconciler.model", "reconciler.errors", "reconciler.config",
+                        "reconciler.masking", "reconciler.providers", "reconciler.__version__")
+# what the engine may use of the providers: the protocol, the registry, the shared HTTP layer
+ENGINE_MAY_IMPORT = ("reconciler.providers.base", "reconciler.providers.registry",
+                     "reconciler.providers.http")
+
+
+def test_providers_import_only_the_nouns_and_their_shared_layers() -> None:
+    wrong = []
+    for path in sorted((PACKAGE / "providers").rglob("*.py")):
+        for name in _imports(path):
+            allowed = name.startswith(PROVIDERS_MAY_IMPORT) or (
+                path.name == "http.py" and name.startswith("reconciler.sandbox")
+            )
+            if not allowed and name != "reconciler":
+                wrong.append(f"{path.relative_to(PACKAGE)}: {name}")
+    assert wrong == []
+
+
+def test_the_engine_imports_no_adapter() -> None:
+    wrong = [
+        f"{path.relative_to(PACKAGE)}: {name}"
+        for path in _engine_modules()
+        for name in _imports(path)
+        if name.startswith("reconciler.providers.") and not name.startswith(ENGINE_MAY_IMPORT)
+    ]
+    assert wrong == []
