@@ -20,18 +20,31 @@ from typing import Any
 
 import yaml
 
-# provider type -> the adapter package holding its document
-PACKAGES = {
-    "workspace": "workspace",
-    "outlit": "outlit",
-    "datallog": "datallog",
-    "automation-runs": "automation_runs",
-}
 METHODS = ("get", "put", "post", "patch", "delete")
 DOCUMENT_NAME = "openapi.yaml"
 
+
+def _packages() -> dict[str, str]:
+    """Provider type -> its package under ``reconciler/providers``, for the built-in types that
+    ship a contract document (the platforms the embedded sandbox stands in for)."""
+    from pathlib import Path
+
+    from reconciler.providers.registry import provider_schema_folders
+
+    here = Path(__file__).resolve().parent / "providers"
+    found = {}
+    for ptype, folder in sorted(provider_schema_folders().items()):
+        package = folder.parent.resolve()
+        if package.parent == here and (package / DOCUMENT_NAME).is_file():
+            found[ptype] = package.name
+    return found
+
+
+# provider type -> the adapter package holding its document
+PACKAGES = _packages()
+
 VERDICTS_KEPT = 4096  # requests and answers whose verdict is remembered, per platform
-# nodes of a document kept found: more than any document has (workspace ~6000), so none is
+# nodes of a document kept found: more than any document has (the largest ~6000), so none is
 # ever dropped (dropping one while another thread reads it is not safe in jsonschema-path)
 RESOLVED_NODES_KEPT = 16384
 UNKNOWN_ROUTE = "unknown route"

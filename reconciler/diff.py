@@ -42,6 +42,10 @@ class FieldRules:
     desired_only: frozenset[str] = frozenset()
     # field -> (kind, that kind's spec field) it names without a reference (``x-depends-on``)
     depends_on: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # desired-only flag -> the list field whose upgradable items it upgrades (``x-upgrades``)
+    upgrades: Mapping[str, str] = field(default_factory=dict)
+    order: int = 1  # among independent operations, lower kinds first (``x-order``)
+    check: bool = False  # documents of this kind are smoke checks, never read live (``x-check``)
 
 
 NO_RULES = FieldRules()

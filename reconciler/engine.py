@@ -20,7 +20,7 @@ from reconciler.diff import NO_RULES, FieldRules
 from reconciler.drain import describe_operation
 from reconciler.errors import ConfigError
 from reconciler.model import Action, LiveResource, Plan, Resource, ResourceId
-from reconciler.plan import CHECK_KIND, Removals, forgotten, make_plan
+from reconciler.plan import Removals, forgotten, make_plan
 from reconciler.providers.answers import SHAPE_ERRORS, unusable_answer
 from reconciler.providers.registry import open_provider
 from reconciler.state.model import State, StateBackend, StateEntry, open_backend
@@ -55,9 +55,17 @@ def rules_for(provider_type: str, kind: str) -> FieldRules:
             references=schema.reference_fields(provider_type, kind),
             desired_only=schema.desired_only_fields(provider_type, kind),
             depends_on=schema.dependency_fields(provider_type, kind),
+            upgrades=schema.upgrade_fields(provider_type, kind),
+            order=schema.kind_order(provider_type, kind),
+            check=schema.is_check_kind(provider_type, kind),
         )
     except (KeyError, FileNotFoundError):
         return NO_RULES
+
+
+def is_check(provider_type: str, kind: str) -> bool:
+    """True for a kind its provider type declares a smoke check (``x-check``): never read live."""
+    return rules_for(provider_type, kind).check
 
 
 @dataclass
@@ -166,8 +174,12 @@ class Engine:
     ) -> list[LiveResource]:
         """Read every provider with something to manage (or those named), concurrently."""
         names = sorted(
-            {r.id.provider for r in desired if r.id.kind != CHECK_KIND}
-            | {rid.provider for rid in state.entries if rid.kind != CHECK_KIND}
+            {r.id.provider for r in desired if not is_check(r.provider_type, r.id.kind)}
+            | {
+                rid.provider
+                for rid, entry in state.entries.items()
+                if not is_check(entry.provider_type, rid.kind)
+            }
             if providers is None
             else providers
         )
@@ -182,7 +194,7 @@ class Engine:
 
         async def read_provider(name: str) -> None:
             provider = self.provider(name)
-            readable = provider.kinds - {CHECK_KIND}
+            readable = {k for k in provider.kinds if not is_check(provider.type_name, k)}
             if not readable:
                 results[name] = []
                 return
@@ -278,7 +290,7 @@ def last_applied(state: State) -> list[LiveResource]:
     return [
         LiveResource(rid, entry.remote_id, entry.spec)
         for rid, entry in sorted(state.entries.items())
-        if rid.kind != CHECK_KIND
+        if not is_check(entry.provider_type, rid.kind)
     ]
 
 
@@ -471,7 +483,10 @@ async def adopt(
         raise StateError(f"{rid}: already managed (remote id {state.entries[rid].remote_id})")
     async with Engine(project, progress=progress) as engine:
         provider = engine.provider(rid.provider)
-        mine = [r for r in desired if r.id.provider == rid.provider and r.id.kind != CHECK_KIND]
+        mine = [
+            r for r in desired
+            if r.id.provider == rid.provider and not is_check(r.provider_type, r.id.kind)
+        ]
         known = {**state.remote_ids(rid.provider), rid: remote_id}
         live = await provider.read(mine, known)
     match = next((item for item in live if item.remote_id == remote_id), None)

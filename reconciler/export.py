@@ -74,7 +74,7 @@ class Export:
 
 @dataclass(frozen=True)
 class Selector:
-    """``name=lead-*,spec.stage=draft,kind!=Trigger``: every term must hold (globs allowed)."""
+    """``name=lead-*,spec.stage=draft,kind!=Webhook``: every term must hold (globs allowed)."""
 
     terms: tuple[tuple[str, bool, str], ...] = ()  # (key, equal?, pattern)
 
@@ -439,13 +439,13 @@ async def export_project(
     progress: Any = None,
 ) -> Export:
     """Read the providers (all, or those named) and build the export of what is unmanaged."""
-    from reconciler.engine import Engine, load_desired, state_backend
-    from reconciler.plan import CHECK_KIND
+    from reconciler.engine import Engine, is_check, load_desired, state_backend
     from reconciler.providers.registry import provider_class
 
     names = exportable_providers(project, providers)
-    known = {kind for name in names
-             for kind in provider_class(project.providers[name].type).kinds - {CHECK_KIND}}
+    types = {name: project.providers[name].type for name in names}
+    known = {kind for name in names for kind in provider_class(types[name]).kinds
+             if not is_check(types[name], kind)}
     unknown = sorted(set(kinds) - known)
     if unknown:
         raise ConfigError(f"--kind {unknown[0]}: the providers read manage no such kind "

@@ -1,4 +1,4 @@
-"""Run health of managed automations, from an ``automation-runs`` provider instance.
+"""Run health of managed objects, from a provider instance that manages runs.
 
 Two questions the reports ask: what was the last run of each managed automation (``status``),
 and which of them failed within the last ``since`` (``drift``). The runs API cannot filter by
@@ -19,7 +19,6 @@ from reconciler.config import Project, ProviderConfig
 from reconciler.errors import ConfigError
 from reconciler.model import ResourceId, RunFailure
 
-RUNS_PROVIDER_TYPE = "automation-runs"
 DEFAULT_SINCE = timedelta(hours=24)
 PAGE_SIZE = 1000
 MAX_RUNS_SCANNED = 20_000  # bounds a status report on a platform with a very long history
@@ -27,7 +26,8 @@ MAX_RUNS_SCANNED = 20_000  # bounds a status report on a platform with a very lo
 
 @runtime_checkable
 class RunManager(Protocol):
-    """What an ``automation-runs`` provider offers beyond the Provider protocol."""
+    """What a provider that manages runs offers beyond the Provider protocol (run commands,
+    run health); such a provider also declares whose runs they are (``RunsReporter.runs_of``)."""
 
     async def list_runs(
         self, status: str | None = None, limit: int | None = None, offset: int | None = None
@@ -51,28 +51,47 @@ class RunManager(Protocol):
 
 
 def runs_provider_config(project: Project, name: str | None = None) -> ProviderConfig | None:
-    """The project's automation-runs instance: by name, or the only one; None when there is none.
+    """The project's instance that manages runs: by name, or the only one; None when none does.
 
-    Several instances and no name is a ConfigError listing them, so the user can pick one.
+    Which provider types manage runs is what they declare (``RunManager`` and
+    ``RunsReporter.runs_of``). Several instances and no name is a ConfigError listing them, so
+    the user can pick one.
     """
     if name is not None:
         config = project.providers.get(name)
         if config is None:
             raise ConfigError(f"{project.file}: no provider named {name!r}")
-        if config.type != RUNS_PROVIDER_TYPE:
+        if not manages_runs(config.type):
+            wanted = " or ".join(repr(t) for t in run_manager_types()) or "none installed"
             raise ConfigError(
                 f"{config.position}: provider {name!r} is of type {config.type!r}, "
-                f"not {RUNS_PROVIDER_TYPE!r}"
+                f"not {wanted}"
             )
         return config
-    found = [c for c in project.providers.values() if c.type == RUNS_PROVIDER_TYPE]
+    found = [c for c in project.providers.values() if manages_runs(c.type)]
     if len(found) > 1:
         names = ", ".join(sorted(c.name for c in found))
         raise ConfigError(
-            f"{project.file}: several {RUNS_PROVIDER_TYPE} providers ({names}); "
-            "pick one with --provider"
+            f"{project.file}: several providers manage runs ({names}); pick one with --provider"
         )
     return found[0] if found else None
+
+
+def manages_runs(provider_type: str) -> bool:
+    """True when the provider type declares run management (``RunManager``, ``runs_of``)."""
+    from reconciler.providers.registry import provider_class, provider_types
+
+    if provider_type not in provider_types():
+        return False
+    cls = provider_class(provider_type)
+    return bool(getattr(cls, "runs_of", None)) and issubclass(cls, RunManager)
+
+
+def run_manager_types() -> list[str]:
+    """The installed provider types that manage runs, sorted."""
+    from reconciler.providers.registry import provider_types
+
+    return sorted(t for t in provider_types() if manages_runs(t))
 
 
 async def last_runs(
@@ -102,8 +121,8 @@ async def failed_runs_since(
 ) -> list[RunFailure]:
     """Failed runs of the given automations created within ``since`` of now, oldest first.
 
-    ``automation_ids`` maps each managed automation's remote id to its identity; the engine's
-    drift report passes the workspace automations it manages.
+    ``automation_ids`` maps each managed object's remote id to its identity; the engine's
+    drift report passes the objects with runs it manages.
     """
     cutoff = (now or datetime.now(UTC)) - since
     found: list[RunFailure] = []

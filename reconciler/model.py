@@ -1,7 +1,7 @@
 """The core nouns shared by every stage. Plain frozen data; transformations live elsewhere.
 
 Identity is ``ResourceId(provider, kind, name)`` where ``provider`` is the provider *instance*
-name from the project file (e.g. ``studio``), ``kind`` the manifest kind (``Automation``) and
+name from the project file (e.g. ``studio``), ``kind`` the manifest kind its type manages and
 ``name`` the document's ``metadata.name``.
 """
 
@@ -73,7 +73,7 @@ class Resource:
     """A desired resource: identity, spec with schema defaults applied, where it was declared."""
 
     id: ResourceId
-    provider_type: str  # workspace | outlit | datallog | automation-runs
+    provider_type: str  # the entry-point name of the provider type
     spec: Mapping[str, Any]
     source: SourcePosition
     lifecycle: Lifecycle = Lifecycle()

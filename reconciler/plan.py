@@ -9,9 +9,9 @@ that state does not record under that remote id is *adopted*: an operation with 
 that only records it, so every desired resource matched live is in state after apply, even
 when nothing differs (a create whose answer was lost, an apply killed before it recorded, a
 document claiming an object that exists). Operations are ordered by the dependency graph: references
-(``x-reference``) and the objects a field names (``x-depends-on``: an automation after the
-connections it uses) first, removals in reverse; among independent operations, connections
-before automations before schedules and triggers before checks.
+(``x-reference``) and the objects a field names (``x-depends-on``) first, removals in reverse;
+among independent operations, by the order each kind declares (``x-order``). Kinds declared
+``x-check`` are smoke checks: never read live, planned when what they reference changes.
 """
 
 from __future__ import annotations
@@ -50,13 +50,6 @@ from reconciler.state.model import State, StateEntry, now
 
 RulesFor = Callable[[str, str], FieldRules]  # (provider type, kind) -> rules
 Describe = Callable[[Operation], tuple[str, ...]]
-
-CHECK_KIND = "Check"  # never read live: run after its automation changes
-CONNECTION_KIND = "Connection"
-AUTOMATION_KIND = "Automation"
-KIND_RANK = {CONNECTION_KIND: 0, AUTOMATION_KIND: 1, "Schedule": 2, "Trigger": 2, CHECK_KIND: 3}
-UPGRADE_FLAG = "upgrade_connections"  # desired-only flag: upgrade what live reports upgradable
-CONNECTION_LIST = "connections"  # an automation's list of connection ids (Connection.connection_id)
 
 
 @dataclass(frozen=True)
@@ -98,7 +91,7 @@ def make_plan(
     operations: list[Operation] = []
     for rid in sorted(wanted):
         resource = wanted[rid]
-        if rid.kind != CHECK_KIND:
+        if not rules_for(resource.provider_type, rid.kind).check:
             operations.extend(_operations_for(resource, found.get(rid), state, rules_for))
     for rid in sorted(state.entries):
         if rid not in wanted and rid in found:
@@ -110,10 +103,11 @@ def make_plan(
     if targets:
         operations = _targeted(operations, targets, wanted, state)
     if not removals.destroy and not removals.allow_remove_all:
-        _refuse_removing_everything(operations, wanted, state)
+        _refuse_removing_everything(operations, wanted, state, rules_for)
     if not removals.force_unprotected:
         _refuse_destroying_protected(operations, state, removals.destroy)
-    ordered = _topological(operations)
+    order = {op.id: rules_for(_provider_type(op, state), op.id.kind).order for op in operations}
+    ordered = _topological(operations, order)
     if describe:
         ordered = [_described(op, describe) for op in ordered]
     unmanaged = tuple(sorted((item for item in live if not item.managed), key=lambda item: item.id))
@@ -239,12 +233,14 @@ def _operations_for(
         operations.append(
             Operation(action, resource.id, resource, live, result.changes, reason=result.reason)
         )
-    if resource.spec.get(UPGRADE_FLAG) is True and live.upgradable:
-        upgrade = tuple(Change((CONNECTION_LIST, c), "behind", "latest") for c in live.upgradable)
-        operations.append(
-            Operation(Action.UPGRADE, resource.id, resource, live, upgrade,
-                      reason=Reason.UPGRADABLE)
-        )
+    for flag, listed in sorted(rules.upgrades.items()):
+        if resource.spec.get(flag) is True and live.upgradable:
+            upgrade = tuple(Change((listed, c), "behind", "latest") for c in live.upgradable)
+            operations.append(
+                Operation(Action.UPGRADE, resource.id, resource, live, upgrade,
+                          reason=Reason.UPGRADABLE)
+            )
+            break  # one upgrade operation: the provider upgrades what it reported
     if not operations and (entry is None or entry.remote_id != live.remote_id):
         operations.append(adoption(resource, live, entry is not None))
     return operations
@@ -287,10 +283,10 @@ def _checks(
     mutated = {op.id for op in operations if op.action in MUTATING_ACTIONS}
     checks = []
     for rid in sorted(wanted):
-        if rid.kind != CHECK_KIND:
-            continue
         check = wanted[rid]
         rules = rules_for(check.provider_type, rid.kind)
+        if not rules.check:
+            continue
         targets = _references(check.spec, rid.provider, rules)
         entry = state.entries.get(rid)
         if entry is None:
@@ -431,14 +427,19 @@ def _targeted(
 
 
 def _refuse_removing_everything(
-    operations: Sequence[Operation], wanted: Mapping[ResourceId, Resource], state: State
+    operations: Sequence[Operation],
+    wanted: Mapping[ResourceId, Resource],
+    state: State,
+    rules_for: RulesFor,
 ) -> None:
     """A plan that would stop managing every managed resource while the manifests declare
     nothing is refused: that is what an empty manifests folder, ``manifests: []`` or a wrong
     path looks like, not a wish. (Manifests that declare other resources in their place, such
     as a rename of each, are a wish.)"""
-    managed = [rid for rid in state.entries if rid.kind != CHECK_KIND]
-    if not managed or any(rid.kind != CHECK_KIND for rid in wanted):
+    managed = [rid for rid, entry in state.entries.items()
+               if not rules_for(entry.provider_type, rid.kind).check]
+    if not managed or any(not rules_for(resource.provider_type, rid.kind).check
+                          for rid, resource in wanted.items()):
         return
     going = sum(op.action in (Action.REMOVE, Action.FORGET) for op in operations)
     if not going:
@@ -487,8 +488,11 @@ def _refuse_destroying_protected(
         raise PlanError("plan refused:\n  " + "\n  ".join(problems))
 
 
-def _topological(operations: Sequence[Operation]) -> list[Operation]:
-    """Dependencies first; among ready operations: non-removals by kind, then removals reversed."""
+def _topological(
+    operations: Sequence[Operation], order: Mapping[ResourceId, int]
+) -> list[Operation]:
+    """Dependencies first; among ready operations: non-removals by their kind's declared order
+    (``x-order``), then removals in the reverse order."""
     nodes = list(range(len(operations)))
     index_by_id: dict[ResourceId, list[int]] = {}
     for i, op in enumerate(operations):
@@ -504,7 +508,7 @@ def _topological(operations: Sequence[Operation]) -> list[Operation]:
 
     def key(i: int) -> tuple[int, int, str, int]:
         op = operations[i]
-        rank = KIND_RANK.get(op.id.kind, 1)
+        rank = order.get(op.id, 1)
         if op.action is Action.REMOVE:
             return (1, -rank, str(op.id), i)
         return (0, rank, str(op.id), i)

@@ -25,6 +25,7 @@ from reconciler.health import (
 from reconciler.model import (
     DRIFT_REASONS,
     MUTATING_ACTIONS,
+    Action,
     ExecutionContext,
     Operation,
     Plan,
@@ -32,12 +33,10 @@ from reconciler.model import (
     ResourceId,
     RunFailure,
 )
-from reconciler.plan import AUTOMATION_KIND, CHECK_KIND
 from reconciler.run_records import Run, RunList
 from reconciler.state.model import State
 
 Progress = Callable[[str], None]
-WORKSPACE = "workspace"
 IN_SYNC, DRIFTED, PENDING = "in sync", "drifted", "pending change"
 
 
@@ -66,10 +65,12 @@ async def run_project_checks(
     project: Project, names: Sequence[str], progress: Progress | None = None
 ) -> list[CheckResult]:
     """Run the project's checks (all, or those named) one after another."""
-    from reconciler.engine import Engine, load_desired, state_backend
+    from reconciler.engine import Engine, is_check, load_desired, state_backend
 
     desired = load_desired(project)
-    checks = _select_checks([r for r in desired if r.id.kind == CHECK_KIND], names, project)
+    checks = _select_checks(
+        [r for r in desired if is_check(r.provider_type, r.id.kind)], names, project
+    )
     state = state_backend(project).read()
     results = []
     async with Engine(project) as engine:
@@ -92,10 +93,10 @@ async def project_status(
     state = state_backend(project).read()
     async with Engine(project, progress=progress) as engine:
         assessment = await engine.assess(state)
-        sync = sync_states(assessment.plan, [r.id for r in assessment.desired], state)
-        automations = managed_automations(project, state)
+        sync = sync_states(assessment.plan, assessment.desired, state)
         runs: Mapping[ResourceId, Mapping[str, Any]] = {}
         manager = _runs_manager(engine.provider, project, runs_provider)
+        automations = objects_with_runs(project, state, manager)
         if manager is not None and automations:
             if progress:
                 progress(f"reading the last runs of {len(automations)} automations")
@@ -122,55 +123,70 @@ async def project_failed_runs(
     since: timedelta = DEFAULT_SINCE,
     runs_provider: str | None = None,
 ) -> list[RunFailure]:
-    """Failed runs of the project's managed workspace automations within ``since``.
+    """Failed runs of the project's managed objects with runs within ``since``.
 
     For the drift report. ``provider_for`` opens a provider instance by name (the engine's
     ``Engine.provider``, so its open instances are reused). An empty list when the project has
-    no automation-runs instance or manages no workspace automation.
+    no instance that manages runs or manages no object with runs.
     """
-    automations = managed_automations(project, state)
     manager = _runs_manager(provider_for, project, runs_provider)
+    automations = objects_with_runs(project, state, manager)
     if manager is None or not automations:
         return []
     return await failed_runs_since(manager, automations, since)
 
 
-def sync_states(plan: Plan, desired: Sequence[ResourceId], state: State) -> dict[ResourceId, str]:
+def sync_states(
+    plan: Plan, desired: Sequence[Resource], state: State
+) -> dict[ResourceId, str]:
     """``in sync``, ``drifted`` or ``pending change`` for every desired or managed resource.
 
     Checks are left out: they are runs, not objects with a live side.
     """
-    words = {rid: IN_SYNC for rid in (*desired, *state.entries) if rid.kind != CHECK_KIND}
+    from reconciler.engine import is_check
+
+    words = {r.id: IN_SYNC for r in desired if not is_check(r.provider_type, r.id.kind)}
+    words.update(
+        (rid, IN_SYNC)
+        for rid, entry in state.entries.items()
+        if not is_check(entry.provider_type, rid.kind)
+    )
     for op in plan.operations:
-        if op.action not in MUTATING_ACTIONS or op.id.kind == CHECK_KIND:
+        if op.action not in MUTATING_ACTIONS or op.action is Action.CHECK:
             continue
         if words.get(op.id) != DRIFTED:
             words[op.id] = _sync_word(op)
     return words
 
 
-def managed_automations(project: Project, state: State) -> dict[str, ResourceId]:
-    """Remote automation id -> identity, for the workspace automations this project manages.
+def objects_with_runs(
+    project: Project, state: State, reporter: object | None
+) -> dict[str, ResourceId]:
+    """Remote id -> identity, for the managed objects whose runs ``reporter`` reports.
 
-    Runs name their automation by ``automationId``, the bare id at the end of the workspace
-    resource name ``organizations/o/workspaces/w/automations/{id}``.
+    Those are the objects of the provider types it declares (``RunsReporter.runs_of``), of the
+    kinds those types declare to have runs (``HasRuns.run_kinds``); a run names its object by
+    the remote id kept in state.
     """
-    found = {}
+    from reconciler.providers.registry import provider_class
+
+    runs_of = frozenset(getattr(reporter, "runs_of", ()) or ())
+    found: dict[str, ResourceId] = {}
     for rid, entry in state.entries.items():
         config = project.providers.get(rid.provider)
-        if rid.kind != AUTOMATION_KIND or config is None or config.type != WORKSPACE:
+        if config is None or config.type not in runs_of or not entry.remote_id:
             continue
-        if entry.remote_id:
-            found[entry.remote_id.rsplit("/", 1)[-1]] = rid
+        if rid.kind in getattr(provider_class(config.type), "run_kinds", frozenset()):
+            found[entry.remote_id] = rid
     return found
 
 
-def with_identities(project: Project, runs: Sequence[Run]) -> list[Run]:
-    """Each run with ``identity``: the managed Automation it belongs to (``PROVIDER/Kind/name``,
-    from state), or None for a run of an automation this project does not manage."""
+def with_identities(project: Project, manager: RunManager, runs: Sequence[Run]) -> list[Run]:
+    """Each run with ``identity``: the managed object it belongs to (``PROVIDER/Kind/name``,
+    from state), or None for a run of an object this project does not manage."""
     from reconciler.engine import state_backend
 
-    managed = managed_automations(project, state_backend(project).read())
+    managed = objects_with_runs(project, state_backend(project).read(), manager)
     return [run.with_identity(_identity_of(run, managed)) for run in runs]
 
 
@@ -189,7 +205,7 @@ async def list_project_runs(
 ) -> RunList:
     """A page of runs; with ``automation``, limit and offset count that automation's runs.
 
-    ``automation`` is a managed workspace Automation's metadata.name or a remote id as written.
+    ``automation`` is a managed object's metadata.name or a remote id as written.
     The API cannot filter by automation, so that case pages through runs here (total unknown).
     """
     source = "runs list"
@@ -198,7 +214,7 @@ async def list_project_runs(
         return RunList.from_json(list(page.items), page.total, source)
     from reconciler.engine import state_backend
 
-    managed = managed_automations(project, state_backend(project).read())
+    managed = objects_with_runs(project, state_backend(project).read(), manager)
     automation_id = next(
         (remote for remote, rid in managed.items() if rid.name == automation), automation
     )
@@ -247,6 +263,7 @@ def _select_checks(
         found = [c for c in checks if name in (c.id.name, str(c.id))]
         if not found:
             known = ", ".join(sorted(str(c.id) for c in checks)) or "none"
-            raise ConfigError(f"{project.file}: no Check named {name!r} (checks: {known})")
+            kinds = "/".join(sorted({c.id.kind for c in checks})) or "check"  # the declared kinds
+            raise ConfigError(f"{project.file}: no {kinds} named {name!r} (checks: {known})")
         chosen += [c for c in found if c not in chosen]
     return chosen

@@ -29,7 +29,7 @@ class Run:
     duration_seconds: float | str | None = None
     error: Any = None
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
-    # the managed Automation (PROVIDER/Kind/name) the project knows this run by, once looked up
+    # the managed object (PROVIDER/Kind/name) the project knows this run by, once looked up
     identity: str | None = None
     identified: bool = False
 

@@ -551,9 +551,9 @@ def drift_command(
 
     Changes made on a platform (an edit or a deletion out of band) are drift. Manifest changes
     not yet applied are listed apart and exit 2 only with --include-unapplied. Failed runs of
-    managed automations within --since are listed too (where the project has an
-    automation-runs provider); they are health, not drift, and do not change the exit code.
-    Nothing is changed.
+    managed objects within --since are listed too (where the project has a provider that
+    manages runs); they are health, not drift, and do not change the exit code. Nothing is
+    changed.
     """
     from reconciler.drift import find_drift
     from reconciler.engine import rules_for

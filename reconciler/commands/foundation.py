@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 )
 @pass_app
 def validate(app: AppContext, fmt: str) -> None:
-    """Check the project file and every manifest against the schemas and cross-document rules.
+    """Validate the project file and every manifest against the schemas and cross-document rules.
 
     Reports every problem with file:line:col, the document, the field and what was expected.
     Needs no credentials and opens no network connection. Exit 0 when valid, 1 otherwise.

@@ -25,47 +25,15 @@ if TYPE_CHECKING:
 GITIGNORE = ".gitignore"
 IGNORED = ".reconciler/"  # local state, its lock and journal, the sandbox's world
 
-PROJECT_FILE_TEXT = """\
-# The reconciler project file: which platforms this project manages (providers), where its
-# manifests are and where the state of what was applied is kept.
-#
-# `base_url: sandbox` is the embedded sandbox: no account, no network. Against a real workspace,
-# set base_url to its API and add `token: ${env:STUDIO_TOKEN}` (secrets only by reference).
-version: 1
-manifests: [manifests/]
-providers:
-  studio:
-    type: workspace
-    base_url: sandbox
-    organization_id: org_example
-    workspace_id: ws_example
-state:
-  backend: local
-  path: .reconciler/state.json
-"""
-
+STARTER = Path(__file__).resolve().parent / "starter"  # the scaffold, as the files it writes
+PROJECT_FILE = "reconciler.yaml"
 FIRST_MANIFEST = "manifests/hello.yaml"
-FIRST_MANIFEST_TEXT = """\
-# A first automation. `reconciler plan` shows that it will be created, `reconciler apply`
-# creates it. Kinds and fields: `reconciler schema export DIR` writes the schemas for editors.
-apiVersion: reconciler/v1
-kind: Automation
-metadata:
-  name: hello
-  provider: studio
-  labels:
-    team: example
-spec:
-  description: Says hello; a first automation to try plan and apply with.
-  code: |
-    def run(inputs, tools):
-        return {"greeting": "Hello, " + inputs.get("name", "world") + "!"}
-"""
 
 
 def starter_files() -> dict[str, str]:
     """The scaffold: relative path -> text."""
-    return {"reconciler.yaml": PROJECT_FILE_TEXT, FIRST_MANIFEST: FIRST_MANIFEST_TEXT}
+    names = (PROJECT_FILE, FIRST_MANIFEST)
+    return {name: (STARTER / name).read_text(encoding="utf-8") for name in names}
 
 
 @click.command("init")
@@ -84,7 +52,7 @@ def starter_files() -> dict[str, str]:
 def init_command(app: AppContext, directory: Path, from_live: bool) -> None:
     """Create a project in DIRECTORY (default: the current folder, or -C DIR).
 
-    Writes reconciler.yaml (one workspace provider on the embedded sandbox) and a first
+    Writes reconciler.yaml (one provider on the embedded sandbox) and a first
     manifest, manifests/hello.yaml, and adds .reconciler/ to .gitignore. Refuses, writing
     nothing, when either file exists. The printed paths are what was written.
 
@@ -98,7 +66,8 @@ def init_command(app: AppContext, directory: Path, from_live: bool) -> None:
         from reconciler.commands.lifecycle import init_from_live
 
         existing = (root / "reconciler.yaml").is_file()
-        written = [] if existing else write_new_files(root, {"reconciler.yaml": PROJECT_FILE_TEXT})
+        project_file = {PROJECT_FILE: starter_files()[PROJECT_FILE]}
+        written = [] if existing else write_new_files(root, project_file)
         ignore_file, ignore_note = _ignore_local_state(root)
         for path in [*written, *([ignore_file] if ignore_file else [])]:
             shown = path.relative_to(app.directory) if path.is_relative_to(app.directory) else path

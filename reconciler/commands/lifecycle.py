@@ -50,9 +50,9 @@ def destroy_command(
 ) -> None:
     """Remove every resource this project manages, then forget it in state.
 
-    Every managed object is planned for deletion as if its manifest were gone (workspace
-    automations drain first); lifecycle.on_remove does not apply, and a resource with
-    lifecycle.prevent_destroy makes destroy refuse, removing nothing, unless
+    Every managed object is planned for deletion as if its manifest were gone (objects whose
+    provider drains them wait for their runs first); lifecycle.on_remove does not apply, and a
+    resource with lifecycle.prevent_destroy makes destroy refuse, removing nothing, unless
     --force-unprotected. Unmanaged objects are never touched. On a terminal, destroy asks you
     to type the project's name; elsewhere it needs --auto-approve.
     """
@@ -154,7 +154,7 @@ def adopt_all(project: Project, lock_timeout: float = 0.0) -> int:
 @click.option("--provider", "providers", multiple=True, metavar="NAME",
               help="Read only this provider instance (repeatable; default: all of them).")
 @click.option("--kind", "kinds", multiple=True, metavar="KIND",
-              help="Export only this kind (repeatable), e.g. Automation.")
+              help="Export only this kind (repeatable), as written in manifests.")
 @click.option("-l", "--selector", metavar="TERMS",
               help="Only objects matching every KEY=VALUE or KEY!=VALUE term (keys: name, kind, "
                    "provider, spec.FIELD; values may use * and ?), e.g. name=lead-*.")

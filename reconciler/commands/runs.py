@@ -49,12 +49,12 @@ provider_option = click.option(
     "--provider",
     "provider_name",
     metavar="NAME",
-    help="The automation-runs provider instance to use (needed when the project has several).",
+    help="The provider instance that manages runs (needed when the project has several).",
 )
 
 
-# the automation-runs API's retry modes (reconciler.providers.automation_runs); written here so
-# that `--help` does not load the HTTP client
+# the retry modes the runs API accepts (a test keeps them equal to the adapter's); written here
+# so that `--help` does not load the HTTP client
 RETRY_MODES = ("from_failed", "from_step", "full")
 
 
@@ -76,17 +76,19 @@ def _run(work: Callable[[], Awaitable[T]]) -> T:
 async def _run_manager(
     app: AppContext, name: str | None
 ) -> AsyncIterator[tuple[Project, RunManager]]:
-    """Open the project's automation-runs provider instance, closing it afterwards."""
+    """Open the project's provider instance that manages runs, closing it afterwards."""
     from reconciler.config import load_project
-    from reconciler.health import RUNS_PROVIDER_TYPE, RunManager, runs_provider_config
+    from reconciler.health import RunManager, run_manager_types, runs_provider_config
     from reconciler.providers.registry import open_provider
 
     project = load_project(app.directory)
     config = runs_provider_config(project, name)
     if config is None:
+        types = run_manager_types()
+        wanted = " or ".join(repr(t) for t in types) or "that manages runs"
         raise ConfigError(
-            f"{project.file}: no provider of type {RUNS_PROVIDER_TYPE!r}; add one under "
-            f"providers (type: {RUNS_PROVIDER_TYPE}, base_url, api_key)"
+            f"{project.file}: no provider of type {wanted}; add one under providers "
+            f"(type: {types[0] if types else '…'}, base_url and its credentials)"
         )
     provider = open_provider(config)
     try:
@@ -108,7 +110,7 @@ def _out(app: AppContext) -> Console:
 def runs_group() -> None:
     """List, inspect, cancel, retry and follow automation runs.
 
-    Talks to the project's automation-runs provider instance (--provider NAME when it has
+    Talks to the project's provider instance that manages runs (--provider NAME when it has
     several). Exit 1 when the platform refuses (unknown run, run already ended, bad value).
     """
 
@@ -118,7 +120,7 @@ def runs_group() -> None:
 @click.option(
     "--automation",
     metavar="A",
-    help="Only runs of this automation: its remote id, or the name of a managed Automation.",
+    help="Only runs of this object: its remote id, or the metadata.name of a managed document.",
 )
 @click.option("--limit", type=int, help="At most N runs (the platform's default is 100, max 1000).")
 @click.option("--offset", type=int, help="Skip the first N runs.")
@@ -134,13 +136,13 @@ def runs_list(
     provider_name: str | None,
     fmt: str,
 ) -> None:
-    """List runs, newest first as the platform orders them, each with the managed Automation
+    """List runs, newest first as the platform orders them, each with the managed object
     (PROVIDER/Kind/name, from state) it belongs to."""
     from reconciler.project_runs import list_project_runs, with_identities
 
     async def fetch(project: Project, manager: RunManager) -> RunList:
         runs = await list_project_runs(project, manager, status, automation, limit, offset)
-        return RunList(tuple(with_identities(project, runs.items)), runs.total)
+        return RunList(tuple(with_identities(project, manager, runs.items)), runs.total)
 
     _fetch_and_show(
         app,
@@ -163,7 +165,7 @@ def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str)
     async def fetch(project: Project, manager: RunManager) -> RunDetail:
         run = Run.from_json(await manager.get_run(run_id), f"run {run_id}")
         steps = RunSteps.from_json(await manager.run_steps(run_id), f"run {run_id} steps")
-        [run] = with_identities(project, [run])
+        [run] = with_identities(project, manager, [run])
         return RunDetail(run, steps)
 
     _fetch_and_show(
@@ -292,8 +294,8 @@ def runs_events(app: AppContext, run_id: str, provider_name: str | None, fmt: st
 def check_command(app: AppContext, names: tuple[str, ...], fmt: str) -> None:
     """Run smoke checks now (all, or those named); exit 1 if any fails.
 
-    NAME is a Check's metadata.name or its full PROVIDER/Check/NAME identity. Progress goes to
-    stderr; results to stdout.
+    NAME is a check document's metadata.name or its full PROVIDER/KIND/NAME identity. Progress
+    goes to stderr; results to stdout.
     """
     from reconciler.config import load_project
     from reconciler.progress import progress_line
@@ -305,7 +307,7 @@ def check_command(app: AppContext, names: tuple[str, ...], fmt: str) -> None:
     if fmt == "json":
         _view().emit_json(sys.stdout, [_view().check_json(r) for r in results])
     elif not results:
-        click.echo("No Check documents in this project.", err=True)
+        click.echo("No check documents in this project.", err=True)
     else:
         _view().check_results(_out(app), results)
     failed = [r for r in results if not r.passed]
@@ -324,8 +326,8 @@ def status_command(app: AppContext, provider_name: str | None, fmt: str) -> None
     """Each managed resource's sync state beside its health (last run status).
 
     Sync state: in sync, drifted (live moved since the last apply) or pending change (the
-    manifests differ from what is live). Health comes from the project's automation-runs
-    provider instance, for workspace automations.
+    manifests differ from what is live). Health comes from the project's provider instance
+    that manages runs, for the objects whose kinds have runs.
     """
     from reconciler.config import load_project
     from reconciler.progress import progress_line

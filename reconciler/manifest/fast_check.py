@@ -15,7 +15,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-Check = Callable[[Any], bool]
+QuickCheck = Callable[[Any], bool]
 
 # Keywords that only annotate: they never make an instance invalid.
 _ANNOTATIONS = frozenset(
@@ -61,7 +61,7 @@ _UNDERSTOOD = _ANNOTATIONS | frozenset(
         "propertyNames",
     }
 )
-_TYPES: dict[str, Check] = {
+_TYPES: dict[str, QuickCheck] = {
     "object": lambda v: isinstance(v, dict),
     "array": lambda v: isinstance(v, list),
     "string": lambda v: isinstance(v, str),
@@ -72,7 +72,7 @@ _TYPES: dict[str, Check] = {
 }
 
 
-def compile_check(schema: Any, full: Draft202012Validator) -> Check:
+def compile_check(schema: Any, full: Draft202012Validator) -> QuickCheck:
     """A function telling whether an instance is valid against ``schema``.
 
     ``full`` is the complete validator of the root schema; its format checker is reused and it
@@ -96,7 +96,7 @@ def compile_check(schema: Any, full: Draft202012Validator) -> Check:
 
 def _keyword(  # noqa: C901 - one branch per keyword reads best as a flat table
     key: str, value: Any, schema: Mapping[str, Any], full: Draft202012Validator
-) -> Check | None:
+) -> QuickCheck | None:
     if key in _ANNOTATIONS or key.startswith("x-") or key in ("then", "else"):
         return None
     if key == "type":

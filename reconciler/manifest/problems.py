@@ -20,7 +20,7 @@ class Problem:
     line: int
     column: int
     message: str
-    identity: str = ""  # "studio/Automation/nightly" or "document 2" when the name is unknown
+    identity: str = ""  # "studio/<Kind>/nightly" or "document 2" when the name is unknown
     path: str = ""  # JSON path inside the document, e.g. "spec.cron"
     expected: str = ""
     suggestion: str = ""  # the closest valid spelling, for unknown names and values
@@ -47,7 +47,7 @@ def closest(word: object, candidates: Iterable[object]) -> str:
     """The candidate most like ``word`` (difflib), or "" when none is close."""
     options = [str(c) for c in candidates]
     found = difflib.get_close_matches(str(word), options, n=1, cutoff=0.6)
-    if not found:  # case slips ("automation" for "Automation") fall below the ratio cutoff
+    if not found:  # case slips (a kind written in lower case) fall below the ratio cutoff
         lowered = {o.lower(): o for o in options}
         return lowered.get(str(word).lower(), "")
     return found[0]

@@ -6,7 +6,6 @@ No environment variable is read here; only the syntax of ``${...}`` references i
 from __future__ import annotations
 
 from collections.abc import Iterator
-from importlib.metadata import entry_points
 from pathlib import Path
 from typing import Any
 
@@ -22,16 +21,15 @@ from reconciler.config import (
     sensitive_settings,
 )
 from reconciler.errors import ConfigError
-from reconciler.manifest.problems import Problem, closest, dotted, summary
+from reconciler.manifest.problems import Problem, dotted, summary
 from reconciler.manifest.schema_errors import schema_problems
 from reconciler.manifest.yaml_source import Path_, YAMLDocument, YAMLProblem, decode, read_documents
 from reconciler.masking import remember
 from reconciler.model import SourcePosition
-from reconciler.schema import PROJECT, load_schema, provider_types_with_schemas, validator
+from reconciler.schema import PROJECT, load_schema, validator
 
 _PROVIDER_FIELDS = frozenset({"type", "base_url", "parallelism", "timeout", "max_retries",
                               "deadline", "max_retry_after", "max_response_mb"})
-_ENTRY_POINT_GROUP = "reconciler.providers"
 
 
 def parse_project_file(path: Path) -> Project:
@@ -53,7 +51,6 @@ def parse_project_file(path: Path) -> Project:
     doc = documents[0]
     _remember_literal_secrets(doc.value)
     problems = list(schema_problems(validator(PROJECT), doc.value, doc, file=shown))
-    problems += _type_problems(doc, shown)
     problems += _reference_problems(doc, shown)
     if problems:
         _fail(problems)
@@ -80,34 +77,6 @@ def _remember_literal_secrets(data: dict[str, Any]) -> None:
             value = section[name]
             if not (isinstance(value, str) and "${" in value):
                 remember(value)
-
-
-def known_provider_types() -> set[str]:
-    """Provider types installed (entry points) or described by a schema folder."""
-    names = {ep.name for ep in entry_points(group=_ENTRY_POINT_GROUP)}
-    return names | set(provider_types_with_schemas())
-
-
-def _type_problems(doc: YAMLDocument, shown: str) -> Iterator[Problem]:
-    providers = doc.value.get("providers")
-    if not isinstance(providers, dict):
-        return
-    known = known_provider_types()
-    for name, entry in providers.items():
-        if not isinstance(entry, dict) or not isinstance(entry.get("type"), str):
-            continue
-        if entry["type"] not in known:
-            where: Path_ = ("providers", name, "type")
-            line, column = doc.mark(where)
-            yield Problem(
-                shown,
-                line,
-                column,
-                f"unknown provider type {entry['type']!r}",
-                path=dotted(where),
-                expected="one of " + ", ".join(sorted(known)),
-                suggestion=closest(entry["type"], known),
-            )
 
 
 def _reference_problems(doc: YAMLDocument, shown: str) -> Iterator[Problem]:

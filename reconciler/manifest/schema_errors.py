@@ -9,7 +9,7 @@ from typing import Any
 from jsonschema import Draft202012Validator
 from jsonschema.exceptions import ValidationError as SchemaError
 
-from reconciler.manifest.fast_check import Check, compile_check
+from reconciler.manifest.fast_check import QuickCheck, compile_check
 from reconciler.manifest.problems import Problem, closest, dotted, one_of, type_name
 from reconciler.manifest.yaml_source import Path_, YAMLDocument
 from reconciler.masking import remember
@@ -63,10 +63,10 @@ def _holds_sensitive(schema: Any) -> bool:
     return False
 
 
-_QUICK: dict[int, Check] = {}
+_QUICK: dict[int, QuickCheck] = {}
 
 
-def _quick_check(validator: Draft202012Validator) -> Check:
+def _quick_check(validator: Draft202012Validator) -> QuickCheck:
     """The compiled yes/no check for a validator's schema (validators live for the process)."""
     check = _QUICK.get(id(validator))
     if check is None:

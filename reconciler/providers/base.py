@@ -137,6 +137,17 @@ class Drains(Protocol):
 
 
 @runtime_checkable
+class HasRuns(Protocol):
+    """Optional declaration: kinds whose objects have runs (``run_kinds``).
+
+    A run names its object by the object's remote id; a provider declaring this provider type
+    in ``RunsReporter.runs_of`` reports them, for run health and the run commands.
+    """
+
+    run_kinds: ClassVar[frozenset[str]]
+
+
+@runtime_checkable
 class RunsReporter(Protocol):
     """Optional capability: reports the runs of other providers' objects.
 

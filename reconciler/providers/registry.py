@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from functools import cache
 from importlib.metadata import entry_points
+from importlib.util import find_spec
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-from reconciler.config import SANDBOX_BASE_URL
 from reconciler.errors import ConfigError
 
 if TYPE_CHECKING:
@@ -20,6 +21,35 @@ if TYPE_CHECKING:
     from reconciler.providers.base import Provider
 
 ENTRY_POINT_GROUP = "reconciler.providers"
+SCHEMAS_FOLDER = "schemas"  # inside a provider's package: <kind>.schema.json, settings.schema.json
+
+
+@cache
+def provider_schema_folders() -> dict[str, Path]:
+    """Every installed provider type -> the ``schemas`` folder of its package, by type name.
+
+    Found from the entry point's module without importing it (``find_spec`` imports parent
+    packages only), so validating a project never loads an adapter or its HTTP stack. A type
+    whose package has no such folder maps to a folder that does not exist: it manages no kinds
+    and takes only the common settings.
+    """
+    found: dict[str, Path] = {}
+    for ep in entry_points(group=ENTRY_POINT_GROUP):
+        try:
+            spec = find_spec(ep.module)
+        except (ImportError, ValueError):
+            spec = None
+        if spec is None:
+            raise ConfigError(
+                f"provider type {ep.name!r}: its module {ep.module!r} cannot be found "
+                f"(entry point {ep.value!r} in the {ENTRY_POINT_GROUP} group)"
+            )
+        if spec.submodule_search_locations:
+            package = Path(next(iter(spec.submodule_search_locations)))
+        else:
+            package = Path(spec.origin or ".").parent
+        found[ep.name] = package / SCHEMAS_FOLDER
+    return found
 
 
 @cache
@@ -46,10 +76,10 @@ def provider_class(type_name: str) -> type[Provider]:
 def open_provider(
     config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None
 ) -> Provider:
-    """Build a provider instance; ``base_url: sandbox`` talks to the embedded sandbox in-process."""
-    cls = provider_class(config.type)
-    if transport is None and config.base_url == SANDBOX_BASE_URL:
-        from reconciler.sandbox import in_process_transport
+    """Build a provider instance.
 
-        transport = in_process_transport(config.sandbox_db)
-    return cls(config, transport=transport)
+    What ``base_url`` means is the provider's own business: the HTTP layer of the built-in
+    providers (``providers.http.ApiClient``) is the one place that serves ``base_url: sandbox``
+    in-process from the embedded sandbox.
+    """
+    return provider_class(config.type)(config, transport=transport)

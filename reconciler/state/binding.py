@@ -1,8 +1,8 @@
 """Which project a state belongs to, so one project's state never drives another project.
 
 State records the project's name and, per provider instance, what identifies the platform
-account it manages: its type and the settings the provider type marks ``x-identity`` (a
-workspace's organization and workspace ids). base_url is left out on purpose: one account is
+account it manages: its type and the settings the provider type marks ``x-identity`` (an
+organization or account id). base_url is left out on purpose: one account is
 reached through several URLs (a proxy, a regional or renamed host, a sandbox served on another
 port), and remote ids belong to the account, not to the URL. The binding is set on the first
 write, and every write keeps it current. A state whose recorded binding differs from the
@@ -60,7 +60,7 @@ class Binding:
         )
 
     def describe(self, instances: set[str] | None = None) -> str:
-        """``project 'alpha' (studio: workspace organization_id=org_1 workspace_id=ws_1)``."""
+        """``project 'alpha' (ops: acme account_id=a1)``."""
         shown = [
             f"{name}: " + " ".join(
                 [identity.get("type", "?")]

@@ -30,21 +30,27 @@ AUTOMATION = FieldRules(
     toggles={"activation": {"active": "enable", "deactivated": "disable"}},
     desired_only=frozenset({"upgrade_connections"}),
     depends_on={"connections": ("Connection", "connection_id")},
+    upgrades={"upgrade_connections": "connections"},
+    order=1,
 )
 SCHEDULE = FieldRules(
     toggles={"enabled": {"true": "enable", "false": "disable"}},
     references={"automation": "Automation"},
+    order=2,
 )
 TRIGGER = FieldRules(
     references={"automation": "Automation"},
     replace_on_change=frozenset({"trigger_id"}),
     toggles={"active": {"true": "enable", "false": "disable"}},
+    order=2,
 )
 CHECK = FieldRules(
     references={"automation": "Automation"},
     sensitive=frozenset({("webhook", "headers")}),
+    order=3,
+    check=True,
 )
-CONNECTION = FieldRules(replace_on_change=frozenset({"connector"}))
+CONNECTION = FieldRules(replace_on_change=frozenset({"connector"}), order=0)
 RULES = {
     "Automation": AUTOMATION,
     "Schedule": SCHEDULE,

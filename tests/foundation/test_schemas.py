@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -95,8 +96,42 @@ def test_annotations_the_engine_reads() -> None:
     assert schema.natural_key_field("workspace", "Schedule") == "automation"
 
 
-def test_committed_editor_schema_is_current() -> None:
-    assert schema.load_schema("manifest.schema.json") == schema.editor_schema()
+COMMITTED = Path(__file__).resolve().parents[2] / "schemas"
+
+
+@pytest.mark.parametrize("name", [*schema.all_schema_files(), "manifest.schema.json"])
+def test_committed_schemas_are_the_assembled_ones(name: str) -> None:
+    # schemas/ is what `reconciler schema export schemas` writes, for editors and readers;
+    # refresh it with that command after changing a provider's schemas
+    committed = json.loads((COMMITTED / name).read_text(encoding="utf-8"))
+    assert committed == schema.load_schema(name)
+
+
+def test_committed_schemas_hold_nothing_else() -> None:
+    exported = {*schema.all_schema_files(), "manifest.schema.json"}
+    found = {p.relative_to(COMMITTED).as_posix() for p in COMMITTED.rglob("*.json")}
+    assert found == exported
+
+
+def test_each_provider_package_owns_its_kinds_schemas() -> None:
+    package = Path(schema.__file__).resolve().parent / "providers"
+    for (ptype, kind), path in schema._spec_files().items():
+        assert path.is_relative_to(package), (ptype, kind, path)
+        assert path.parent.name == "schemas"
+
+
+def test_the_envelope_and_project_file_name_what_is_installed() -> None:
+    assert schema.load_schema("envelope.schema.json")["properties"]["kind"]["enum"] == sorted(
+        schema.all_kinds()
+    )
+    project = schema.load_schema("project.schema.json")
+    assert project["$defs"]["provider"]["properties"]["type"]["enum"] == [
+        "automation-runs", "datallog", "outlit", "workspace"
+    ]
+    # credentials are a provider type's own settings; the common ones come with every type
+    assert set(project["$defs"]["datallog"]["properties"]) >= {"api_key", "token", "timeout"}
+    assert "organization_id" not in project["$defs"]["outlit"]["properties"]
+    assert schema.sensitive_settings("workspace") == {"token"}
 
 
 JSON = st.recursive(
@@ -221,3 +256,30 @@ def test_no_cron_expression_makes_validation_raise(expression: str) -> None:
     from reconciler.manifest.formats import format_problem
 
     format_problem("cron", expression)  # a finding or None, never an exception
+def test_each_provider_class_manages_the_kinds_its_schemas_describe() -> None:
+    from reconciler.providers.registry import provider_class
+
+    for ptype in schema.provider_types():
+        assert provider_class(ptype).kinds == schema.supported_kinds(ptype), ptype
+
+
+def test_validating_finds_the_providers_schemas_without_loading_adapters() -> None:
+    import subprocess
+    import sys
+
+    quickstart = Path(__file__).resolve().parents[2] / "examples" / "quickstart"
+    probe = (
+        "import sys\n"
+        "from reconciler.cli import main\n"
+        f"sys.argv = ['reconciler', '-C', {str(quickstart)!r}, 'validate']\n"
+        "try:\n"
+        "    main()\n"
+        "except SystemExit as exc:\n"
+        "    assert not exc.code, exc.code\n"
+        "heavy = ('httpx', 'aiohttp', 'rich', 'deepdiff', 'openapi_core',\n"
+        "         'reconciler.providers.workspace.provider', 'reconciler.providers.http')\n"
+        "print(' '.join(m for m in heavy if m in sys.modules))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == []

@@ -90,6 +90,8 @@ class WorkspaceProvider(UsesApiClient):
     )
     # removing an automation stops new runs, waits for running ones, then deletes (Drains)
     drained_kinds: ClassVar[frozenset[str]] = frozenset({"Automation"})
+    # runs name an automation by its id, the remote id kept in state (``HasRuns``)
+    run_kinds: ClassVar[frozenset[str]] = frozenset({"Automation"})
 
     def __init__(self, config: ProviderConfig, *, transport: httpx.AsyncBaseTransport | None = None,
                  retry: RetryPolicy | None = None) -> None:
