@@ -191,7 +191,8 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
     ),
     "validate": (
         "reconciler.commands.foundation:validate",
-        "Validate the project file and every manifest against the schemas and cross-document rules.",
+        "Validate the project file and every manifest against the schemas and cross-document "
+        "rules.",
     ),
 }
 

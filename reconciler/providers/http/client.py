@@ -25,16 +25,14 @@ from reconciler.config import SANDBOX_BASE_URL, interpolate
 from reconciler.errors import ProviderError
 from reconciler.providers.answers import Shape, check_answer
 from reconciler.providers.http.auth import Auth
+from reconciler.providers.http.bodies import Bodies
 from reconciler.providers.http.deadlines import command_end
 from reconciler.providers.http.errors import (
     ErrorParser,
     OutcomeUnknown,
     credential_hint,
-    excerpt_note,
-    fallback_message,
     platform_error,
 )
-from reconciler.providers.http.json_body import NonFinite, strict_json
 from reconciler.providers.http.pages import MAX_LIST_ITEMS, MAX_PAGES, Lists
 from reconciler.providers.http.retry import (
     NOT_PROCESSED_STATUSES,
@@ -45,7 +43,7 @@ from reconciler.providers.http.retry import (
     retry_after_seconds,
     seconds_text,
 )
-from reconciler.providers.http.stream import MAX_EVENT_BYTES, Streams
+from reconciler.providers.http.stream import Streams
 
 if TYPE_CHECKING:
     from reconciler.config import ProviderConfig
@@ -78,7 +76,7 @@ class _NoCookies(http.cookiejar.CookieJar):
         return None
 
 
-class ApiClient(Lists, Streams):
+class ApiClient(Bodies, Lists, Streams):
     """One platform's HTTP client: auth, timeouts, bounded concurrency, retries, errors."""
 
     def __init__(
@@ -187,27 +185,6 @@ class ApiClient(Lists, Streams):
         if call in self.answers and response.content:
             check_answer(self, call, body, self.answers[call])
         return body
-
-    def _json(self, response: httpx.Response, call: str, *, empty: str) -> Any:
-        """The body as JSON; an empty body is ``{}`` (``empty="{}"``) or an error (``"error"``)."""
-        if not response.content:
-            if empty == "{}":
-                return {}
-            raise self._shape_error(call, response, "an empty body where a list was expected")
-        try:
-            return strict_json(response.content)
-        except NonFinite as exc:
-            raise self._shape_error(call, response, f"{exc}, a number JSON cannot carry") from None
-        except (ValueError, RecursionError):
-            raise self._shape_error(call, response, "a body that is not JSON") from None
-
-    def _shape_error(self, call: str, response: httpx.Response, what: str) -> ProviderError:
-        return ProviderError(
-            f"{self.name}: {call} answered {response.status_code} with {what}"
-            f"{excerpt_note(response)}",
-            platform=self.platform, call=call, status=response.status_code,
-            platform_message=fallback_message(response),
-        )
 
     async def send(self, method: str, template: str, *, params: Mapping[str, Any] | None = None,
                    json: Any = None, idempotent: bool | None = None,
@@ -337,52 +314,6 @@ class ApiClient(Lists, Streams):
         finally:
             if response is not None and not response.is_closed:
                 await response.aclose()
-
-    async def _read_body(self, response: httpx.Response, call: str) -> None:
-        """Read the (decoded) body, never more than ``max_response_bytes`` of it."""
-        cap = self.max_response_bytes
-        declared = response.headers.get("content-length", "")
-        encoded = "content-encoding" in response.headers  # the decoded size is what counts
-        if declared.isdigit() and int(declared) > cap and not encoded:
-            raise self._too_large(call, response, int(declared))
-        chunks: list[bytes] = []
-        size = 0
-        try:
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if size > cap:
-                    raise self._too_large(call, response, size)
-                chunks.append(chunk)
-        except httpx.DecodingError:
-            encoding = response.headers.get("content-encoding", "")
-            raise ProviderError(
-                f"{self.name}: {call} answered {response.status_code} with a body that claims "
-                f"Content-Encoding {encoding!r} but cannot be decoded as such",
-                platform=self.platform, call=call, status=response.status_code,
-            ) from None
-        # what ``aread`` would have kept, read here so the size could be bounded on the way
-        response._content = b"".join(chunks)
-
-    def _too_large(self, call: str, response: httpx.Response, size: int,
-                   what: str = "") -> ProviderError:
-        mib = 1024 * 1024
-        if what == "line":  # one line of a streamed answer
-            return ProviderError(
-                f"{self.name}: {call} streamed a line of more than {MAX_EVENT_BYTES / mib:g} MiB;"
-                " stopped reading it", platform=self.platform, call=call,
-                status=response.status_code)
-        if what == "stream":
-            return ProviderError(
-                f"{self.name}: {call} streamed more than {self.max_response_bytes / mib:g} MiB; "
-                f"stopped reading it (raise providers.{self.name}.max_response_mb if the platform "
-                "really streams this much)", platform=self.platform, call=call,
-                status=response.status_code)
-        return ProviderError(
-            f"{self.name}: {call} answered {response.status_code} with a body of {size / mib:.0f}"
-            f" MiB or more, above the limit of {self.max_response_bytes / mib:g} MiB (raise "
-            f"providers.{self.name}.max_response_mb if the platform really answers this much)",
-            platform=self.platform, call=call, status=response.status_code,
-        )
 
     def _url(self, template: str, params: Mapping[str, Any] | None,
              path_values: Mapping[str, Any]) -> httpx.URL:
