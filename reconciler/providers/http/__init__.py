@@ -59,7 +59,8 @@ API (everything an adapter needs)::
 * Inside, one module per concern: ``client.py`` (``ApiClient``: requests, retries, time
   bounds), ``bodies.py`` (bodies read within their limit, strict JSON), ``retry.py``
   (backoff policy, ``Retry-After``), ``deadlines.py`` (``command_deadline``), ``pages.py``
-  (the three list shapes), ``stream.py`` (streamed answers, bounded line by line), ``errors.py`` (``OutcomeUnknown``, the one ProviderError per error answer),
+  (the three list shapes), ``stream.py`` (streamed answers, bounded line by line),
+  ``errors.py`` (``OutcomeUnknown``, the one ProviderError per error answer),
   ``create_once.py`` (read back after a lost answer), ``concurrency.py``
   (``run_concurrently``), ``auth.py`` (the shared header schemes). Import from the package,
   not from them. Each platform's own error shape (and Datallog's own auth scheme) is in its
