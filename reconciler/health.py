@@ -27,7 +27,8 @@ MAX_RUNS_SCANNED = 20_000  # bounds a status report on a platform with a very lo
 @runtime_checkable
 class RunManager(Protocol):
     """What a provider that manages runs offers beyond the Provider protocol (run commands,
-    run health); such a provider also declares whose runs they are (``RunsReporter.runs_of``)."""
+    run health); such a provider also declares whose runs they are (``RunsReporter.runs_of``).
+"""
 
     async def list_runs(
         self, status: str | None = None, limit: int | None = None, offset: int | None = None
@@ -40,6 +41,11 @@ class RunManager(Protocol):
     async def get_run(self, run_id: str) -> Mapping[str, Any]: ...
 
     async def cancel_run(self, run_id: str) -> Mapping[str, Any]: ...
+
+    def retry_modes(self) -> Mapping[str, bool]:
+        """How the platform starts a failed run again, the first its default, each with
+        whether it starts from a step the caller names."""
+        ...
 
     async def retry_run(
         self, run_id: str, mode: str = "from_failed", step_key: str | None = None

@@ -53,11 +53,6 @@ provider_option = click.option(
 )
 
 
-# the retry modes the runs API accepts (a test keeps them equal to the adapter's); written here
-# so that `--help` does not load the HTTP client
-RETRY_MODES = ("from_failed", "from_step", "full")
-
-
 def _view() -> ModuleType:
     """The views (rich), loaded only by a command that prints one."""
     from reconciler import runs_view
@@ -194,13 +189,13 @@ def runs_cancel(app: AppContext, run_id: str, provider_name: str | None, fmt: st
 @click.argument("run_id", metavar="ID")
 @click.option(
     "--mode",
-    type=click.Choice(RETRY_MODES),
-    default="from_failed",
-    show_default=True,
-    help="Start again from the failed step, from --step, or from the beginning.",
+    metavar="MODE",
+    help="How to start again, as the runs provider names it (default: its first mode, "
+    "from the failed step); an unknown mode is refused, listing the modes it takes.",
 )
 @click.option(
-    "--step", "step_key", metavar="KEY", help="The step to start from (--mode from_step)."
+    "--step", "step_key", metavar="KEY",
+    help="The step to start from, for a mode that starts from a named step.",
 )
 @provider_option
 @format_option
@@ -208,22 +203,38 @@ def runs_cancel(app: AppContext, run_id: str, provider_name: str | None, fmt: st
 def runs_retry(
     app: AppContext,
     run_id: str,
-    mode: str,
+    mode: str | None,
     step_key: str | None,
     provider_name: str | None,
     fmt: str,
 ) -> None:
     """Retry a failed run."""
-    if mode == "from_step" and not step_key:
-        raise click.UsageError("--mode from_step needs --step KEY")
-    if step_key and mode != "from_step":
-        raise click.UsageError("--step is only used with --mode from_step")
 
     async def fetch(_project: Project, manager: RunManager) -> Run:
-        answer = await manager.retry_run(run_id, mode, step_key)
+        chosen = _retry_mode(manager, mode, step_key)
+        answer = await manager.retry_run(run_id, chosen, step_key)
         return Run.from_json(answer, f"retrying run {run_id}")
 
     _fetch_and_show(app, provider_name, fmt, fetch, _echo_run)
+
+
+def _retry_mode(manager: RunManager, mode: str | None, step_key: str | None) -> str:
+    """The mode to send, checked against what the runs provider declares (nothing is sent
+    otherwise): a usage error names the modes it takes, and which need --step."""
+    modes = manager.retry_modes()
+    chosen = mode if mode is not None else next(iter(modes))
+    if chosen not in modes:
+        raise click.UsageError(
+            f"--mode {chosen!r} is not one the runs provider takes: {', '.join(modes)}"
+        )
+    with_step = modes[chosen]
+    if with_step and not step_key:
+        raise click.UsageError(f"--mode {chosen} needs --step KEY")
+    if step_key and not with_step:
+        steps = ", ".join(name for name, named in modes.items() if named) or "none"
+        raise click.UsageError(f"--step is only used with a mode that starts from a step "
+                               f"({steps})")
+    return chosen
 
 
 def _fetch_and_show(

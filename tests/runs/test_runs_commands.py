@@ -230,3 +230,17 @@ def test_events_of_an_ended_run_carry_their_own_time(runs_project, two_past_runs
     assert events and all(e["at"].startswith("2026-01-0") for e in events), events
     text = runs_project.cli("runs", "events", FAILED_RUN)
     assert all(line.startswith("2026-01-0") for line in text.stdout.splitlines())
+
+
+def test_retry_modes_are_the_runs_providers_and_an_unknown_one_sends_nothing(
+    runs_project, sandbox_server, two_past_runs
+):
+    sandbox_server.clear_requests()
+    bogus = runs_project.cli("runs", "retry", FAILED_RUN, "--mode", "from_scratch")
+    assert bogus.exit_code == 1
+    assert "'from_scratch' is not one the runs provider takes: from_failed, from_step, full" in (
+        bogus.output
+    )
+    stray = runs_project.cli("runs", "retry", FAILED_RUN, "--step", "tool")
+    assert stray.exit_code == 1 and "(from_step)" in stray.output
+    assert not [r for r in sandbox_server.requests() if r.method == "POST"]

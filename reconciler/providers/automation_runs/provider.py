@@ -37,7 +37,7 @@ PATHS = {
 }
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
 IN_FLIGHT_STATUSES = ("pending", "queued", "running")  # assumed (not documented): the others
-RETRY_MODES = ("from_failed", "from_step", "full")
+RETRY_MODES = ("from_failed", "from_step", "full")  # the first is the API's default
 MAX_PAGE = 1000  # the API's ceiling for ``limit``
 # What the adapter relies on in each answer, checked as it comes in
 ANSWERS: dict[str, Shape] = {
@@ -125,6 +125,11 @@ class AutomationRunsProvider(ManagesNothing):
     async def cancel_run(self, run_id: str) -> Mapping[str, Any]:
         """Cancel a run that has not ended; 409 with the platform's reason otherwise."""
         return await self.client.call("POST", PATHS["cancel"], run_id=run_id)
+
+    def retry_modes(self) -> Mapping[str, bool]:
+        """How the API starts a failed run again (the first is its default), each with whether
+        it starts from a step the caller names (``stepKey``)."""
+        return {mode: mode == "from_step" for mode in RETRY_MODES}
 
     async def retry_run(
         self, run_id: str, mode: str = "from_failed", step_key: str | None = None
