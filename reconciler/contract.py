@@ -77,6 +77,17 @@ def provider_types() -> tuple[str, ...]:
     return tuple(PACKAGES)
 
 
+def import_checks() -> None:
+    """Import the libraries the checks use, now. A server that checks requests in a thread of
+    its own calls this in the thread that starts it: two threads importing one library at the
+    same moment can each see it half initialised (a test's command run in the same process
+    imports jsonschema too)."""
+    import jsonschema  # noqa: F401
+    import jsonschema_path  # noqa: F401
+    import openapi_core  # noqa: F401
+    import openapi_core.templating.paths.exceptions  # noqa: F401
+    import werkzeug.datastructures  # noqa: F401
+
 @cache
 def document(provider_type: str) -> dict[str, Any]:
     """The OpenAPI document of a provider type, as data (shared; do not mutate)."""

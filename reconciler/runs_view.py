@@ -113,8 +113,9 @@ def run_detail(out: Console, run: Run, steps: RunSteps | None) -> None:
 
 
 def run_line(run: Run) -> str:
-    """``<id> <status>`` plus the automation, for cancel and retry."""
-    return f"run {run.id} {run.status} (automation {run.automation_id})"
+    """``<id> <status>`` plus the automation (and the managed identity), for cancel and retry."""
+    managed = f", managed as {run.identity}" if run.identity else ""
+    return f"run {run.id} {run.status} (automation {run.automation_id}{managed})"
 
 
 def event_line(event: Mapping[str, Any]) -> str:

@@ -179,8 +179,12 @@ def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str)
 @pass_app
 def runs_cancel(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
     """Cancel a run that has not ended yet."""
-    async def fetch(_project: Project, manager: RunManager) -> Run:
-        return Run.from_json(await manager.cancel_run(run_id), f"cancelling run {run_id}")
+    from reconciler.project_runs import with_identities
+
+    async def fetch(project: Project, manager: RunManager) -> Run:
+        run = Run.from_json(await manager.cancel_run(run_id), f"cancelling run {run_id}")
+        [run] = with_identities(project, manager, [run])
+        return run
 
     _fetch_and_show(app, provider_name, fmt, fetch, _echo_run)
 
@@ -210,10 +214,13 @@ def runs_retry(
 ) -> None:
     """Retry a failed run."""
 
-    async def fetch(_project: Project, manager: RunManager) -> Run:
+    from reconciler.project_runs import with_identities
+
+    async def fetch(project: Project, manager: RunManager) -> Run:
         chosen = _retry_mode(manager, mode, step_key)
         answer = await manager.retry_run(run_id, chosen, step_key)
-        return Run.from_json(answer, f"retrying run {run_id}")
+        [run] = with_identities(project, manager, [Run.from_json(answer, f"retrying run {run_id}")])
+        return run
 
     _fetch_and_show(app, provider_name, fmt, fetch, _echo_run)
 

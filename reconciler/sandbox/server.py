@@ -15,6 +15,7 @@ from typing import Any, NamedTuple, Self
 import httpx
 import uvicorn
 
+from reconciler import contract
 from reconciler.sandbox.app import create_app
 from reconciler.sandbox.faults import Faults
 
@@ -102,6 +103,7 @@ class SandboxServer(LoopbackServer):
 
     def __init__(self, db_path: Path, faults: Faults | None = None) -> None:
         self.db_path = Path(db_path)
+        contract.import_checks()  # before the server's thread starts checking requests
         super().__init__(create_app(self.db_path, faults=faults), name="sandbox")
         self._admin = loopback_client(base_url=self.url, timeout=10.0)
 

@@ -198,7 +198,7 @@ def test_drift_refuses_a_since_that_is_not_a_duration(applied):
     assert "expected a duration" in result.output
 
 
-def test_runs_list_and_show_name_the_managed_automation_beside_its_remote_id(
+def test_runs_list_show_and_retry_name_the_managed_automation_beside_its_remote_id(
     applied, seed_runs
 ):
     automation_id = _seed_failures(applied, seed_runs)
@@ -218,3 +218,8 @@ def test_runs_list_and_show_name_the_managed_automation_beside_its_remote_id(
     assert "managed as: studio/Automation/digest" in shown.stdout
     data = json.loads(applied.cli("runs", "show", run_id, "--format", "json").stdout)
     assert data["run"]["identity"] == "studio/Automation/digest"
+
+    failed = next(run["id"] for run in listed if run["identity"] and run["status"] == "failed")
+    retried = applied.cli("runs", "retry", failed)
+    assert retried.exit_code == 0, retried.output
+    assert "managed as studio/Automation/digest" in retried.stdout
