@@ -441,7 +441,9 @@ def _refuse_removing_everything(
     if not managed or any(not rules_for(resource.provider_type, rid.kind).check
                           for rid, resource in wanted.items()):
         return
-    going = sum(op.action in (Action.REMOVE, Action.FORGET) for op in operations)
+    # whatever lifecycle.on_remove makes of it (delete, deactivate, keep): any operation on a
+    # managed resource the manifests no longer declare
+    going = any(op.id in state.entries and op.id not in wanted for op in operations)
     if not going:
         return
     raise PlanError(

@@ -92,7 +92,7 @@ async def project_status(
 
     state = state_backend(project).read()
     async with Engine(project, progress=progress) as engine:
-        assessment = await engine.assess(state)
+        assessment = await engine.assess(state, allow_remove_all=True)  # a report: refuse nothing
         sync = sync_states(assessment.plan, assessment.desired, state)
         runs: Mapping[ResourceId, Mapping[str, Any]] = {}
         manager = _runs_manager(engine.provider, project, runs_provider)

@@ -595,7 +595,9 @@ async def _assess_drift(
 
     engine = Engine(project, progress=report)
     async with engine:
-        assessment = await engine.assess(state_backend(project).read(), selector=selector)
+        # a report changes nothing: removing everything is reported, never refused, here
+        assessment = await engine.assess(state_backend(project).read(), selector=selector,
+                                         allow_remove_all=True)
         failed = await project_failed_runs(project, assessment.state, engine.provider, since)
     if selector:  # the failed runs of the selected automations only
         chosen = set(selector.select(assessment.desired))

@@ -15,6 +15,7 @@ from reconciler.commands.engine import (
     _project,
     _report_of,
     _run,
+    allow_remove_all_option,
     deadline_option,
     emit,
     format_option,
@@ -103,6 +104,7 @@ def fail_unless_ok(view: RehearsalView) -> None:
     show_default=True,
     help="Operations rehearsed at the same time (dependencies always respected).",
 )
+@allow_remove_all_option
 @deadline_option
 @pass_app
 def rehearse_command(
@@ -111,6 +113,7 @@ def rehearse_command(
     detailed_exitcode: bool,
     fmt: str,
     parallelism: int,
+    allow_remove_all: bool,
     deadline: float | None,
 ) -> None:
     """Apply the plan (or a saved one) to a private sandbox copy and say what would fail.
@@ -123,7 +126,8 @@ def rehearse_command(
     saved = read_saved_plan(plan_file) if plan_file else None
     assessment, rehearsal = _run(
         lambda report: assess_and_rehearse(
-            project, report, saved=saved, plan_file=plan_file, parallelism=parallelism
+            project, report, saved=saved, plan_file=plan_file, parallelism=parallelism,
+            allow_remove_all=allow_remove_all,
         ),
         deadline,
     )

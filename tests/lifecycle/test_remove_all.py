@@ -73,3 +73,30 @@ def test_a_rehearsed_plan_is_refused_the_same_way_and_takes_the_flag(applied):
     assert allowed.exit_code == 0, allowed.output
     assert "1 to remove" in allowed.stdout
     assert applied.automation("lead-router") is not None  # production was only read
+
+
+def test_deactivating_everything_is_refused_too(project: Project):
+    """lifecycle.on_remove: deactivate stops what runs without deleting it: an empty manifests
+    folder must not turn every automation off either."""
+    project.write("all.yaml", MANIFESTS.split("---")[0].replace(
+        "metadata: {name: lead-router, provider: studio}",
+        "metadata: {name: lead-router, provider: studio, lifecycle: {on_remove: deactivate}}",
+    ))
+    assert project.cli("apply", "--auto-approve").exit_code == 0
+    (project.root / "manifests" / "all.yaml").unlink()
+    for result in (project.cli("plan"), project.cli("apply", "--auto-approve")):
+        assert result.exit_code == 1, result.output
+        assert "it would remove the only managed resource" in " ".join(result.output.split())
+    assert len(project.state()) == 1
+
+
+def test_reports_and_rehearsals_of_an_emptied_project_report_instead_of_refusing(applied):
+    (applied.root / "manifests" / "all.yaml").unlink()
+    drift = applied.cli("drift")
+    assert drift.exit_code == 0, drift.output  # not yet applied: no drift on the platforms
+    assert "lead-router" in drift.stdout
+    status = applied.cli("status")
+    assert status.exit_code == 0, status.output
+    refused(applied.cli("rehearse"))
+    rehearsed = applied.cli("rehearse", "--allow-remove-all")
+    assert rehearsed.exit_code == 0, rehearsed.output
