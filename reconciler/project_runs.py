@@ -184,10 +184,17 @@ def objects_with_runs(
 def with_identities(project: Project, manager: RunManager, runs: Sequence[Run]) -> list[Run]:
     """Each run with ``identity``: the managed object it belongs to (``PROVIDER/Kind/name``,
     from state), or None for a run of an object this project does not manage."""
+    identify = run_identities(project, manager)
+    return [identify(run) for run in runs]
+
+
+def run_identities(project: Project, manager: RunManager) -> Callable[[Run], Run]:
+    """Reads state now, and gives back how to name a run's managed object: a command that acts
+    (cancel, retry) calls this before it sends, so a state it cannot read stops it first."""
     from reconciler.engine import state_backend
 
     managed = objects_with_runs(project, state_backend(project).read(), manager)
-    return [run.with_identity(_identity_of(run, managed)) for run in runs]
+    return lambda run: run.with_identity(_identity_of(run, managed))
 
 
 def _identity_of(run: Run, managed: Mapping[str, ResourceId]) -> str | None:

@@ -179,12 +179,11 @@ def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str)
 @pass_app
 def runs_cancel(app: AppContext, run_id: str, provider_name: str | None, fmt: str) -> None:
     """Cancel a run that has not ended yet."""
-    from reconciler.project_runs import with_identities
+    from reconciler.project_runs import run_identities
 
     async def fetch(project: Project, manager: RunManager) -> Run:
-        run = Run.from_json(await manager.cancel_run(run_id), f"cancelling run {run_id}")
-        [run] = with_identities(project, manager, [run])
-        return run
+        identify = run_identities(project, manager)  # before anything is sent
+        return identify(Run.from_json(await manager.cancel_run(run_id), f"cancelling run {run_id}"))
 
     _fetch_and_show(app, provider_name, fmt, fetch, _echo_run)
 
@@ -214,13 +213,13 @@ def runs_retry(
 ) -> None:
     """Retry a failed run."""
 
-    from reconciler.project_runs import with_identities
+    from reconciler.project_runs import run_identities
 
     async def fetch(project: Project, manager: RunManager) -> Run:
         chosen = _retry_mode(manager, mode, step_key)
+        identify = run_identities(project, manager)  # before anything is sent
         answer = await manager.retry_run(run_id, chosen, step_key)
-        [run] = with_identities(project, manager, [Run.from_json(answer, f"retrying run {run_id}")])
-        return run
+        return identify(Run.from_json(answer, f"retrying run {run_id}"))
 
     _fetch_and_show(app, provider_name, fmt, fetch, _echo_run)
 

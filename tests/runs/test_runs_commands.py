@@ -244,3 +244,17 @@ def test_retry_modes_are_the_runs_providers_and_an_unknown_one_sends_nothing(
     stray = runs_project.cli("runs", "retry", FAILED_RUN, "--step", "tool")
     assert stray.exit_code == 1 and "(from_step)" in stray.output
     assert not [r for r in sandbox_server.requests() if r.method == "POST"]
+
+
+def test_retry_and_cancel_read_state_before_they_send(runs_project, sandbox_server, two_past_runs):
+    """The managed identity a retried or cancelled run is shown with comes from state: a state
+    that cannot be read stops the command before the platform is asked to act."""
+    state = runs_project.root / ".reconciler" / "state.json"
+    state.parent.mkdir(exist_ok=True)
+    state.write_text('{"format": 1, "serial": "abc"}')
+    sandbox_server.clear_requests()
+    for args in (("retry", FAILED_RUN), ("cancel", FAILED_RUN)):
+        result = runs_project.cli("runs", *args)
+        assert result.exit_code == 1, result.output
+        assert "state.json" in result.output
+    assert not [r for r in sandbox_server.requests() if r.method == "POST"]
