@@ -47,16 +47,27 @@ class Binding:
 
     @classmethod
     def from_json(cls, data: Any) -> Binding | None:
-        """The binding as stored; None for a state written before bindings (or unreadable)."""
-        if not isinstance(data, Mapping) or not isinstance(data.get("name"), str):
+        """The binding as stored; None for a state written before bindings. A binding of the
+        wrong shape is StateShapeError naming its path: read as "not bound", the next write
+        would bind the state to whichever project read it."""
+        from reconciler.state.model import StateShapeError, json_kind
+
+        if data is None:
             return None
-        providers = data.get("providers")
-        if not isinstance(providers, Mapping):
-            providers = {}
+        if not isinstance(data, Mapping) or not isinstance(data.get("name"), str):
+            found = json_kind(data.get("name")) if isinstance(data, Mapping) else json_kind(data)
+            where = "project.name" if isinstance(data, Mapping) else "project"
+            expected = "a string" if isinstance(data, Mapping) else "an object"
+            raise StateShapeError(f"{where}: expected {expected}, found {found}")
+        providers = data.get("providers", {})
+        if not isinstance(providers, Mapping) or not all(
+            isinstance(v, Mapping) for v in providers.values()
+        ):
+            raise StateShapeError("project.providers: expected an object of objects")
         return cls(
             name=data["name"],
             providers={str(k): {str(a): str(b) for a, b in v.items()}
-                       for k, v in providers.items() if isinstance(v, Mapping)},
+                       for k, v in providers.items()},
         )
 
     def describe(self, instances: set[str] | None = None) -> str:

@@ -25,6 +25,7 @@ from filelock import FileLock, Timeout
 from reconciler.errors import StateError, StateLockError
 from reconciler.json_text import dumps
 from reconciler.model import ResourceId
+from reconciler.state.binding import Binding
 from reconciler.state.holder import describe_holder, holder_info, say_waiting
 from reconciler.state.model import Lease, State, StateEntry, json_kind, now
 
@@ -132,6 +133,8 @@ class LocalStateBackend:
         line = {"lineage": state.lineage, "serial": state.serial, "salt": state.salt,
                 "set": {str(rid): entry.to_json() for rid, entry in changes.items() if entry},
                 "remove": [str(rid) for rid, entry in changes.items() if entry is None]}
+        if state.project is not None:  # a fresh state killed before it is folded in stays bound
+            line["project"] = state.project.to_json()
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             fd = os.open(self.journal_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
@@ -170,7 +173,7 @@ class LocalStateBackend:
             if not raw.strip():
                 continue
             try:
-                serial, lineage, salt, changed, removed = _journal_line(raw)
+                serial, lineage, salt, changed, removed, project = _journal_line(raw)
             except (ValueError, RecursionError) as exc:
                 # no newline after it: cut off mid-append, which leaves the start of a line as
                 # record writes it (ASCII, an object); anything else is damage
@@ -185,6 +188,7 @@ class LocalStateBackend:
             if serial <= state.serial:
                 continue  # already in the file
             state.lineage, state.serial, state.salt = lineage, serial, salt
+            state.project = project or state.project
             state.entries.update(changed)
             for rid in removed:
                 state.entries.pop(rid, None)
@@ -209,11 +213,14 @@ class LocalStateBackend:
             os.close(directory)
 
 
-JournalLine = tuple[int, str, str, dict[ResourceId, StateEntry], list[ResourceId]]
+JournalLine = tuple[
+    int, str, str, dict[ResourceId, StateEntry], list[ResourceId], Binding | None
+]
 
 
 def _journal_line(raw: bytes) -> JournalLine:
-    """One journal line: serial, lineage, salt, entries set and identities removed; ValueError
+    """One journal line: serial, lineage, salt, entries set, identities removed and the project
+    binding (when the line carries one); ValueError
     saying what is wrong (never quoting the line: entries may hold hashes of secrets)."""
     try:
         line = json.loads(raw.decode("utf-8"))
@@ -236,4 +243,6 @@ def _journal_line(raw: bytes) -> JournalLine:
         raise ValueError("remove: expected a list of resource identities")
     entries = {ResourceId.parse(key): StateEntry.from_json(value, f"set[{json.dumps(key)}]")
                for key, value in changed.items()}
-    return serial, str(lineage), str(salt), entries, [ResourceId.parse(k) for k in removed]
+    project = Binding.from_json(line.get("project"))
+    return (serial, str(lineage), str(salt), entries, [ResourceId.parse(k) for k in removed],
+            project)

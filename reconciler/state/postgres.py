@@ -37,7 +37,7 @@ from reconciler.errors import ConfigError, StateError, StateLeaseLostError, Stat
 from reconciler.model import ResourceId
 from reconciler.state.binding import Binding
 from reconciler.state.holder import describe_holder, holder_info, say_waiting
-from reconciler.state.model import Lease, State, StateEntry
+from reconciler.state.model import Lease, State, StateEntry, StateShapeError
 
 try:
     import psycopg
@@ -427,14 +427,18 @@ class PostgresStateBackend:
         if head is None:
             return State()
         entries = {}
-        for identity, data in json.loads(rows).items():
-            try:
-                entries[ResourceId.parse(identity)] = StateEntry.from_json(data)
-            except (ValueError, AttributeError) as exc:
-                raise StateError(f"{self.where}: bad resource identity {identity!r}: "
-                                 f"{exc}") from None
+        try:
+            for identity, data in json.loads(rows).items():
+                try:
+                    rid = ResourceId.parse(identity)
+                except ValueError as exc:
+                    raise StateShapeError(f"bad resource identity {identity!r}: {exc}") from None
+                entries[rid] = StateEntry.from_json(data, f"resources[{json.dumps(identity)}]")
+            project = Binding.from_json(head[3])
+        except StateShapeError as exc:
+            raise StateError(f"{self.where}: {exc}; nothing was changed") from None
         return State(lineage=head[0], serial=int(head[1]), salt=head[2], entries=entries,
-                     project=Binding.from_json(head[3]))
+                     project=project)
 
     def write(self, state: State) -> None:
         """Replace the key's whole state in one transaction (migrate and full rewrites)."""

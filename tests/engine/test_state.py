@@ -157,3 +157,22 @@ def test_remote_ids_are_a_live_view_of_one_provider_instance():
     assert studio.get(ResourceId("growth", "Automation", "w")) is None
     state.entries[OTHER] = StateEntry("rid-2", "workspace", {}, "2026-01-01T00:00:00Z", "m:1")
     assert studio.get(OTHER) == "rid-2" and len(state.remote_ids()) == 3
+
+
+def test_a_killed_first_apply_keeps_its_project_binding_in_the_journal(tmp_path):
+    from reconciler.state.binding import Binding
+
+    bound = Binding("payments", {"studio": {"type": "workspace"}})
+    backend = LocalStateBackend(tmp_path / "state.json")
+    state = State(entries={RID: entry()}, project=bound)
+    backend.record(state.stamped(), {RID: state.entries[RID]})  # never folded in: killed
+    assert backend.read().project == bound
+
+
+@pytest.mark.parametrize("project", ['"payments"', '{"name": 5}', '{"name": "p", "providers": 1}'])
+def test_a_damaged_project_binding_is_refused_not_read_as_unbound(tmp_path, project):
+    path = tmp_path / "state.json"
+    path.write_text('{"format": 1, "lineage": "l", "serial": 1, "salt": "s", "resources": {}, '
+                    f'"project": {project}}}')
+    with pytest.raises(StateError, match=r"state.json: project(\.name|\.providers)?: expected"):
+        LocalStateBackend(path).read()

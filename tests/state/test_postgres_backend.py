@@ -253,3 +253,18 @@ def test_a_first_recorded_success_binds_a_fresh_state_to_its_project(postgres_ur
     other = Binding("growth", BINDING.providers)
     with pytest.raises(StateBindingError, match=r"belongs to project 'payments'"):
         BoundBackend(PostgresStateBackend(postgres_url, "fresh"), other).read()
+
+
+def test_a_damaged_binding_or_entry_in_postgres_names_what_is_wrong(postgres_url):
+    backend = PostgresStateBackend(postgres_url, "damaged")
+    with backend.lock(0):
+        backend.record(State(project=BINDING).stamped(), {RID: entry()})
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("UPDATE reconciler_state SET project = '\"x\"' WHERE key = 'damaged'")
+    with pytest.raises(StateError, match=r"project: expected an object, found a string; nothing"):
+        PostgresStateBackend(postgres_url, "damaged").read()
+    with psycopg.connect(postgres_url, autocommit=True) as connection:
+        connection.execute("UPDATE reconciler_state SET project = NULL WHERE key = 'damaged'")
+        connection.execute("UPDATE reconciler_entry SET entry = '[]' WHERE key = 'damaged'")
+    with pytest.raises(StateError, match=r"resources\[\"studio/Automation/digest\"\]: expected"):
+        PostgresStateBackend(postgres_url, "damaged").read()
