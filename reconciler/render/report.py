@@ -63,7 +63,7 @@ class ResourceChange:
 
     id: ResourceId
     action: Action
-    reason: Reason
+    reason: Reason | str  # str: a reason a newer reconciler wrote into a saved plan
     file: str
     line: int
     changes: tuple[Change, ...]

@@ -51,7 +51,8 @@ def _report(document: Mapping[str, Any]) -> PlanReport:
     state = document.get("state") or {}
     plan = Plan(
         operations=tuple(
-            Operation(c.action, c.id, None, None, c.changes, c.depends_on, c.steps, c.reason)
+            Operation(c.action, c.id, None, None, c.changes, c.depends_on, c.steps,
+                      c.reason if isinstance(c.reason, Reason) else Reason.NONE)
             for c in changes
         ),
         unmanaged=tuple(
@@ -83,7 +84,7 @@ def _change(item: Mapping[str, Any]) -> ResourceChange:
     return ResourceChange(
         id=ResourceId.parse(item["address"]),
         action=Action(item["actions"][0]),
-        reason=Reason(item.get("reason") or ""),
+        reason=_reason(str(item.get("reason") or "")),
         file=str(source.get("file") or ""),
         line=int(source.get("line") or 0),
         changes=tuple(
@@ -95,3 +96,12 @@ def _change(item: Mapping[str, Any]) -> ResourceChange:
         steps=tuple(str(step) for step in item.get("steps") or ()),
         depends_on=tuple(ResourceId.parse(d) for d in item.get("depends_on") or ()),
     )
+
+
+def _reason(text: str) -> Reason | str:
+    """The planner's reason, or the text as written: a plan saved by another version of
+    reconciler may carry a reason this one does not know, and is still shown."""
+    try:
+        return Reason(text)
+    except ValueError:
+        return text

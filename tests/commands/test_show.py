@@ -88,3 +88,17 @@ def test_apply_refuses_a_malformed_saved_plan_naming_file_and_field(
     assert result.exit_code == 1, result.output
     assert "plan.json: malformed saved plan: `saved.operations`" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_show_keeps_a_reason_it_does_not_know(project: Path, saved: Path) -> None:
+    """A plan saved by another version may give a reason this one has no name for: it is
+    shown as written, not refused as damaged."""
+    document = json.loads(saved.read_text())
+    document["resource_changes"][0]["reason"] = "a reason from a later version"
+    saved.write_text(json.dumps(document))
+    shown = run(project, "show", "plan.json", "--format", "json")
+    assert shown.exit_code == 0, shown.output
+    assert json.loads(shown.stdout)["resource_changes"][0]["reason"] == (
+        "a reason from a later version"
+    )
+    assert run(project, "show", "plan.json").exit_code == 0
