@@ -174,7 +174,8 @@ def identity_settings(provider_type: str) -> frozenset[str]:
     definition = _project().get("$defs", {}).get(provider_type, {})
     return frozenset(
         name for name, prop in (definition.get("properties") or {}).items()
-        if isinstance(prop, Mapping) and prop.get("x-identity")
+        # a credential never identifies an account here: state and messages would carry it
+        if isinstance(prop, Mapping) and prop.get("x-identity") and not prop.get("x-sensitive")
     )
 
 

@@ -106,10 +106,12 @@ SHAPE_ERRORS = (KeyError, TypeError, AttributeError, IndexError, ValueError)
 def unusable_answer(provider: str, platform: str, doing: str, exc: BaseException) -> ProviderError:
     """The error for an answer an adapter could not use although no declared shape refused it:
     names the provider instance and platform, never "internal error"."""
+    # the exception's own text can quote a value of the answer (int('...')): name only the
+    # kind of failure, and the missing key, which is a field name
+    what = f"KeyError: {exc}" if isinstance(exc, KeyError) else type(exc).__name__
     return ProviderError(
         f"{provider}: {doing} stopped on an answer of a shape this version does not know "
-        f"({type(exc).__name__}: {exc}); the {platform} API may have changed (--debug shows "
-        "where)",
+        f"({what}); the {platform} API may have changed (--debug shows where)",
         platform=platform,
     )
 

@@ -444,7 +444,7 @@ class PostgresStateBackend:
         """Replace the key's whole state in one transaction (migrate and full rewrites)."""
         with self._transaction("writing the state") as connection:
             self._check_lease(connection)
-            self._put_head(connection, state, replace=True)
+            self._put_head(connection, state)
             connection.execute("DELETE FROM reconciler_entry WHERE key = %s", (self.key,))
             with connection.cursor().copy(
                 "COPY reconciler_entry (key, identity, entry) FROM STDIN"
@@ -486,25 +486,15 @@ class PostgresStateBackend:
     def settle(self, state: State) -> None:
         """Nothing to fold in: every record is already in the tables."""
 
-    def _put_head(self, connection: Any, state: State, *, replace: bool) -> None:
-        if self._head(connection, state, replace=replace).fetchone() is None:
-            raise StateError(self._moved())
-
-    def _head(self, connection: Any, state: State, *, replace: bool) -> Any:
-        """Set lineage, serial, salt and binding; unless replacing, only over the same lineage
-        at a lower serial (anything else means another writer got in). The cursor returns no
-        row when refused."""
-        guard = "" if replace else (
-            " WHERE reconciler_state.lineage = EXCLUDED.lineage "
-            "AND reconciler_state.serial < EXCLUDED.serial"
-        )
-        return connection.execute(
+    def _put_head(self, connection: Any, state: State) -> None:
+        """Set lineage, serial, salt and binding, whatever was there (a whole write replaces
+        the state; a recorded success goes through ``RECORD``, which guards the serial)."""
+        connection.execute(
             "INSERT INTO reconciler_state (key, lineage, serial, salt, project) "
             "VALUES (%s, %s, %s, %s, %s) "
             "ON CONFLICT (key) DO UPDATE SET lineage = EXCLUDED.lineage, "
             "serial = EXCLUDED.serial, salt = EXCLUDED.salt, "
-            "project = coalesce(EXCLUDED.project, reconciler_state.project)" + guard
-            + " RETURNING serial",
+            "project = coalesce(EXCLUDED.project, reconciler_state.project)",
             (self.key, state.lineage, state.serial, state.salt,
              Jsonb(state.project.to_json()) if state.project is not None else None),
         )

@@ -252,3 +252,37 @@ async def test_base_url_references_are_resolved_when_requests_are_made(monkeypat
     await api.call("GET", "/api/automations")
     await api.aclose()
     assert seen == ["https://resolved.example.test/api/automations"]
+
+
+@pytest.mark.anyio
+async def test_an_empty_answer_to_a_call_with_a_declared_shape_names_the_missing_field():
+    api = client(lambda request: httpx.Response(200, content=b""))
+    api.answers = {"POST /things": {"name": "string"}}
+    with pytest.raises(ProviderError, match=r"POST /things answered with an unexpected shape "
+                       r"\(field 'name' is missing\)"):
+        await api.call("POST", "/things", json={})
+    await api.aclose()
+
+
+@pytest.mark.anyio
+async def test_a_number_json_cannot_carry_is_refused_without_quoting_the_answer():
+    body = b'{"token": "platform-made-secret", "n": NaN}'
+    api = client(lambda request: httpx.Response(200, content=body))
+    with pytest.raises(ProviderError) as caught:
+        await api.call("GET", "/things")
+    await api.aclose()
+    assert "a bare NaN, a number JSON cannot carry" in str(caught.value)
+    assert "platform-made-secret" not in str(caught.value)
+    assert "platform-made-secret" not in caught.value.platform_message
+
+
+def test_an_unusable_answer_names_the_failure_never_the_value():
+    from reconciler.providers.answers import unusable_answer
+
+    try:
+        int("platform-made-secret")
+    except ValueError as exc:
+        error = unusable_answer("studio", "workspace", "reading", exc)
+    assert "ValueError" in str(error) and "platform-made-secret" not in str(error)
+    assert "KeyError: 'name'" in str(unusable_answer("studio", "workspace", "reading",
+                                                     KeyError("name")))

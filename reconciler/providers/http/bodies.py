@@ -30,16 +30,19 @@ class Bodies:
         try:
             return strict_json(response.content)
         except NonFinite as exc:
-            raise self._shape_error(call, response, f"{exc}, a number JSON cannot carry") from None
+            # well-formed JSON from the platform: no excerpt, whatever else the answer holds
+            raise self._shape_error(call, response, f"{exc}, a number JSON cannot carry",
+                                    excerpt=False) from None
         except (ValueError, RecursionError):
             raise self._shape_error(call, response, "a body that is not JSON") from None
 
-    def _shape_error(self, call: str, response: httpx.Response, what: str) -> ProviderError:
+    def _shape_error(self, call: str, response: httpx.Response, what: str,
+                     excerpt: bool = True) -> ProviderError:
         return ProviderError(
             f"{self.name}: {call} answered {response.status_code} with {what}"
-            f"{excerpt_note(response)}",
+            f"{excerpt_note(response) if excerpt else ''}",
             platform=self.platform, call=call, status=response.status_code,
-            platform_message=fallback_message(response),
+            platform_message=fallback_message(response) if excerpt else "",
         )
 
     async def _read_body(self, response: httpx.Response, call: str) -> None:

@@ -182,7 +182,7 @@ class ApiClient(Bodies, Lists, Streams):
                                    idempotent=idempotent, **path_values)
         call = f"{method.upper()} {template}"
         body = self._json(response, call, empty="{}")
-        if call in self.answers and response.content:
+        if call in self.answers:  # an empty body ({}) is checked too: it lacks what is declared
             check_answer(self, call, body, self.answers[call])
         return body
 
