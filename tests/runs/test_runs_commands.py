@@ -192,6 +192,8 @@ async def test_event_stream_parser_joins_data_lines_and_skips_comments():
             "",
             "data: not json",
             "",
+            'data: {"progress": NaN}',
+            "",
             'data: {"type": "run", "status": "succeeded"}',
         ]:
             yield line
@@ -200,6 +202,7 @@ async def test_event_stream_parser_joins_data_lines_and_skips_comments():
     assert events == [
         {"event": "step", "stepKey": "tool", "status": "running"},
         {"data": "not json"},
+        {"data": '{"progress": NaN}'},  # no output could write NaN: kept as its text
         {"type": "run", "status": "succeeded"},
     ]
 

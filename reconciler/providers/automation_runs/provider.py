@@ -11,6 +11,7 @@ is in ``PATHS``. Documented: the six calls, their query and body fields, 422 ``{
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -189,12 +190,25 @@ async def _server_sent_events(
 
 
 def _event(name: str, data: str) -> Mapping[str, Any]:
+    """One event's JSON object; data that is not JSON (or holds a number JSON cannot carry,
+    which no output could write) is kept as text under ``data``."""
     try:
-        value = json.loads(data)
-    except json.JSONDecodeError:
+        value = json.loads(data, parse_constant=_not_json, parse_float=_finite)
+    except ValueError:
         value = {"data": data}
     if not isinstance(value, dict):
         value = {"data": value}
     if name and "event" not in value:
         value = {"event": name, **value}
     return value
+
+
+def _not_json(word: str) -> Any:
+    raise ValueError(f"a bare {word}")
+
+
+def _finite(text: str) -> float:
+    number = float(text)
+    if not math.isfinite(number):
+        raise ValueError(f"the number {text[:40]}")
+    return number

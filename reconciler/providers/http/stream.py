@@ -17,6 +17,7 @@ MAX_EVENT_BYTES = 1024 * 1024  # one line, and one event, of a streamed answer
 class Streams:
     """The streamed call of ``ApiClient``."""
 
+    name: str
     platform: str
     max_response_bytes: int
     _client: httpx.AsyncClient
@@ -62,13 +63,13 @@ class Streams:
                 yield self._bounded_lines(response, call)
         except httpx.LocalProtocolError:
             raise ProviderError(
-                f"{self.platform}: {call}: the request could not be built; "
+                f"{self.name}: {call}: the request could not be built; "
                 "check the provider's settings",
                 platform=self.platform, call=call,
             ) from None
         except httpx.TransportError as exc:
             raise ProviderError(
-                f"{self.platform}: {call}: the stream broke off ({type(exc).__name__} {exc})",
+                f"{self.name}: {call}: the stream broke off ({type(exc).__name__} {exc})",
                 platform=self.platform, call=call, platform_message=str(exc),
             ) from exc
 
