@@ -68,7 +68,7 @@ class ProviderConfig:
             return default
         where = self.setting_positions.get(key, self.position)
         value = interpolate(self.settings[key], where, f"providers.{self.name}.{key}")
-        if key in sensitive_settings():
+        if key in sensitive_setting_names():
             remember(value)
         return value
 
@@ -131,7 +131,7 @@ class StateConfig:
             return default
         where = self.position or SourcePosition(PROJECT_FILE, 1, 1)
         value = interpolate(self.settings[key], where, f"state.{key}")
-        if key in sensitive_settings():
+        if key in sensitive_setting_names():
             remember(value)
         return value
 
@@ -158,8 +158,9 @@ class Project:
 
 
 @cache
-def sensitive_settings() -> frozenset[str]:
-    """Project-file setting names marked ``x-sensitive`` (token, api_key, a state ``url``)."""
+def sensitive_setting_names() -> frozenset[str]:
+    """Every project-file setting name marked ``x-sensitive``, in any provider type or the state
+    section (token, api_key, a state ``url``); ``schema.sensitive_settings`` gives one type's."""
     from reconciler.schema import PROJECT, load_schema
 
     found: set[str] = set()

@@ -18,7 +18,7 @@ from reconciler.config import (
     ProviderConfig,
     StateConfig,
     reference_errors,
-    sensitive_settings,
+    sensitive_setting_names,
 )
 from reconciler.errors import ConfigError
 from reconciler.manifest.problems import Problem, dotted, summary
@@ -69,7 +69,7 @@ def _remember_literal_secrets(data: dict[str, Any]) -> None:
     providers = data.get("providers")
     if isinstance(providers, dict):
         sections.extend(providers.values())
-    names = sensitive_settings()
+    names = sensitive_setting_names()
     for section in sections:
         if not isinstance(section, dict):
             continue

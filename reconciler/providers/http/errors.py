@@ -106,16 +106,18 @@ def platform_error(
 
 def credential_hint(config: ProviderConfig) -> str:
     """What to check after a 401/403: the setting and the variable that holds the credential."""
+    from reconciler.config import sensitive_setting_names
+
+    secret = sensitive_setting_names()  # what the provider types mark x-sensitive
     found = []
-    for key in ("token", "api_key"):
-        raw = config.settings.get(key)
-        if raw is None:
+    for key, raw in config.settings.items():
+        if key not in secret or raw is None:
             continue
         names = _ENV_REFERENCE.findall(str(raw))
         held = f" (from the environment variable {', '.join(names)})" if names else ""
         found.append(f"providers.{config.name}.{key}{held}")
     if not found:
-        return f"providers.{config.name} sets no credential (token)"
+        return f"providers.{config.name} sets no credential"
     return "check " + " and ".join(found)
 
 
