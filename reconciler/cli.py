@@ -50,9 +50,10 @@ def _app(ctx: click.Context) -> AppContext:
     """The command line's AppContext, made by the first option that needs it."""
     root = ctx.find_root()
     if root.obj is None:
-        from reconciler.terminal import start_command_clock
+        from reconciler.terminal import start_command_clock, turn_colour_off
 
         start_command_clock()
+        turn_colour_off(False)
         root.obj = AppContext(directory=Path.cwd(), debug=False, started_in=Path.cwd())
     app: AppContext = root.obj
     return app
@@ -82,6 +83,10 @@ def _set_flag(ctx: click.Context, param: click.Parameter, value: bool) -> None:
     """--debug and --no-color: set once anywhere, they hold for the whole command line."""
     if value and param.name:
         setattr(_app(ctx), param.name, True)
+        if param.name == "no_color":
+            from reconciler.terminal import turn_colour_off
+
+            turn_colour_off()
 
 
 def global_options() -> list[click.Option]:

@@ -22,8 +22,20 @@ def _isatty(stream: TextIO) -> bool:
 
 
 def colour_wanted(stream: TextIO, disabled: bool = False) -> bool:
-    """Colour for ``stream``: a terminal, no --no-color (``disabled``), NO_COLOR empty or unset."""
-    return not disabled and not os.environ.get("NO_COLOR") and is_terminal(stream)
+    """Colour for ``stream``: a terminal, no --no-color (``disabled``, or said for the whole
+    command through ``turn_colour_off``), NO_COLOR empty or unset."""
+    if disabled or _colour_off:
+        return False
+    return not os.environ.get("NO_COLOR") and is_terminal(stream)
+
+
+_colour_off: list[bool] = []  # non-empty: --no-color was given on this command line
+
+
+def turn_colour_off(off: bool = True) -> None:
+    """--no-color holds for everything the command prints, progress on stderr included (each
+    command line starts with it on again)."""
+    _colour_off[:] = [True] if off else []
 
 
 _command_started: list[float] = []

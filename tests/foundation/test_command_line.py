@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import io
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -213,3 +215,29 @@ def test_the_command_line_holds_no_retry_mode_of_its_own() -> None:
     source = (Path(__file__).resolve().parents[2] / "reconciler/commands/runs.py").read_text()
     for mode in ("from_failed", "from_step", "full"):
         assert f'"{mode}"' not in source, mode
+
+
+class _Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+@pytest.mark.usefixtures("on_a_terminal")
+def test_no_color_holds_for_the_progress_line_too(make_project: ProjectMaker) -> None:
+    """The spinner on stderr follows --no-color like everything on stdout."""
+    from reconciler.progress import progress_line
+    from reconciler.terminal import turn_colour_off
+
+    def drawn() -> str:
+        stream = _Terminal()
+        with progress_line(stream) as report:
+            report("reading studio")
+            time.sleep(0.2)
+        return stream.getvalue()
+
+    try:
+        assert "\x1b[3" in drawn()  # coloured on a terminal
+        assert run_cli("validate", "-C", str(make_project(BROKEN)), "--no-color").exit_code == 1
+        assert "\x1b[3" not in drawn()  # the command line said --no-color
+    finally:
+        turn_colour_off(False)
