@@ -701,8 +701,9 @@ def state_rebind(app: AppContext, lock_timeout: float) -> None:
     """Bind the state to this project: its name and its provider instances' accounts.
 
     State records the project it belongs to, and plan, apply, drift and destroy refuse a state
-    bound to another. Run this once when the project was renamed, or moved to other accounts
-    or another base_url, on purpose; never to use another project's state.
+    bound to another. Run this once when the project was renamed (or its folder moved, when
+    reconciler.yaml sets no name), or moved to other accounts, on purpose; never to use
+    another project's state. base_url is not part of the binding.
     """
     from reconciler.engine import state_backend
     from reconciler.state.edits import rebind

@@ -11,6 +11,7 @@ files: an option that builds the project file and the exported manifests, writte
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,10 +31,23 @@ PROJECT_FILE = "reconciler.yaml"
 FIRST_MANIFEST = "manifests/hello.yaml"
 
 
-def starter_files() -> dict[str, str]:
-    """The scaffold: relative path -> text."""
+def starter_files(project_name: str = "my-project") -> dict[str, str]:
+    """The scaffold: relative path -> text, the project file naming ``project_name``."""
     names = (PROJECT_FILE, FIRST_MANIFEST)
-    return {name: (STARTER / name).read_text(encoding="utf-8") for name in names}
+    files = {name: (STARTER / name).read_text(encoding="utf-8") for name in names}
+    files[PROJECT_FILE] = files[PROJECT_FILE].replace(
+        "version: 1\n",
+        "version: 1\n# state is bound to this name: the project keeps it when its folder is moved\n"
+        f"name: {project_name}\n",
+        1,
+    )
+    return files
+
+
+def project_name_for(root: Path) -> str:
+    """A valid project name from a folder's name (letters, digits, '.', '_', '-')."""
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", root.resolve().name).lstrip("._-")[:100]
+    return name or "my-project"
 
 
 @click.command("init")
@@ -66,7 +80,7 @@ def init_command(app: AppContext, directory: Path, from_live: bool) -> None:
         from reconciler.commands.lifecycle import init_from_live
 
         existing = (root / "reconciler.yaml").is_file()
-        project_file = {PROJECT_FILE: starter_files()[PROJECT_FILE]}
+        project_file = {PROJECT_FILE: starter_files(project_name_for(root))[PROJECT_FILE]}
         written = [] if existing else write_new_files(root, project_file)
         ignore_file, ignore_note = _ignore_local_state(root)
         for path in [*written, *([ignore_file] if ignore_file else [])]:
@@ -76,7 +90,7 @@ def init_command(app: AppContext, directory: Path, from_live: bool) -> None:
             click.echo(ignore_note, err=True)
         init_from_live(root)
         return
-    written = write_new_files(root, starter_files())
+    written = write_new_files(root, starter_files(project_name_for(root)))
     ignore_file, ignore_note = _ignore_local_state(root)
     if ignore_file is not None:
         written.append(ignore_file)

@@ -31,9 +31,11 @@ def show_command(app: AppContext, plan_file: Path, fmt: str) -> None:
     report = report_from_document(read_plan_document(plan_file), str(plan_file))
     emit(report, fmt, app, _project_if_any(app))
     made = report.plan.created_at or "an unknown time"
+    against = ("live state and " if report.plan.refreshed else "no live state (--refresh=false), "
+               "only ")
     click.echo(
-        f"{plan_file}: plan made at {made} against state serial {report.plan.state_serial}; "
-        "live state was not read",
+        f"{plan_file}: plan made at {made} against {against}state serial "
+        f"{report.plan.state_serial}; shown from the file, nothing was read now",
         err=True,
     )
 

@@ -55,3 +55,17 @@ def test_init_keeps_an_existing_gitignore_and_adds_the_state_folder_once(tmp_pat
     assert run("-C", str(tmp_path), "init").exit_code == 0
     lines = (tmp_path / ".gitignore").read_text().splitlines()
     assert lines[0] == "node_modules/" and lines.count(".reconciler/") == 1
+
+
+def test_an_initialised_project_names_itself_so_moving_its_folder_keeps_its_state(
+    tmp_path: Path,
+) -> None:
+    """State is bound to the project's name: init writes it, so a moved folder (or a clone
+    under another name) still drives its own state."""
+    first = tmp_path / "team a!"
+    assert run("init", str(first)).exit_code == 0
+    assert "\nname: team-a-\n" in (first / "reconciler.yaml").read_text()
+    assert run("-C", str(first), "apply", "--auto-approve").exit_code == 0
+    moved = first.rename(tmp_path / "renamed")
+    plan = run("-C", str(moved), "plan", "--detailed-exitcode")
+    assert plan.exit_code == 0, plan.output

@@ -30,7 +30,8 @@ def test_show_prints_the_plan_as_plan_printed_it(project: Path, saved: Path) -> 
     shown = run(project, "show", "plan.json")
     assert shown.exit_code == 0, shown.output
     assert shown.stdout == planned.stdout
-    assert "live state was not read" in shown.stderr
+    assert "against live state and state serial" in shown.stderr
+    assert "shown from the file, nothing was read now" in shown.stderr
 
 
 def test_show_json_is_the_saved_document_without_its_apply_checks(
