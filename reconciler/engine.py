@@ -20,7 +20,7 @@ from reconciler.diff import NO_RULES, FieldRules
 from reconciler.drain import describe_operation
 from reconciler.errors import ConfigError
 from reconciler.model import Action, LiveResource, Plan, Resource, ResourceId
-from reconciler.plan import Removals, forgotten, make_plan
+from reconciler.plan import Removals, check_targets, forgotten, make_plan
 from reconciler.providers.answers import SHAPE_ERRORS, unusable_answer
 from reconciler.providers.registry import open_provider
 from reconciler.state.model import State, StateBackend, StateEntry, open_backend
@@ -249,6 +249,7 @@ class Engine:
             wanted = list(desired) if desired is not None else load_desired(self.project)
         if selector:
             targets = selected(wanted, selector, targets)
+        check_targets(targets, {resource.id for resource in wanted}, state)
         live = await self.read_live(wanted, state) if refresh else last_applied(state)
         describe = {
             name: partial(describe_operation, self.provider(name))
@@ -354,6 +355,8 @@ async def apply(
     from reconciler.apply import StateRecorder, execute_plan
 
     phase: ProgressPhase = progress or (lambda: nullcontext(lambda _text: None))
+    if saved is not None:
+        refuse_unrefreshed(saved, saved_source)
     with backend.lock(lock_timeout, "reconciler apply") as lease:
         async with Engine(project, transport_for=transport_for) as engine:
             with phase() as report:  # the progress line ends before approval is asked
@@ -427,15 +430,23 @@ def saved_plan(
     )
 
 
-def verify_saved_plan(saved: SavedPlan, assessment: Assessment, source: str) -> None:
-    """PlanStaleError unless the saved plan matches state, live and manifests as they are now."""
-    from reconciler.errors import PlanError, PlanStaleError
+def refuse_unrefreshed(saved: SavedPlan, source: str) -> None:
+    """PlanError for a plan saved with --refresh=false: it can be shown, never applied (said
+    before anything is read)."""
+    from reconciler.errors import PlanError
 
     if not saved.refreshed:
         raise PlanError(
             f"{source}: made with --refresh=false, so it was never compared with live state; "
             "run `reconciler plan --out FILE` without it, then apply that file"
         )
+
+
+def verify_saved_plan(saved: SavedPlan, assessment: Assessment, source: str) -> None:
+    """PlanStaleError unless the saved plan matches state, live and manifests as they are now."""
+    from reconciler.errors import PlanStaleError
+
+    refuse_unrefreshed(saved, source)
     now_state = assessment.state
     reasons = []
     if saved.state_lineage != now_state.lineage:

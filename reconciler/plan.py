@@ -396,13 +396,11 @@ def _provider_type(op: Operation, state: State) -> str:
     return entry.provider_type if entry else ""
 
 
-def _targeted(
-    operations: list[Operation],
-    targets: Collection[ResourceId],
-    wanted: Mapping[ResourceId, Resource],
-    state: State,
-) -> list[Operation]:
-    """Only the targets' operations and those they depend on (transitively)."""
+def check_targets(
+    targets: Collection[ResourceId], wanted: Collection[ResourceId], state: State
+) -> None:
+    """PlanError naming each target that is neither declared nor in state (known before
+    anything live is read, so a typo costs no reads)."""
     unknown = [t for t in targets if t not in wanted and t not in state.entries]
     if unknown:
         known = sorted({*wanted, *state.entries})
@@ -411,6 +409,16 @@ def _targeted(
             "; ".join(f"--target {t}: no such resource in the manifests or state" for t in unknown)
             + f" (known: {shown or 'none'})"
         )
+
+
+def _targeted(
+    operations: list[Operation],
+    targets: Collection[ResourceId],
+    wanted: Mapping[ResourceId, Resource],
+    state: State,
+) -> list[Operation]:
+    """Only the targets' operations and those they depend on (transitively)."""
+    check_targets(targets, wanted, state)
     by_id: dict[ResourceId, list[Operation]] = {}
     for op in operations:
         by_id.setdefault(op.id, []).append(op)

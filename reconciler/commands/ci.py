@@ -52,6 +52,13 @@ def post_comment(
     click.echo(f"{posted.action.capitalize()} the plan comment on {posted.where}.", err=True)
 
 
+def check_comment_environment(forge: str) -> None:
+    """Refuse ``--comment`` at once when this job could not post it, before any read."""
+    from reconciler.comment import check_environment
+
+    check_environment(forge, os.environ)
+
+
 def post_failed_plan(app: AppContext, forge: str) -> None:
     """Tell the request the plan failed, so an earlier plan is not taken for this one."""
     from reconciler.comment import post_failure

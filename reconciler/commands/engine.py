@@ -16,7 +16,13 @@ import click
 
 from reconciler import json_text
 from reconciler.cli import AppContext, pass_app
-from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
+from reconciler.commands.ci import (
+    check_comment_environment,
+    comment_option,
+    full_plan_option,
+    post_comment,
+    post_failed_plan,
+)
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
 from reconciler.masking import mask
 from reconciler.model import ResourceId
@@ -371,6 +377,8 @@ def plan_command(
 
     if out is not None:
         _writable_file(out, "--out")
+    if forge:
+        check_comment_environment(forge)
     view = None
     try:
         project = _project(app)

@@ -94,6 +94,21 @@ def post_failure(
         return _upsert(client, head, body, where)
 
 
+def check_environment(forge: str, env: Mapping[str, str]) -> None:
+    """CommentError when this job could not post on its request (no token, no pull or merge
+    request): said before the plan reads anything live."""
+    if forge == "github":
+        from reconciler.comment.github import PullRequest
+
+        PullRequest.from_environment(env)
+    elif forge == "gitlab":
+        from reconciler.comment.gitlab import MergeRequest
+
+        MergeRequest.from_environment(env)
+    else:
+        raise CommentError(f"unknown forge {forge!r}: use one of {', '.join(FORGES)}")
+
+
 def _open(
     forge: str, env: Mapping[str, str], notify: Notify, transport: httpx.BaseTransport | None
 ) -> tuple[ForgeClient, str, str, str]:

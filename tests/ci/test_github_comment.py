@@ -121,6 +121,7 @@ def test_outside_a_pull_request_the_comment_is_refused_clearly(
     result = run(workspace, "plan", "--comment", "github")
     assert result.exit_code == 1
     assert "not started by a pull request event" in result.stderr
+    assert result.stdout == ""  # refused before the plan read or printed anything
 
 
 def test_a_failed_plan_replaces_the_comment_by_a_failure_notice(github, workspace):

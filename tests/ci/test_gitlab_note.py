@@ -49,3 +49,4 @@ def test_outside_a_merge_request_pipeline_the_note_is_refused_clearly(
     result = run(workspace, "plan", "--comment", "gitlab")
     assert result.exit_code == 1
     assert "CI_MERGE_REQUEST_IID is not set" in result.stderr and not gitlab.received
+    assert result.stdout == ""  # refused before the plan read or printed anything

@@ -67,6 +67,7 @@ def test_a_plan_saved_without_reading_live_state_is_not_applied(applied: Path) -
     refused = run(applied, "apply", "plan.json")
     assert refused.exit_code == 1
     assert "--refresh=false" in refused.stderr
+    assert "reading" not in refused.stderr  # refused before anything live was read
 
 
 def _gaps(entries: list[dict], platform: str) -> list[float]:

@@ -99,8 +99,10 @@ def test_plan_exit_codes_before_and_after_apply(tmp_path, sandbox_server):
     assert run(project, "plan").exit_code == 0
     assert run(project, "apply", "--auto-approve").exit_code == 0
     assert run(project, "plan", "--detailed-exitcode").exit_code == 0
+    sandbox_server.clear_requests()
     bad = run(project, "plan", "--target", "studio/Automation/no-such")
     assert bad.exit_code == 1 and "no such resource" in bad.stderr
+    assert sandbox_server.requests() == []  # a mistyped target costs no reads
 
 
 def test_apply_refuses_to_ask_without_a_terminal(tmp_path, sandbox_server):
