@@ -87,7 +87,9 @@ class LiveResource:
     ``managed`` is False when the object matched neither a desired resource nor a state entry;
     its ``id.name`` is then derived from the natural key. ``upgradable`` lists things the platform
     reports as behind their latest version (e.g. connection ids) so the planner can propose an
-    ``upgrade``. ``raw`` is the platform's object, for display only.
+    ``upgrade``. ``raw`` is the platform's object, for display only. ``observed`` is False when the
+    platform showed nothing of the object and the provider stands in with what was declared or
+    recorded (an object the API cannot read, such as a claimed connection): it is assumed.
     """
 
     id: ResourceId
@@ -96,6 +98,7 @@ class LiveResource:
     raw: Mapping[str, Any] = field(default_factory=dict, compare=False)
     managed: bool = True
     upgradable: tuple[str, ...] = ()
+    observed: bool = True
 
 
 class Action(StrEnum):
@@ -132,6 +135,7 @@ class Reason(StrEnum):
     UPGRADABLE = "upgradable"
     ADOPT_OTHER_REMOTE_ID = "state records another remote id"
     ADOPT_NOT_IN_STATE = "matched live, not in state"
+    ADOPT_CLAIM = "claimed: the platform cannot show it, taken as declared"
     NEW_CHECK = "new check"
     CHECK_CHANGED = "check changed"
     AUTOMATION_CHANGED = "automation changed"

@@ -248,7 +248,10 @@ def _operations_for(
 
 def adoption(resource: Resource, live: LiveResource, in_state: bool) -> Operation:
     """Record ``live`` in state as ``resource``: no API call, nothing on the platform changes."""
-    reason = Reason.ADOPT_OTHER_REMOTE_ID if in_state else Reason.ADOPT_NOT_IN_STATE
+    if in_state:
+        reason = Reason.ADOPT_OTHER_REMOTE_ID
+    else:
+        reason = Reason.ADOPT_NOT_IN_STATE if live.observed else Reason.ADOPT_CLAIM
     return Operation(Action.ADOPT, resource.id, resource, live, reason=reason)
 
 

@@ -40,6 +40,10 @@ def test_a_connection_never_made_in_the_platform_fails_apply_saying_so(tmp_path,
                                                            "name: slack-ghost"))
     automations = project / "manifests" / "automations.yaml"
     automations.write_text(automations.read_text().replace("- slack-alerts", "- slack-ghost"))
+    plan = run(project, "plan")
+    # nothing on the platform shows it: the plan says it is taken as declared, not "matched"
+    assert ("studio/Connection/slack-ghost will be adopted into state (no API call) (claimed: "
+            "the platform cannot show it, taken as declared)") in " ".join(plan.stdout.split())
     result = run(project, "apply", "--auto-approve")
     assert result.exit_code == 1
     assert ("connection slack-ghost does not exist in workspace ws_ops: create it in the "

@@ -24,6 +24,7 @@ SHOWN = {
     "upgradable": Reason.UPGRADABLE,
     "state records another remote id": Reason.ADOPT_OTHER_REMOTE_ID,
     "matched live, not in state": Reason.ADOPT_NOT_IN_STATE,
+    "claimed: the platform cannot show it, taken as declared": Reason.ADOPT_CLAIM,
     "new check": Reason.NEW_CHECK,
     "check changed": Reason.CHECK_CHANGED,
     "automation changed": Reason.AUTOMATION_CHANGED,

@@ -180,13 +180,15 @@ def project_connections(
         ids, matcher.match_all([(i, i) for i in ids]), strict=True
     ):
         connector, users = seen.get(connection_id, ("", []))
+        observed = bool(connector)
         if not connector:  # nobody shows it: the claim (or what state recorded) stands
             wanted = resource or mine.get(rid)
             connector = str(wanted.spec.get("connector", "")) if wanted else ""
         raw = {"connection_id": connection_id, "connector": connector,
                "used_by": sorted(set(users))}
         live.append(LiveResource(rid, connection_id,
-                                 calls.project_connection(connection_id, connector), raw, managed))
+                                 calls.project_connection(connection_id, connector), raw, managed,
+                                 observed=observed))
     return live
 
 
