@@ -60,13 +60,13 @@ async def test_failed_runs_within_the_window_of_managed_automations_only(history
 @pytest.mark.anyio
 async def test_last_run_of_each_managed_automation(history, runs_api):
     newest = await last_runs(runs_api, MANAGED)
-    assert newest[DIGEST]["status"] == "failed"
-    assert newest[REPORT]["status"] == "succeeded"
+    assert newest[DIGEST].status == "failed"
+    assert newest[REPORT].status == "succeeded"
 
 
 @pytest.mark.anyio
 async def test_paging_reads_past_the_first_page(history, runs_api):
-    seen = [run["id"] async for run in runs_api.iter_runs(page_size=2)]
+    seen = [run.id async for run in runs_api.iter_runs(page_size=2)]
     assert len(seen) == len(set(seen)) == 5
 
 
