@@ -84,3 +84,18 @@ async def test_a_failed_run_is_the_same_noun_the_drift_report_renders(history, r
     (found,) = await failed_runs_since(runs_api, MANAGED, timedelta(hours=24))
     assert Rendered is RunFailure and isinstance(found, RunFailure)
     assert found.reason == "quota exceeded"  # the platform's error, already one line
+
+
+@pytest.mark.anyio
+async def test_the_failed_statuses_are_the_ones_the_provider_declares(seed_runs, runs_api,
+                                                                     monkeypatch):
+    seed_runs(
+        {"automationId": "a-digest", "status": "failed", "createdAt": ago(hours=2)},
+        {"automationId": "a-report", "status": "cancelled", "createdAt": ago(hours=1)},
+        {"automationId": "a-report", "status": "succeeded", "createdAt": ago(minutes=9)},
+    )
+    assert [f.status for f in await failed_runs_since(runs_api, MANAGED)] == ["failed"]
+    # a platform that counts a cancelled run as failed says so; run health asks for both
+    monkeypatch.setattr(runs_api, "failed_statuses", lambda: ("failed", "cancelled"))
+    found = await failed_runs_since(runs_api, MANAGED)
+    assert [(f.id, f.status) for f in found] == [(DIGEST, "failed"), (REPORT, "cancelled")]

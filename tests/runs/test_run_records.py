@@ -52,3 +52,16 @@ def test_an_answer_of_the_wrong_shape_is_a_provider_error_naming_what_was_read(r
     with pytest.raises(ProviderError) as caught:
         read()
     assert words in str(caught.value)
+
+
+def test_an_event_reads_into_the_neutral_shape_the_events_line_prints():
+    from reconciler.providers.automation_runs.records import read_event
+    from reconciler.runs_view import event_line
+
+    sent = {"event": "step", "stepKey": "tool", "status": "failed", "message": "boom",
+            "at": "2026-01-01T00:00:00Z", "runId": "r1"}
+    event = read_event(sent)
+    assert (event.kind, event.step, event.status) == ("step", "tool", "failed")
+    assert event_line(event) == "2026-01-01T00:00:00Z step tool failed boom"
+    assert event.to_json() == sent
+    assert event_line(read_event({"runId": "r1"})) == '{"runId": "r1"}'
