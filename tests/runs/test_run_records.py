@@ -44,6 +44,7 @@ def test_a_list_and_steps_give_back_what_the_commands_printed_before():
         (lambda: read_run(["r1"], "run r1"), "run r1: the runs API answered a list where"),
         (lambda: read_run({**RUN, "status": {"x": 1}}, "run r1"), "`status` as text"),
         (lambda: read_run_list([RUN, "r2"], None, "runs list"), "runs list, run 2:"),
+        (lambda: read_run_list(["r1001"], None, "runs list", 1000), "runs list, run 1001:"),
         (lambda: read_steps({"steps": {"a": 1}}, "run r1 steps"), "`steps` as a list"),
         (lambda: read_steps({"steps": [], "failedCount": "2"}, "s"), "`failedCount`"),
     ],

@@ -86,7 +86,7 @@ class AutomationRunsProvider(ManagesNothing):
         params = {"status": status, "limit": limit, "offset": offset}
         body = await self.client.call("GET", PATHS["list"], params=params)
         return read_run_list(list(body.get("items") or ()), int(body.get("total") or 0),
-                             "runs list")
+                             "runs list", offset or 0)
 
     async def iter_runs(
         self, status: str | None = None, page_size: int = MAX_PAGE

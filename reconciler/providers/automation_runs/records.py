@@ -31,12 +31,16 @@ def read_run(data: Any, source: str) -> Run:
     )
 
 
-def read_run_list(items: Any, total: int | None, source: str) -> RunList:
-    """The runs of one page; ProviderError naming ``source`` when one is not a run."""
+def read_run_list(items: Any, total: int | None, source: str, offset: int = 0) -> RunList:
+    """The runs of one page (``offset`` runs after the first); ProviderError naming ``source``
+    and the run's place in the whole list when one is not a run."""
     if not isinstance(items, list | tuple):
         raise _shape(source, "a list of runs", items)
     return RunList(
-        tuple(read_run(item, f"{source}, run {n + 1}") for n, item in enumerate(items)), total
+        tuple(
+            read_run(item, f"{source}, run {offset + n + 1}") for n, item in enumerate(items)
+        ),
+        total,
     )
 
 
