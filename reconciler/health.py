@@ -2,15 +2,16 @@
 
 Two questions the reports ask: what was the last run of each managed automation (``status``),
 and which of them failed within the last ``since`` (``drift``). The runs API cannot filter by
-automation, so both page through runs and match ``automationId`` to the remote ids the caller
-knows; paging stops early once the API is seen to answer newest first and the pages are past
-what is asked.
+automation, so both page through runs and match each run's object (``Run.automation_id``) to
+the remote ids the caller knows; paging stops early once the API is seen to answer newest first
+and the pages are past what is asked. Only the typed run records are read here: the provider
+reads its platform's answers into them and declares which statuses mean a run failed.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Collection, Mapping
 from contextlib import aclosing
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
@@ -18,6 +19,7 @@ from typing import Any, Protocol, runtime_checkable
 from reconciler.config import Project, ProviderConfig
 from reconciler.errors import ConfigError
 from reconciler.model import ResourceId, RunFailure
+from reconciler.run_records import Run, RunEvent, RunList, RunSteps
 
 DEFAULT_SINCE = timedelta(hours=24)
 PAGE_SIZE = 1000
@@ -28,19 +30,26 @@ MAX_RUNS_SCANNED = 20_000  # bounds a status report on a platform with a very lo
 class RunManager(Protocol):
     """What a provider that manages runs offers beyond the Provider protocol (run commands,
     run health); such a provider also declares whose runs they are (``RunsReporter.runs_of``).
+
+    Every answer is a typed run record (``run_records``): the provider reads its platform's
+    answers into them, and an answer of the wrong shape is a ProviderError naming the call.
 """
 
     async def list_runs(
         self, status: str | None = None, limit: int | None = None, offset: int | None = None
-    ) -> Any: ...
+    ) -> RunList: ...
 
     def iter_runs(
         self, status: str | None = None, page_size: int = PAGE_SIZE
-    ) -> AsyncGenerator[Mapping[str, Any], None]: ...
+    ) -> AsyncGenerator[Run, None]: ...
 
-    async def get_run(self, run_id: str) -> Mapping[str, Any]: ...
+    async def get_run(self, run_id: str) -> Run: ...
 
-    async def cancel_run(self, run_id: str) -> Mapping[str, Any]: ...
+    async def cancel_run(self, run_id: str) -> Run: ...
+
+    def failed_statuses(self) -> Collection[str]:
+        """The run statuses that mean a run failed, as ``list_runs`` filters on them."""
+        ...
 
     def retry_modes(self) -> Mapping[str, bool]:
         """How the platform starts a failed run again, the first its default, each with
@@ -49,11 +58,11 @@ class RunManager(Protocol):
 
     async def retry_run(
         self, run_id: str, mode: str = "from_failed", step_key: str | None = None
-    ) -> Mapping[str, Any]: ...
+    ) -> Run: ...
 
-    async def run_steps(self, run_id: str) -> Mapping[str, Any]: ...
+    async def run_steps(self, run_id: str) -> RunSteps: ...
 
-    def stream_events(self, run_id: str) -> AsyncGenerator[Mapping[str, Any], None]: ...
+    def stream_events(self, run_id: str) -> AsyncGenerator[RunEvent, None]: ...
 
 
 def runs_provider_config(project: Project, name: str | None = None) -> ProviderConfig | None:
@@ -102,15 +111,15 @@ def run_manager_types() -> list[str]:
 
 async def last_runs(
     runs: RunManager, automation_ids: Mapping[str, ResourceId]
-) -> dict[ResourceId, Mapping[str, Any]]:
+) -> dict[ResourceId, Run]:
     """The newest run of each automation (keyed by remote id in ``automation_ids``)."""
-    newest: dict[ResourceId, Mapping[str, Any]] = {}
+    newest: dict[ResourceId, Run] = {}
     if not automation_ids:
         return newest
     wanted = len(set(automation_ids.values()))
     async with aclosing(_scan(runs, None)) as scan:
         async for run, newest_first in scan:
-            rid = automation_ids.get(str(run.get("automationId") or ""))
+            rid = automation_ids.get(run.automation_id)
             if rid is not None and _later(run, newest.get(rid)):
                 newest[rid] = run
             if newest_first and len(newest) == wanted:
@@ -134,24 +143,19 @@ async def failed_runs_since(
     found: list[RunFailure] = []
     if not automation_ids:
         return found
-    async with aclosing(_scan(runs, "failed")) as scan:
-        async for run, newest_first in scan:
-            created = _timestamp(run)
-            if created is not None and created < cutoff:
-                if newest_first:
-                    break  # the rest is older still
-                continue
-            rid = automation_ids.get(str(run.get("automationId") or ""))
-            if rid is not None:
-                found.append(
-                    RunFailure(
-                        rid,
-                        str(run.get("id") or ""),
-                        str(run.get("status") or ""),
-                        str(run.get("createdAt") or ""),
-                        error_text(run.get("error")),
+    for status in runs.failed_statuses():
+        async with aclosing(_scan(runs, status)) as scan:
+            async for run, newest_first in scan:
+                created = _timestamp(run)
+                if created is not None and created < cutoff:
+                    if newest_first:
+                        break  # the rest is older still
+                    continue
+                rid = automation_ids.get(run.automation_id)
+                if rid is not None:
+                    found.append(
+                        RunFailure(rid, run.id, run.status, run.created_at, error_text(run.error))
                     )
-                )
     return sorted(found, key=lambda f: f.created_at)
 
 
@@ -167,7 +171,7 @@ def parse_since(text: str) -> timedelta:
 
 async def _scan(
     runs: RunManager, status: str | None
-) -> AsyncGenerator[tuple[Mapping[str, Any], bool], None]:
+) -> AsyncGenerator[tuple[Run, bool], None]:
     """Runs in the API's order, each with whether the order seen so far is newest first."""
     newest_first = True
     previous: datetime | None = None
@@ -184,18 +188,17 @@ async def _scan(
                 return
 
 
-def _timestamp(run: Mapping[str, Any]) -> datetime | None:
-    text = run.get("createdAt")
-    if not text:
+def _timestamp(run: Run) -> datetime | None:
+    if not run.created_at:
         return None
     try:
-        value = datetime.fromisoformat(str(text))
+        value = datetime.fromisoformat(run.created_at)
     except ValueError:
         return None
     return value if value.tzinfo else value.replace(tzinfo=UTC)
 
 
-def _later(run: Mapping[str, Any], other: Mapping[str, Any] | None) -> bool:
+def _later(run: Run, other: Run | None) -> bool:
     if other is None:
         return True
     mine, theirs = _timestamp(run), _timestamp(other)

@@ -94,7 +94,7 @@ async def project_status(
     async with Engine(project, progress=progress) as engine:
         assessment = await engine.assess(state, allow_remove_all=True)  # a report: refuse nothing
         sync = sync_states(assessment.plan, assessment.desired, state)
-        runs: Mapping[ResourceId, Mapping[str, Any]] = {}
+        runs: Mapping[ResourceId, Run] = {}
         manager = _runs_manager(engine.provider, project, runs_provider)
         automations = objects_with_runs(project, state, manager)
         if manager is not None and automations:
@@ -108,9 +108,9 @@ async def project_status(
             StatusRow(
                 rid,
                 state_word,
-                str(run.get("status")) if run else None,
-                str(run.get("id")) if run else None,
-                str(run.get("createdAt")) if run else None,
+                run.status if run else None,
+                run.id if run else None,
+                run.created_at if run else None,
             )
         )
     return rows
@@ -215,10 +215,8 @@ async def list_project_runs(
     ``automation`` is a managed object's metadata.name or a remote id as written.
     The API cannot filter by automation, so that case pages through runs here (total unknown).
     """
-    source = "runs list"
     if automation is None:
-        page = await manager.list_runs(status, limit, offset)
-        return RunList.from_json(list(page.items), page.total, source)
+        return await manager.list_runs(status, limit, offset)
     from reconciler.engine import state_backend
 
     managed = objects_with_runs(project, state_backend(project).read(), manager)
@@ -230,11 +228,11 @@ async def list_project_runs(
     if offset is not None and offset < 0:
         raise ConfigError(f"--offset: expected 0 or more, got {offset}")
     wanted, skip = (100 if limit is None else limit), (offset or 0)
-    matched: list[Mapping[str, Any]] = []
+    matched: list[Run] = []
     if wanted == 0:
-        return RunList.from_json(matched, None, source)
+        return RunList((), None)
     async for run in manager.iter_runs(status):
-        if str(run.get("automationId") or "") != automation_id:
+        if run.automation_id != automation_id:
             continue
         if skip:
             skip -= 1
@@ -242,7 +240,7 @@ async def list_project_runs(
         matched.append(run)
         if len(matched) >= wanted:
             break
-    return RunList.from_json(matched, None, source)
+    return RunList(tuple(matched), None)
 
 
 def _sync_word(op: Operation) -> str:

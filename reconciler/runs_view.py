@@ -8,7 +8,7 @@ stream given, which the commands point at stdout.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 
 from rich import box
@@ -19,7 +19,7 @@ from rich.text import Text
 from reconciler.checks import CheckResult, explain
 from reconciler.health import error_text
 from reconciler.json_text import dumps
-from reconciler.run_records import Run, RunSteps
+from reconciler.run_records import Run, RunEvent, RunSteps
 
 if TYPE_CHECKING:
     from reconciler.project_runs import StatusRow
@@ -118,14 +118,15 @@ def run_line(run: Run) -> str:
     return f"run {run.id} {run.status} (automation {run.automation_id}{managed})"
 
 
-def event_line(event: Mapping[str, Any]) -> str:
-    """One event as a line: its type, status, step and message when present, else its JSON."""
+def event_line(event: RunEvent) -> str:
+    """One event as a line: its time, kind, step, status and message when present, else its
+    JSON."""
     parts = [
-        str(event[key])
-        for key in ("at", "timestamp", "event", "type", "stepKey", "status", "message")
-        if event.get(key) not in (None, "")
+        part
+        for part in (event.at, event.kind, event.step, event.status, event.message)
+        if part
     ]
-    return " ".join(parts) if parts else json.dumps(event, sort_keys=True, default=str)
+    return " ".join(parts) if parts else json.dumps(event.to_json(), sort_keys=True, default=str)
 
 
 def check_results(out: Console, results: Iterable[CheckResult]) -> None:

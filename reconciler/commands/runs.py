@@ -158,8 +158,8 @@ def runs_show(app: AppContext, run_id: str, provider_name: str | None, fmt: str)
     from reconciler.project_runs import with_identities
 
     async def fetch(project: Project, manager: RunManager) -> RunDetail:
-        run = Run.from_json(await manager.get_run(run_id), f"run {run_id}")
-        steps = RunSteps.from_json(await manager.run_steps(run_id), f"run {run_id} steps")
+        run = await manager.get_run(run_id)
+        steps = await manager.run_steps(run_id)
         [run] = with_identities(project, manager, [run])
         return RunDetail(run, steps)
 
@@ -183,7 +183,7 @@ def runs_cancel(app: AppContext, run_id: str, provider_name: str | None, fmt: st
 
     async def fetch(project: Project, manager: RunManager) -> Run:
         identify = run_identities(project, manager)  # before anything is sent
-        return identify(Run.from_json(await manager.cancel_run(run_id), f"cancelling run {run_id}"))
+        return identify(await manager.cancel_run(run_id))
 
     _fetch_and_show(app, provider_name, fmt, fetch, _echo_run)
 
@@ -218,8 +218,7 @@ def runs_retry(
     async def fetch(project: Project, manager: RunManager) -> Run:
         chosen = _retry_mode(manager, mode, step_key)
         identify = run_identities(project, manager)  # before anything is sent
-        answer = await manager.retry_run(run_id, chosen, step_key)
-        return identify(Run.from_json(answer, f"retrying run {run_id}"))
+        return identify(await manager.retry_run(run_id, chosen, step_key))
 
     _fetch_and_show(app, provider_name, fmt, fetch, _echo_run)
 
@@ -292,7 +291,7 @@ def runs_events(app: AppContext, run_id: str, provider_name: str | None, fmt: st
         async with _run_manager(app, provider_name) as (_project, manager):
             async for event in manager.stream_events(run_id):
                 line = (
-                    dumps(event, sort_keys=True, default=str)
+                    dumps(event.to_json(), sort_keys=True, default=str)
                     if fmt == "json"
                     else _view().event_line(event)
                 )

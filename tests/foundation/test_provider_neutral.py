@@ -67,6 +67,28 @@ def test_a_planted_name_is_caught(tmp_path: Path) -> None:
     assert _mentions(planted, _names(), tmp_path) == ["plan.py:1: Connection", "plan.py:1: outlit"]
 
 
+# the automation runs API's own field names: only its provider reads them, the rest of
+# reconciler sees the typed run records (``run_records.py``) that provider returns
+WIRE_FIELDS = re.compile(
+    r"(?<![\w-])(automationId|triggerType|createdAt|startedAt|completedAt|durationSeconds"
+    r"|stepKey|dependsOn|completedCount|failedCount|runningCount|pendingCount)(?![\w-])"
+)
+
+
+def test_no_module_outside_the_providers_reads_a_runs_api_field() -> None:
+    found = [line for path in _engine_modules() for line in _mentions(path, WIRE_FIELDS)]
+    assert found == [], "read it into the run records in the provider instead:\n" + "\n".join(
+        found
+    )
+
+
+def test_a_planted_wire_field_is_caught(tmp_path: Path) -> None:
+    planted = tmp_path / "health.py"
+    planted.write_text('when = run.get("createdAt")  # or stepKey\n', encoding="utf-8")
+    assert _mentions(planted, WIRE_FIELDS, tmp_path) == [
+        "health.py:1: createdAt", "health.py:1: stepKey"]
+
+
 def _imports(path: Path) -> set[str]:
     import ast
 
@@ -79,10 +101,12 @@ def _imports(path: Path) -> set[str]:
     return {name for name in found if name.split(".")[0] == "reconciler"}
 
 
-# what a provider's package may use of reconciler: the nouns, errors, its settings, masking, and
-# the providers' shared layers (protocol, HTTP); the HTTP layer alone opens the embedded sandbox
-PROVIDERS_MAY_IMPORT = ("reconciler.model", "reconciler.errors", "reconciler.config",
-                        "reconciler.masking", "reconciler.providers", "reconciler.__version__")
+# what a provider's package may use of reconciler: the nouns (the run records among them),
+# errors, its settings, masking, and the providers' shared layers (protocol, HTTP); the HTTP
+# layer alone opens the embedded sandbox
+PROVIDERS_MAY_IMPORT = ("reconciler.model", "reconciler.run_records", "reconciler.errors",
+                        "reconciler.config", "reconciler.masking", "reconciler.providers",
+                        "reconciler.__version__")
 # what the engine may use of the providers: the protocol, the registry, the shared HTTP layer
 # and the shared answer-shape checks
 ENGINE_MAY_IMPORT = ("reconciler.providers.base", "reconciler.providers.registry",

@@ -60,13 +60,13 @@ async def test_failed_runs_within_the_window_of_managed_automations_only(history
 @pytest.mark.anyio
 async def test_last_run_of_each_managed_automation(history, runs_api):
     newest = await last_runs(runs_api, MANAGED)
-    assert newest[DIGEST]["status"] == "failed"
-    assert newest[REPORT]["status"] == "succeeded"
+    assert newest[DIGEST].status == "failed"
+    assert newest[REPORT].status == "succeeded"
 
 
 @pytest.mark.anyio
 async def test_paging_reads_past_the_first_page(history, runs_api):
-    seen = [run["id"] async for run in runs_api.iter_runs(page_size=2)]
+    seen = [run.id async for run in runs_api.iter_runs(page_size=2)]
     assert len(seen) == len(set(seen)) == 5
 
 
@@ -84,3 +84,18 @@ async def test_a_failed_run_is_the_same_noun_the_drift_report_renders(history, r
     (found,) = await failed_runs_since(runs_api, MANAGED, timedelta(hours=24))
     assert Rendered is RunFailure and isinstance(found, RunFailure)
     assert found.reason == "quota exceeded"  # the platform's error, already one line
+
+
+@pytest.mark.anyio
+async def test_the_failed_statuses_are_the_ones_the_provider_declares(seed_runs, runs_api,
+                                                                     monkeypatch):
+    seed_runs(
+        {"automationId": "a-digest", "status": "failed", "createdAt": ago(hours=2)},
+        {"automationId": "a-report", "status": "cancelled", "createdAt": ago(hours=1)},
+        {"automationId": "a-report", "status": "succeeded", "createdAt": ago(minutes=9)},
+    )
+    assert [f.status for f in await failed_runs_since(runs_api, MANAGED)] == ["failed"]
+    # a platform that counts a cancelled run as failed says so; run health asks for both
+    monkeypatch.setattr(runs_api, "failed_statuses", lambda: ("failed", "cancelled"))
+    found = await failed_runs_since(runs_api, MANAGED)
+    assert [(f.id, f.status) for f in found] == [(DIGEST, "failed"), (REPORT, "cancelled")]

@@ -210,17 +210,14 @@ async def test_event_stream_parser_joins_data_lines_and_skips_comments():
 def test_platform_text_with_brackets_is_shown_as_written():
     import io
 
-    from reconciler.run_records import Run, RunSteps
+    from reconciler.run_records import Run, RunStep, RunSteps
     from reconciler.runs_view import console, run_detail
 
     buffer = io.StringIO()
     run_detail(
         console(buffer, color=True),
-        Run.from_json({"id": "r1", "status": "failed", "error": "bad path [/tmp/x] [bold]"}, "t"),
-        RunSteps.from_json(
-            {"steps": [{"key": "load", "name": "[red]load", "status": "failed", "error": "[/x]"}]},
-            "t",
-        ),
+        Run("r1", "", "failed", error="bad path [/tmp/x] [bold]"),
+        RunSteps((RunStep("load", "[red]load", "failed", error="[/x]"),)),
     )
     shown = buffer.getvalue()
     assert "bad path [/tmp/x] [bold]" in shown and "[red]load" in shown and "[/x]" in shown

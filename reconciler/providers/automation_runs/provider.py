@@ -13,14 +13,20 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping, Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from reconciler.errors import ProviderError
 from reconciler.providers.answers import Shape
+from reconciler.providers.automation_runs.records import (
+    read_event,
+    read_run,
+    read_run_list,
+    read_steps,
+)
 from reconciler.providers.automation_runs.shapes import detail_error
 from reconciler.providers.http import MAX_EVENT_BYTES, ApiClient, api_key_auth, bearer_auth
 from reconciler.providers.runs_only import ManagesNothing
+from reconciler.run_records import Run, RunEvent, RunList, RunSteps
 
 if TYPE_CHECKING:
     import httpx
@@ -37,6 +43,7 @@ PATHS = {
     "events": BASE + "/{run_id}/events",
 }
 TERMINAL_STATUSES = frozenset({"succeeded", "failed", "cancelled"})
+FAILED_STATUSES = ("failed",)
 IN_FLIGHT_STATUSES = ("pending", "queued", "running")  # assumed (not documented): the others
 RETRY_MODES = ("from_failed", "from_step", "full")  # the first is the API's default
 MAX_PAGE = 1000  # the API's ceiling for ``limit``
@@ -44,14 +51,6 @@ MAX_PAGE = 1000  # the API's ceiling for ``limit``
 ANSWERS: dict[str, Shape] = {
     "GET " + PATHS["list"]: {"items[]": "object?", "total": "integer?"},
 }
-
-
-@dataclass(frozen=True)
-class RunPage:
-    """One page of ``GET /api/v1/automation-runs``: the runs and how many match in all."""
-
-    items: tuple[Mapping[str, Any], ...]
-    total: int
 
 
 class AutomationRunsProvider(ManagesNothing):
@@ -82,15 +81,16 @@ class AutomationRunsProvider(ManagesNothing):
 
     async def list_runs(
         self, status: str | None = None, limit: int | None = None, offset: int | None = None
-    ) -> RunPage:
+    ) -> RunList:
         """One page of runs, optionally of one status; the API validates limit and offset."""
         params = {"status": status, "limit": limit, "offset": offset}
         body = await self.client.call("GET", PATHS["list"], params=params)
-        return RunPage(tuple(body.get("items") or ()), int(body.get("total") or 0))
+        return read_run_list(list(body.get("items") or ()), int(body.get("total") or 0),
+                             "runs list", offset or 0)
 
     async def iter_runs(
         self, status: str | None = None, page_size: int = MAX_PAGE
-    ) -> AsyncGenerator[Mapping[str, Any], None]:
+    ) -> AsyncGenerator[Run, None]:
         """Every run (of one status), page by page, in the API's order."""
         offset = 0
         while True:
@@ -98,7 +98,7 @@ class AutomationRunsProvider(ManagesNothing):
             for item in page.items:
                 yield item
             offset += len(page.items)
-            if not page.items or offset >= page.total:
+            if not page.items or offset >= (page.total or 0):
                 return
 
     async def in_flight_runs(self, remote_ids: Collection[str]) -> Mapping[str, Sequence[str]]:
@@ -113,19 +113,24 @@ class AutomationRunsProvider(ManagesNothing):
             return found
         for status in IN_FLIGHT_STATUSES:
             async for run in self.iter_runs(status):
-                owner = str(run.get("automationId") or "")
-                run_id = str(run.get("id") or "")
+                owner, run_id = run.automation_id, run.id
                 if owner in wanted and run_id and run_id not in found.get(owner, ()):
                     found.setdefault(owner, []).append(run_id)
         return found
 
-    async def get_run(self, run_id: str) -> Mapping[str, Any]:
+    async def get_run(self, run_id: str) -> Run:
         """One run."""
-        return await self.client.call("GET", PATHS["get"], run_id=run_id)
+        return read_run(await self.client.call("GET", PATHS["get"], run_id=run_id),
+                        f"run {run_id}")
 
-    async def cancel_run(self, run_id: str) -> Mapping[str, Any]:
+    async def cancel_run(self, run_id: str) -> Run:
         """Cancel a run that has not ended; 409 with the platform's reason otherwise."""
-        return await self.client.call("POST", PATHS["cancel"], run_id=run_id)
+        answer = await self.client.call("POST", PATHS["cancel"], run_id=run_id)
+        return read_run(answer, f"cancelling run {run_id}")
+
+    def failed_statuses(self) -> Collection[str]:
+        """The statuses of a run that failed, as the API filters on them."""
+        return FAILED_STATUSES
 
     def retry_modes(self) -> Mapping[str, bool]:
         """How the API starts a failed run again (the first is its default), each with whether
@@ -134,18 +139,20 @@ class AutomationRunsProvider(ManagesNothing):
 
     async def retry_run(
         self, run_id: str, mode: str = "from_failed", step_key: str | None = None
-    ) -> Mapping[str, Any]:
+    ) -> Run:
         """Retry a failed run from its failed step, from ``step_key``, or in full."""
         body: dict[str, Any] = {"mode": mode}
         if step_key is not None:
             body["stepKey"] = step_key
-        return await self.client.call("POST", PATHS["retry"], run_id=run_id, json=body)
+        answer = await self.client.call("POST", PATHS["retry"], run_id=run_id, json=body)
+        return read_run(answer, f"retrying run {run_id}")
 
-    async def run_steps(self, run_id: str) -> Mapping[str, Any]:
+    async def run_steps(self, run_id: str) -> RunSteps:
         """The run's steps with their counts."""
-        return await self.client.call("GET", PATHS["steps"], run_id=run_id)
+        answer = await self.client.call("GET", PATHS["steps"], run_id=run_id)
+        return read_steps(answer, f"run {run_id} steps")
 
-    async def stream_events(self, run_id: str) -> AsyncGenerator[Mapping[str, Any], None]:
+    async def stream_events(self, run_id: str) -> AsyncGenerator[RunEvent, None]:
         """Each event of the run as the server sends it, until the stream ends with the run.
 
         A run-level event with a terminal status also ends it, so a server that keeps the
@@ -153,7 +160,7 @@ class AutomationRunsProvider(ManagesNothing):
         """
         async with self.client.stream_lines("GET", PATHS["events"], run_id=run_id) as lines:
             async for event in _server_sent_events(lines, self.client, "GET " + PATHS["events"]):
-                yield event
+                yield read_event(event)
                 if event.get("type") == "run" and event.get("status") in TERMINAL_STATUSES:
                     return
 
