@@ -17,7 +17,7 @@ import anyio
 from reconciler.checks import explain, run_check
 from reconciler.diff import FieldRules, for_state
 from reconciler.drain import quiesce, wait_for_runs
-from reconciler.errors import ReconcilerError, StateError
+from reconciler.errors import CreatedThenFailedError, ReconcilerError, StateError
 from reconciler.model import (
     ON_REMOVE_DEACTIVATE,
     Action,
@@ -112,6 +112,27 @@ class StateRecorder:
                 f"{exc.message} (the operation itself was carried out; the next apply finds "
                 "its result again)"
             ) from None
+
+    def record_unfinished(self, op: Operation, failure: CreatedThenFailedError) -> None:
+        """Remember an object a create made before a later step failed, marked ``partial``.
+
+        Its spec is the object as the platform showed it (the desired spec when no answer did),
+        so the next plan diffs it with live and plans only what is left.
+        """
+        assert op.resource is not None
+        try:
+            entry = self.entry_for(op.resource, failure.remote_id)
+            if failure.spec is not None:
+                shown = Resource(op.id, op.resource.provider_type, failure.spec,
+                                 op.resource.source, op.resource.lifecycle)
+                entry.spec = self.entry_for(shown, failure.remote_id).spec
+            entry.partial = True
+            self.state.entries[op.id] = entry
+            self.backend.record(self.state.stamped(), {op.id: entry})
+            self.recorded = True
+        except StateError as exc:
+            self.halted = self.halted or exc.message
+            raise
 
     def _record(self, op: Operation, result: OperationResult | None) -> None:
         entry: StateEntry | None = None
@@ -270,6 +291,8 @@ async def _perform(
                 return ""
             await wait_for_runs(op, runs, report)
         done = await provider.execute(op, context)
+    except CreatedThenFailedError as exc:
+        return _unfinished(op, exc, recorder, outcome)
     except ReconcilerError as exc:
         return exc.message
     except SHAPE_ERRORS as exc:
@@ -281,3 +304,19 @@ async def _perform(
     recorder.record(op, done)
     report(f"{op.action} {op.id}: done")
     return ""
+
+
+def _unfinished(op: Operation, failure: CreatedThenFailedError, recorder: StateRecorder,
+                outcome: ApplyOutcome) -> str:
+    """Record the object a failed operation made; the error saying so and what is left."""
+    outcome.warnings.extend(f"{op.id}: {warning}" for warning in failure.warnings)
+    left = " -> ".join(failure.left)
+    try:
+        recorder.record_unfinished(op, failure)
+    except StateError as exc:
+        return (f"{failure.message}. The object was created (remote id {failure.remote_id}) "
+                f"but could not be recorded in state: {exc.message}; the next apply finds it "
+                f"by its natural key. Not done: {left}")
+    return (f"{failure.message}. The object was created (remote id {failure.remote_id}) and "
+            f"recorded in state as unfinished; not done: {left}. The next plan shows what is "
+            "left")

@@ -132,6 +132,7 @@ class Reason(StrEnum):
     UPGRADABLE = "upgradable"
     ADOPT_OTHER_REMOTE_ID = "state records another remote id"
     ADOPT_NOT_IN_STATE = "matched live, not in state"
+    UNFINISHED = "left unfinished by a failed apply"  # a create made it, a later step failed
     NEW_CHECK = "new check"
     CHECK_CHANGED = "check changed"
     AUTOMATION_CHANGED = "automation changed"

@@ -244,7 +244,7 @@ class OutlitProvider(UsesApiClient):
         run.did("POST /api/automations", (*WIRE, "key"))
         created = await create_once(send, find)
         run.latest = dict(created)
-        run.remote_id = created["id"]
+        run.created(created["id"], project_automation(created))
 
     def _update(self, fields: list[str]) -> Callable[[_Run], Awaitable[None]]:
         async def step(run: _Run) -> None:

@@ -1,0 +1,119 @@
+"""A create whose later steps fail leaves an object on the platform: state must record it.
+
+Both cases run the CLI against the embedded sandbox: an Outlit automation whose enable is
+refused (its only destination is disabled), and a workspace automation whose addConnections
+names a connection that does not exist. The object is made, the operation fails, and the
+object is in state as unfinished: the next plan finishes it, removing its manifest removes it.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+
+from reconciler.cli import cli
+
+PROJECT = """\
+version: 1
+manifests: [manifests/]
+providers:
+  studio:
+    type: workspace
+    base_url: sandbox
+    organization_id: org_demo
+    workspace_id: ws_ops
+  growth:
+    type: outlit
+    base_url: sandbox
+state:
+  backend: local
+  path: .reconciler/state.json
+"""
+
+OUTLIT = """\
+apiVersion: reconciler/v1
+kind: Automation
+metadata:
+  name: churn-alert
+  provider: growth
+spec:
+  name: Churn alert
+  trigger:
+    type: signal
+    signal: trial-expiring
+  signals:
+    - trial-expiring
+  destinations:
+    - email-digest
+  enabled: true
+"""
+
+WORKSPACE = """\
+apiVersion: reconciler/v1
+kind: Automation
+metadata:
+  name: enricher
+  provider: studio
+spec:
+  description: Enriches leads.
+  code: print("hello")
+  connections:
+    - conn-that-does-not-exist
+"""
+
+
+@pytest.fixture(autouse=True)
+def no_color(monkeypatch):
+    monkeypatch.setenv("NO_COLOR", "1")
+
+
+def run(project: Path, *args: str) -> Result:
+    return CliRunner().invoke(cli, ["-C", str(project), *args], catch_exceptions=False)
+
+
+def make(tmp_path: Path, manifest: str) -> Path:
+    (tmp_path / "manifests").mkdir()
+    (tmp_path / "reconciler.yaml").write_text(PROJECT)
+    (tmp_path / "manifests" / "one.yaml").write_text(manifest)
+    return tmp_path
+
+
+def plan_json(project: Path, *args: str) -> dict:
+    result = run(project, "plan", "--format", "json", *args)
+    assert result.exit_code in (0, 2), result.output
+    return json.loads(result.stdout)
+
+
+@pytest.mark.parametrize(("manifest", "rid", "left"), [
+    (OUTLIT, "growth/Automation/churn-alert", "POST enable"),
+    (WORKSPACE, "studio/Automation/enricher", "addConnections conn-that-does-not-exist"),
+], ids=["outlit-enable-refused", "workspace-unknown-connection"])
+def test_an_object_a_failed_create_made_is_recorded_and_stays_managed(
+        tmp_path, manifest, rid, left):
+    project = make(tmp_path, manifest)
+    applied = run(project, "apply", "--auto-approve")
+    assert applied.exit_code == 1, applied.output
+    # the failure says the object was made, that state records it, and what is left
+    assert "created" in applied.stderr and "recorded in state" in applied.stderr
+    assert left in applied.stderr
+
+    shown = run(project, "state", "show", rid)
+    assert shown.exit_code == 0, shown.output
+    entry = json.loads(shown.stdout)
+    assert entry["remote_id"] and entry["partial"] is True
+
+    # the next plan sees it as managed and plans only what is left, saying why
+    again = plan_json(project)
+    ops = [op for op in again["resource_changes"] if op["address"] == rid]
+    assert len(ops) == 1 and ops[0]["actions"] in (["enable"], ["update"]), ops
+    assert ops[0]["reason"] == "left unfinished by a failed apply"
+    assert not again["unmanaged"]
+
+    # removing its manifest plans its removal: it is not an unmanaged stranger
+    (project / "manifests" / "one.yaml").unlink()
+    gone = plan_json(project, "--allow-remove-all")
+    removal = [op["actions"] for op in gone["resource_changes"] if op["address"] == rid]
+    assert removal == [["remove"]] and not gone["unmanaged"], gone
