@@ -17,7 +17,7 @@ import anyio
 from reconciler.checks import explain, run_check
 from reconciler.diff import FieldRules, for_state
 from reconciler.drain import quiesce, wait_for_runs
-from reconciler.errors import CreatedThenFailedError, ReconcilerError, StateError
+from reconciler.errors import Created, ProviderError, ReconcilerError, StateError
 from reconciler.model import (
     ON_REMOVE_DEACTIVATE,
     Action,
@@ -113,7 +113,7 @@ class StateRecorder:
                 "its result again)"
             ) from None
 
-    def record_unfinished(self, op: Operation, failure: CreatedThenFailedError) -> None:
+    def record_unfinished(self, op: Operation, failure: Created) -> None:
         """Remember an object a create made before a later step failed, marked ``partial``.
 
         Its spec is the object as the platform showed it (the desired spec when no answer did),
@@ -291,8 +291,10 @@ async def _perform(
                 return ""
             await wait_for_runs(op, runs, report)
         done = await provider.execute(op, context)
-    except CreatedThenFailedError as exc:
-        return _unfinished(op, exc, recorder, outcome)
+    except ProviderError as exc:
+        if exc.created is not None:
+            return _unfinished(op, exc.message, exc.created, recorder, outcome)
+        return exc.message
     except ReconcilerError as exc:
         return exc.message
     except SHAPE_ERRORS as exc:
@@ -306,7 +308,7 @@ async def _perform(
     return ""
 
 
-def _unfinished(op: Operation, failure: CreatedThenFailedError, recorder: StateRecorder,
+def _unfinished(op: Operation, message: str, failure: Created, recorder: StateRecorder,
                 outcome: ApplyOutcome) -> str:
     """Record the object a failed operation made; the error saying so and what is left."""
     outcome.warnings.extend(f"{op.id}: {warning}" for warning in failure.warnings)
@@ -314,9 +316,9 @@ def _unfinished(op: Operation, failure: CreatedThenFailedError, recorder: StateR
     try:
         recorder.record_unfinished(op, failure)
     except StateError as exc:
-        return (f"{failure.message}. The object was created (remote id {failure.remote_id}) "
+        return (f"{message}. The object was created (remote id {failure.remote_id}) "
                 f"but could not be recorded in state: {exc.message}; the next apply finds it "
                 f"by its natural key. Not done: {left}")
-    return (f"{failure.message}. The object was created (remote id {failure.remote_id}) and "
+    return (f"{message}. The object was created (remote id {failure.remote_id}) and "
             f"recorded in state as unfinished; not done: {left}. The next plan shows what is "
             "left")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 EXIT_OK = 0
@@ -62,29 +63,22 @@ class ProviderError(ReconcilerError):
         self.correlation_id = correlation_id
         self.code = code
         self.details = details
+        # set when a create of the failing operation had already made its object
+        self.created: Created | None = None
 
 
-class CreatedThenFailedError(ProviderError):
-    """A create made its object (``remote_id``), then a later step of the operation failed.
-
-    The message is the failing step's; ``spec`` is the object as the platform last showed it
-    (spec shape, None when no answer showed it) and ``left`` names the steps not carried out,
-    so the engine records the object in state as unfinished instead of losing track of it.
+@dataclass(frozen=True)
+class Created:
+    """What a failing operation had made: a create's object (``remote_id``) before a later step
+    failed. ``spec`` is the object as the platform last showed it (spec shape, None when no
+    answer showed it); ``left`` names the steps not carried out, the failing one first. The
+    engine records the object in state as unfinished instead of losing track of it.
     """
 
-    def __init__(self, cause: ReconcilerError, *, remote_id: str,
-                 spec: Mapping[str, Any] | None = None, left: tuple[str, ...] = (),
-                 calls: tuple[str, ...] = (), warnings: tuple[str, ...] = ()) -> None:
-        known = cause if isinstance(cause, ProviderError) else ProviderError(cause.message)
-        super().__init__(cause.message, platform=known.platform, call=known.call,
-                         status=known.status, platform_message=known.platform_message,
-                         correlation_id=known.correlation_id, code=known.code,
-                         details=known.details)
-        self.remote_id = remote_id
-        self.spec = spec
-        self.left = left
-        self.calls = calls
-        self.warnings = warnings
+    remote_id: str
+    spec: Mapping[str, Any] | None = None
+    left: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 class NotConvergingError(ProviderError):

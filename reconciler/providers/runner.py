@@ -12,8 +12,8 @@ whether the platform acted before sending it again; ``OperationRun.converge`` co
 object read back with the desired spec and names the first field that still differs.
 
 A create step calls ``OperationRun.created`` as soon as the platform has made the object; if a
-later step fails, ``run_steps`` raises ``CreatedThenFailedError`` carrying the new remote id,
-the object as last shown and the steps left, so the engine records what exists.
+later step fails, the ``ProviderError`` ``run_steps`` raises carries ``Created`` (the new
+remote id, the object as last shown, the steps left), so the engine records what exists.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from reconciler.errors import CreatedThenFailedError, ProviderError, ReconcilerError
+from reconciler.errors import Created, ProviderError
 from reconciler.model import Operation, OperationResult
 from reconciler.providers.answers import SHAPE_ERRORS, unusable_answer
 from reconciler.providers.converge import not_converging
@@ -101,8 +101,8 @@ async def run_steps(run: R, steps: Sequence[tuple[str, Callable[[R], Awaitable[N
                     ) -> OperationResult:
     """Run the steps in order; the remote id behind the operation, the calls made, warnings.
 
-    A step failing after a create made the object raises ``CreatedThenFailedError`` (the
-    failure's message, the new remote id, and the labels of the steps not carried out).
+    A step failing after a create made the object raises a ``ProviderError`` whose
+    ``created`` names the new remote id and the labels of the steps not carried out.
     """
     with run.client.recording() as made:
         for position, (_, step) in enumerate(steps):
@@ -111,22 +111,25 @@ async def run_steps(run: R, steps: Sequence[tuple[str, Callable[[R], Awaitable[N
             except Exception as exc:
                 if not run.made or not run.remote_id:
                     raise
-                raise CreatedThenFailedError(
-                    _as_error(run, exc), remote_id=run.remote_id, spec=run.made_spec,
-                    left=labels(steps[position:]), calls=tuple(made),
-                    warnings=tuple(run.warnings)) from exc
+                error = _as_provider_error(run, exc)
+                error.created = Created(run.remote_id, run.made_spec, labels(steps[position:]),
+                                        tuple(run.warnings))
+                if error is exc:
+                    raise
+                raise error from exc
     return OperationResult(remote_id=run.remote_id, calls=tuple(made),
                            warnings=tuple(run.warnings))
 
 
-def _as_error(run: OperationRun, exc: Exception) -> ReconcilerError:
-    """What the engine would have reported for ``exc`` had no object been made."""
-    if isinstance(exc, ReconcilerError):
+def _as_provider_error(run: OperationRun, exc: Exception) -> ProviderError:
+    """``exc`` as the ProviderError the engine would have reported for it."""
+    if isinstance(exc, ProviderError):
         return exc
     if isinstance(exc, SHAPE_ERRORS):
         return unusable_answer(run.op.id.provider, run.platform, f"{run.op.action} {run.op.id}",
                                exc)
-    return ReconcilerError(f"internal error: {type(exc).__name__}: {exc}")
+    message = getattr(exc, "message", None) or f"internal error: {type(exc).__name__}: {exc}"
+    return ProviderError(message, platform=run.platform)
 
 
 async def send_verb_once(send: Callable[[], Awaitable[Any]],
