@@ -117,3 +117,41 @@ def test_an_object_a_failed_create_made_is_recorded_and_stays_managed(
     gone = plan_json(project, "--allow-remove-all")
     removal = [op["actions"] for op in gone["resource_changes"] if op["address"] == rid]
     assert removal == [["remove"]] and not gone["unmanaged"], gone
+
+
+@pytest.mark.parametrize(("manifest", "fixed"), [
+    (OUTLIT, OUTLIT.replace("email-digest", "slack-growth")),
+    (WORKSPACE, WORKSPACE.replace("  connections:\n    - conn-that-does-not-exist\n", "")),
+], ids=["outlit", "workspace"])
+def test_once_the_cause_is_fixed_apply_finishes_the_same_object(tmp_path, manifest, fixed):
+    project = make(tmp_path, manifest)
+    assert run(project, "apply", "--auto-approve").exit_code == 1
+    state = json.loads((project / ".reconciler" / "state.json").read_text())
+    [(rid, first)] = state["resources"].items()
+    assert first["partial"] is True
+
+    (project / "manifests" / "one.yaml").write_text(fixed)
+    finished = run(project, "apply", "--auto-approve")
+    assert finished.exit_code == 0, finished.output
+    assert "left unfinished by a failed apply" in finished.stdout
+    entry = json.loads(run(project, "state", "show", rid).stdout)
+    # the same object, now recorded as applied: no second object, no partial mark
+    assert entry["remote_id"] == first["remote_id"] and "partial" not in entry
+    settled = run(project, "plan", "--detailed-exitcode")
+    assert settled.exit_code == 0, settled.output
+
+
+def test_an_unfinished_object_finished_by_hand_is_recorded_without_a_call(tmp_path):
+    project = make(tmp_path, OUTLIT.replace("  enabled: true\n", "  enabled: false\n"))
+    # an entry left unfinished whose object was then finished on the platform by hand
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    rid = "growth/Automation/churn-alert"
+    path = project / ".reconciler" / "state.json"
+    state = json.loads(path.read_text())
+    state["resources"][rid]["partial"] = True
+    path.write_text(json.dumps(state))
+    again = plan_json(project)
+    [op] = again["resource_changes"]
+    assert op["actions"] == ["adopt"] and op["reason"] == "left unfinished by a failed apply"
+    assert run(project, "apply", "--auto-approve").exit_code == 0
+    assert "partial" not in json.loads(run(project, "state", "show", rid).stdout)
