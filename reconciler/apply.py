@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
@@ -223,6 +223,7 @@ async def execute_plan(
                 context = ExecutionContext(
                     remote_ids=recorder.state.remote_ids(op.id.provider),
                     desired=desired_by_provider.get(op.id.provider, {}),
+                    created=CreateWatch(op, recorder) if op.resource is not None else None,
                 )
                 provider = providers[op.id.provider]
                 runs = providers.get(op.drain.runs_from) if op.drain else None
@@ -291,21 +292,42 @@ async def _perform(
                 return ""
             await wait_for_runs(op, runs, report)
         done = await provider.execute(op, context)
-    except ProviderError as exc:
-        if exc.created is not None:
-            return _unfinished(op, exc.message, exc.created, recorder, outcome)
-        return exc.message
-    except ReconcilerError as exc:
-        return exc.message
-    except SHAPE_ERRORS as exc:
-        return unusable_answer(op.id.provider, provider.type_name, f"{op.action} {op.id}",
-                               exc).message
     except Exception as exc:  # an adapter bug must not lose the state of the other operations
-        return f"internal error: {type(exc).__name__}: {exc}"
+        message = _failure(op, provider, exc)
+        # what the create made: as the error says, or as the create reported it (the error of
+        # a provider that reported it may not say so)
+        made = exc.created if isinstance(exc, ProviderError) else None
+        if made is None and isinstance(context.created, CreateWatch):
+            made = context.created.made
+        return _unfinished(op, message, made, recorder, outcome) if made else message
     outcome.warnings.extend(f"{op.id}: {warning}" for warning in done.warnings)
     recorder.record(op, done)
     report(f"{op.action} {op.id}: done")
     return ""
+
+
+class CreateWatch:
+    """``ExecutionContext.created`` for one operation: records the object a create made in
+    state at once (marked unfinished), and remembers it in case the operation then fails."""
+
+    def __init__(self, op: Operation, recorder: StateRecorder) -> None:
+        self.op = op
+        self.recorder = recorder
+        self.made: Created | None = None
+
+    def __call__(self, remote_id: str, spec: Mapping[str, Any] | None) -> None:
+        self.made = Created(remote_id, spec)
+        self.recorder.record_unfinished(self.op, self.made)
+
+
+def _failure(op: Operation, provider: Provider, exc: Exception) -> str:
+    """The error text of an operation that raised ``exc``."""
+    if isinstance(exc, ReconcilerError):
+        return exc.message
+    if isinstance(exc, SHAPE_ERRORS):
+        return unusable_answer(op.id.provider, provider.type_name, f"{op.action} {op.id}",
+                               exc).message
+    return f"internal error: {type(exc).__name__}: {exc}"
 
 
 def _unfinished(op: Operation, message: str, failure: Created, recorder: StateRecorder,

@@ -41,6 +41,9 @@ class OperationRun:
     setters: dict[str, str] = field(default_factory=dict)  # spec field -> the call that set it
     made: bool = False  # a create step of this operation has made the object
     made_spec: dict[str, Any] | None = None  # the object as its create answered (spec shape)
+    # the engine's ``ExecutionContext.created``: records the object before the later steps
+    on_created: Callable[[str, Mapping[str, Any] | None], None] | None = field(
+        default=None, kw_only=True)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -56,10 +59,13 @@ class OperationRun:
 
     def created(self, remote_id: str, spec: Mapping[str, Any] | None = None) -> None:
         """The platform has made the object ``remote_id`` (``spec``: as its answer showed it,
-        in spec shape): from now on a failing step leaves an object state must record."""
+        in spec shape): from now on a failing step leaves an object state must record. The
+        engine is told at once, so state records it before the next step is sent."""
         self.remote_id = remote_id
         self.made = True
         self.made_spec = dict(spec) if spec is not None else None
+        if self.on_created is not None:
+            self.on_created(remote_id, self.made_spec)
 
     def did(self, call: str, fields: Iterable[str]) -> None:
         """Remember that ``call`` is what sets ``fields`` (named if one does not converge)."""

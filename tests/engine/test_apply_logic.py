@@ -120,11 +120,17 @@ async def test_an_object_made_before_state_knew_it_is_adopted_without_a_call(tmp
 class HalfCreating(MemoryProvider):
     """Makes the object of a create, then fails the operation's next step (as enable does)."""
 
+    def __init__(self, state_path):
+        super().__init__()
+        self.state_path = state_path
+
     async def execute(self, operation, context):
         if operation.action is not Action.CREATE:
             return await super().execute(operation, context)
         made = await super().execute(operation, context)
         self.objects[made.remote_id]["spec"]["description"] = "as created"
+        context.created(made.remote_id, self.objects[made.remote_id]["spec"])
+        self.durable_then = LocalStateBackend(self.state_path).read().entries
         error = ProviderError(f"{operation.id}: enable refused", platform="workspace")
         error.created = Created(str(made.remote_id), {**self.objects[made.remote_id]["spec"]},
                                 ("POST enable", "read back"), ("destination is disabled",))
@@ -132,9 +138,12 @@ class HalfCreating(MemoryProvider):
 
 
 async def test_an_object_a_failed_create_made_is_recorded_as_unfinished(tmp_path):
-    provider, backend = HalfCreating(), LocalStateBackend(tmp_path / "state.json")
+    provider = HalfCreating(tmp_path / "state.json")
+    backend = LocalStateBackend(tmp_path / "state.json")
     desired = [automation("a"), schedule("s", "a")]
     _, outcome = await plan_and_apply(provider, backend, desired)
+    # on disk the moment the create reported it, before the step that then failed
+    assert provider.durable_then[desired[0].id].partial
     [(op, error)] = outcome.failed
     assert error.startswith("studio/Automation/a: enable refused. The object was created "
                             "(remote id r1) and recorded in state as unfinished; not done: "
@@ -160,7 +169,8 @@ class RefusingJournal(LocalStateBackend):
 
 
 async def test_an_unfinished_object_state_cannot_record_is_said_so(tmp_path):
-    provider, backend = HalfCreating(), RefusingJournal(tmp_path / "state.json")
+    provider = HalfCreating(tmp_path / "state.json")
+    backend = RefusingJournal(tmp_path / "state.json")
     _, outcome = await plan_and_apply(provider, backend, [automation("a"), automation("b")],
                                       parallelism=1)
     [(_, error)] = [(op, e) for op, e in outcome.failed if op.id.name == "a"]
