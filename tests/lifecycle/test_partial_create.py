@@ -117,6 +117,13 @@ def test_an_object_a_failed_create_made_is_recorded_and_stays_managed(
     gone = plan_json(project, "--allow-remove-all")
     removal = [op["actions"] for op in gone["resource_changes"] if op["address"] == rid]
     assert removal == [["remove"]] and not gone["unmanaged"], gone
+    removed = run(project, "apply", "--auto-approve", "--allow-remove-all")
+    assert removed.exit_code == 0, removed.output
+    assert json.loads(run(project, "state", "list", "--format", "json").stdout) == {}
+    # gone from the platform: its manifest back, nothing is found to adopt
+    (project / "manifests" / "one.yaml").write_text(manifest)
+    after = plan_json(project)
+    assert [op["actions"] for op in after["resource_changes"]] == [["create"]], after
 
 
 @pytest.mark.parametrize(("manifest", "fixed"), [
