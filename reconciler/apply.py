@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
 
 from reconciler.checks import explain, run_check
 from reconciler.diff import FieldRules, for_state
 from reconciler.drain import quiesce, wait_for_runs
-from reconciler.errors import ReconcilerError, StateError
+from reconciler.errors import Created, ProviderError, ReconcilerError, StateError
 from reconciler.model import (
     ON_REMOVE_DEACTIVATE,
     Action,
@@ -113,6 +113,27 @@ class StateRecorder:
                 "its result again)"
             ) from None
 
+    def record_unfinished(self, op: Operation, failure: Created) -> None:
+        """Remember an object a create made before a later step failed, marked ``partial``.
+
+        Its spec is the object as the platform showed it (the desired spec when no answer did),
+        so the next plan diffs it with live and plans only what is left.
+        """
+        assert op.resource is not None
+        try:
+            entry = self.entry_for(op.resource, failure.remote_id)
+            if failure.spec is not None:
+                shown = Resource(op.id, op.resource.provider_type, failure.spec,
+                                 op.resource.source, op.resource.lifecycle)
+                entry.spec = self.entry_for(shown, failure.remote_id).spec
+            entry.partial = True
+            self.state.entries[op.id] = entry
+            self.backend.record(self.state.stamped(), {op.id: entry})
+            self.recorded = True
+        except StateError as exc:
+            self.halted = self.halted or exc.message
+            raise
+
     def _record(self, op: Operation, result: OperationResult | None) -> None:
         entry: StateEntry | None = None
         if op.action is Action.REMOVE or op.removal:
@@ -202,6 +223,7 @@ async def execute_plan(
                 context = ExecutionContext(
                     remote_ids=recorder.state.remote_ids(op.id.provider),
                     desired=desired_by_provider.get(op.id.provider, {}),
+                    created=CreateWatch(op, recorder) if op.resource is not None else None,
                 )
                 provider = providers[op.id.provider]
                 runs = providers.get(op.drain.runs_from) if op.drain else None
@@ -270,14 +292,55 @@ async def _perform(
                 return ""
             await wait_for_runs(op, runs, report)
         done = await provider.execute(op, context)
-    except ReconcilerError as exc:
-        return exc.message
-    except SHAPE_ERRORS as exc:
-        return unusable_answer(op.id.provider, provider.type_name, f"{op.action} {op.id}",
-                               exc).message
     except Exception as exc:  # an adapter bug must not lose the state of the other operations
-        return f"internal error: {type(exc).__name__}: {exc}"
+        message = _failure(op, provider, exc)
+        # what the create made: as the error says, or as the create reported it (the error of
+        # a provider that reported it may not say so)
+        made = exc.created if isinstance(exc, ProviderError) else None
+        if made is None and isinstance(context.created, CreateWatch):
+            made = context.created.made
+        return _unfinished(op, message, made, recorder, outcome) if made else message
     outcome.warnings.extend(f"{op.id}: {warning}" for warning in done.warnings)
     recorder.record(op, done)
     report(f"{op.action} {op.id}: done")
     return ""
+
+
+class CreateWatch:
+    """``ExecutionContext.created`` for one operation: records the object a create made in
+    state at once (marked unfinished), and remembers it in case the operation then fails."""
+
+    def __init__(self, op: Operation, recorder: StateRecorder) -> None:
+        self.op = op
+        self.recorder = recorder
+        self.made: Created | None = None
+
+    def __call__(self, remote_id: str, spec: Mapping[str, Any] | None) -> None:
+        self.made = Created(remote_id, spec)
+        self.recorder.record_unfinished(self.op, self.made)
+
+
+def _failure(op: Operation, provider: Provider, exc: Exception) -> str:
+    """The error text of an operation that raised ``exc``."""
+    if isinstance(exc, ReconcilerError):
+        return exc.message
+    if isinstance(exc, SHAPE_ERRORS):
+        return unusable_answer(op.id.provider, provider.type_name, f"{op.action} {op.id}",
+                               exc).message
+    return f"internal error: {type(exc).__name__}: {exc}"
+
+
+def _unfinished(op: Operation, message: str, failure: Created, recorder: StateRecorder,
+                outcome: ApplyOutcome) -> str:
+    """Record the object a failed operation made; the error saying so and what is left."""
+    outcome.warnings.extend(f"{op.id}: {warning}" for warning in failure.warnings)
+    left = " -> ".join(failure.left)
+    try:
+        recorder.record_unfinished(op, failure)
+    except StateError as exc:
+        return (f"{message}. The object was created (remote id {failure.remote_id}) "
+                f"but could not be recorded in state: {exc.message}; the next apply finds it "
+                f"by its natural key. Not done: {left}")
+    return (f"{message}. The object was created (remote id {failure.remote_id}) and "
+            f"recorded in state as unfinished; not done: {left}. The next plan shows what is "
+            "left")

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
 EXIT_OK = 0
 EXIT_ERROR = 1
 EXIT_CHANGES = 2
@@ -59,6 +63,22 @@ class ProviderError(ReconcilerError):
         self.correlation_id = correlation_id
         self.code = code
         self.details = details
+        # set when a create of the failing operation had already made its object
+        self.created: Created | None = None
+
+
+@dataclass(frozen=True)
+class Created:
+    """What a failing operation had made: a create's object (``remote_id``) before a later step
+    failed. ``spec`` is the object as the platform last showed it (spec shape, None when no
+    answer showed it); ``left`` names the steps not carried out, the failing one first. The
+    engine records the object in state as unfinished instead of losing track of it.
+    """
+
+    remote_id: str
+    spec: Mapping[str, Any] | None = None
+    left: tuple[str, ...] = ()
+    warnings: tuple[str, ...] = ()
 
 
 class NotConvergingError(ProviderError):

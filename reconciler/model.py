@@ -7,7 +7,7 @@ name from the project file (e.g. ``studio``), ``kind`` the manifest kind its typ
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -136,6 +136,7 @@ class Reason(StrEnum):
     ADOPT_OTHER_REMOTE_ID = "state records another remote id"
     ADOPT_NOT_IN_STATE = "matched live, not in state"
     ADOPT_CLAIM = "claimed: the platform cannot show it, taken as declared"
+    UNFINISHED = "left unfinished by a failed apply"  # a create made it, a later step failed
     NEW_CHECK = "new check"
     CHECK_CHANGED = "check changed"
     AUTOMATION_CHANGED = "automation changed"
@@ -221,10 +222,15 @@ class ExecutionContext:
     ``remote_ids`` maps identities already known (from state, and from operations earlier in
     this apply) to remote ids, so a schedule can find the automation created moments before.
     ``desired`` holds every desired resource of the provider instance, keyed by identity.
+    ``created``, when given, is called by a create the moment the platform has made its object
+    (its remote id, and the object as the answer showed it in spec shape, or None): the engine
+    records it in state before the operation's later steps run. It raises StateError when
+    state cannot be written; the operation then stops there.
     """
 
     remote_ids: Mapping[ResourceId, str]
     desired: Mapping[ResourceId, Resource]
+    created: Callable[[str, Mapping[str, Any] | None], None] | None = None
 
 
 @dataclass(frozen=True)

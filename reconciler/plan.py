@@ -228,10 +228,13 @@ def _operations_for(
         state.salt,
     )
     operations = []
+    unfinished = entry is not None and entry.partial and entry.remote_id == live.remote_id
     if result.changed:
         action = _action_for(result.changes, resource, rules)
+        # what differs is what the failed apply did not get to, not a change in git or drift
+        reason = Reason.UNFINISHED if unfinished else result.reason
         operations.append(
-            Operation(action, resource.id, resource, live, result.changes, reason=result.reason)
+            Operation(action, resource.id, resource, live, result.changes, reason=reason)
         )
     for flag, listed in sorted(rules.upgrades.items()):
         if resource.spec.get(flag) is True and live.upgradable:
@@ -241,16 +244,19 @@ def _operations_for(
                           reason=Reason.UPGRADABLE)
             )
             break  # one upgrade operation: the provider upgrades what it reported
-    if not operations and (entry is None or entry.remote_id != live.remote_id):
-        operations.append(adoption(resource, live, entry is not None))
+    if not operations and (entry is None or entry.remote_id != live.remote_id or unfinished):
+        # an unfinished entry whose object now matches is recorded as applied, no API call
+        operations.append(adoption(resource, live, entry is not None,
+                                   Reason.UNFINISHED if unfinished else None))
     return operations
 
 
-def adoption(resource: Resource, live: LiveResource, in_state: bool) -> Operation:
+def adoption(resource: Resource, live: LiveResource, in_state: bool,
+             reason: Reason | None = None) -> Operation:
     """Record ``live`` in state as ``resource``: no API call, nothing on the platform changes."""
-    if in_state:
+    if reason is None and in_state:
         reason = Reason.ADOPT_OTHER_REMOTE_ID
-    else:
+    elif reason is None:
         reason = Reason.ADOPT_NOT_IN_STATE if live.observed else Reason.ADOPT_CLAIM
     return Operation(Action.ADOPT, resource.id, resource, live, reason=reason)
 

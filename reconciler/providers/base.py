@@ -55,7 +55,13 @@ class Provider(Protocol):
         ...
 
     async def execute(self, operation: Operation, context: ExecutionContext) -> OperationResult:
-        """Carry out one operation; never re-send a create whose outcome is unknown."""
+        """Carry out one operation; never re-send a create whose outcome is unknown.
+
+        A create calls ``context.created(remote_id, spec)`` the moment the platform has made
+        its object (the engine records it, marked partial, before the next call), and a later
+        step that fails raises a ``ProviderError`` whose ``created`` (``errors.Created``) names
+        that remote id and the steps left, so nothing the operation made is lost.
+        """
         ...
 
     def request_counts(self) -> Mapping[str, int]:

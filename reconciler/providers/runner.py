@@ -10,6 +10,10 @@ Two helpers carry what every adapter's steps do the same way: ``send_verb_once``
 POST verb (``:publish``, ``/enable``) whose answer may be lost and, when it is, reads back
 whether the platform acted before sending it again; ``OperationRun.converge`` compares the
 object read back with the desired spec and names the first field that still differs.
+
+A create step calls ``OperationRun.created`` as soon as the platform has made the object; if a
+later step fails, the ``ProviderError`` ``run_steps`` raises carries ``Created`` (the new
+remote id, the object as last shown, the steps left), so the engine records what exists.
 """
 
 from __future__ import annotations
@@ -18,8 +22,9 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from reconciler.errors import ProviderError
+from reconciler.errors import Created, ProviderError
 from reconciler.model import Operation, OperationResult
+from reconciler.providers.answers import SHAPE_ERRORS, unusable_answer
 from reconciler.providers.converge import not_converging
 from reconciler.providers.http import ApiClient, send_once
 
@@ -34,6 +39,11 @@ class OperationRun:
     remote_id: str | None = None
     warnings: list[str] = field(default_factory=list)
     setters: dict[str, str] = field(default_factory=dict)  # spec field -> the call that set it
+    made: bool = False  # a create step of this operation has made the object
+    made_spec: dict[str, Any] | None = None  # the object as its create answered (spec shape)
+    # the engine's ``ExecutionContext.created``: records the object before the later steps
+    on_created: Callable[[str, Mapping[str, Any] | None], None] | None = field(
+        default=None, kw_only=True)
 
     @property
     def spec(self) -> dict[str, Any]:
@@ -46,6 +56,16 @@ class OperationRun:
         """The remote id of the object as read (a step only asks where there is one)."""
         assert self.op.live is not None
         return self.op.live.remote_id
+
+    def created(self, remote_id: str, spec: Mapping[str, Any] | None = None) -> None:
+        """The platform has made the object ``remote_id`` (``spec``: as its answer showed it,
+        in spec shape): from now on a failing step leaves an object state must record. The
+        engine is told at once, so state records it before the next step is sent."""
+        self.remote_id = remote_id
+        self.made = True
+        self.made_spec = dict(spec) if spec is not None else None
+        if self.on_created is not None:
+            self.on_created(remote_id, self.made_spec)
 
     def did(self, call: str, fields: Iterable[str]) -> None:
         """Remember that ``call`` is what sets ``fields`` (named if one does not converge)."""
@@ -85,12 +105,37 @@ def labels(steps: Sequence[tuple[str, Any]]) -> tuple[str, ...]:
 
 async def run_steps(run: R, steps: Sequence[tuple[str, Callable[[R], Awaitable[None]]]]
                     ) -> OperationResult:
-    """Run the steps in order; the remote id behind the operation, the calls made, warnings."""
+    """Run the steps in order; the remote id behind the operation, the calls made, warnings.
+
+    A step failing after a create made the object raises a ``ProviderError`` whose
+    ``created`` names the new remote id and the labels of the steps not carried out.
+    """
     with run.client.recording() as made:
-        for _, step in steps:
-            await step(run)
+        for position, (_, step) in enumerate(steps):
+            try:
+                await step(run)
+            except Exception as exc:
+                if not run.made or not run.remote_id:
+                    raise
+                error = _as_provider_error(run, exc)
+                error.created = Created(run.remote_id, run.made_spec, labels(steps[position:]),
+                                        tuple(run.warnings))
+                if error is exc:
+                    raise
+                raise error from exc
     return OperationResult(remote_id=run.remote_id, calls=tuple(made),
                            warnings=tuple(run.warnings))
+
+
+def _as_provider_error(run: OperationRun, exc: Exception) -> ProviderError:
+    """``exc`` as the ProviderError the engine would have reported for it."""
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, SHAPE_ERRORS):
+        return unusable_answer(run.op.id.provider, run.platform, f"{run.op.action} {run.op.id}",
+                               exc)
+    message = getattr(exc, "message", None) or f"internal error: {type(exc).__name__}: {exc}"
+    return ProviderError(message, platform=run.platform)
 
 
 async def send_verb_once(send: Callable[[], Awaitable[Any]],

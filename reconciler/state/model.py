@@ -39,6 +39,9 @@ class StateEntry:
     # lifecycle rules that must outlive the manifest: what its removal does, how long it drains
     on_remove: str = ON_REMOVE_DELETE
     drain_timeout: float = DEFAULT_DRAIN_TIMEOUT
+    # a create made the object, then a later step of its operation failed: ``spec`` is the
+    # object as the platform showed it, and the next plan diffs it with live and finishes it
+    partial: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -53,6 +56,8 @@ class StateEntry:
             data["on_remove"] = self.on_remove
         if self.drain_timeout != DEFAULT_DRAIN_TIMEOUT:
             data["drain_timeout"] = self.drain_timeout
+        if self.partial:
+            data["partial"] = True
         return data
 
     @classmethod
@@ -66,6 +71,7 @@ class StateEntry:
                 for name in ("remote_id", "provider_type", "applied_at", "source", "on_remove")}
         spec = _typed(data, "spec", Mapping, "an object", path)
         prevent = _typed(data, "prevent_destroy", bool, "true or false", path)
+        partial = _typed(data, "partial", bool, "true or false", path)
         return cls(
             remote_id=text["remote_id"] or "",
             provider_type=text["provider_type"] or "",
@@ -75,6 +81,7 @@ class StateEntry:
             prevent_destroy=bool(prevent),
             on_remove=text["on_remove"] or ON_REMOVE_DELETE,
             drain_timeout=_seconds(data.get("drain_timeout"), DEFAULT_DRAIN_TIMEOUT),
+            partial=bool(partial),
         )
 
 

@@ -7,6 +7,8 @@ import json
 import pytest
 
 from reconciler.apply import StateRecorder, execute_plan
+from reconciler.errors import Created, ProviderError, StateError
+from reconciler.model import Action
 from reconciler.plan import make_plan
 from reconciler.state.local import LocalStateBackend
 
@@ -113,3 +115,65 @@ async def test_an_object_made_before_state_knew_it_is_adopted_without_a_call(tmp
     plan, _ = await plan_and_apply(provider, backend, desired[:1])  # its manifest is removed
     assert [(op.action.value, op.id.name) for op in plan.operations] == [("remove", "b")]
     assert sorted(provider.objects) == ["r1"]
+
+
+class HalfCreating(MemoryProvider):
+    """Makes the object of a create, then fails the operation's next step (as enable does)."""
+
+    def __init__(self, state_path):
+        super().__init__()
+        self.state_path = state_path
+
+    async def execute(self, operation, context):
+        if operation.action is not Action.CREATE:
+            return await super().execute(operation, context)
+        made = await super().execute(operation, context)
+        self.objects[made.remote_id]["spec"]["description"] = "as created"
+        context.created(made.remote_id, self.objects[made.remote_id]["spec"])
+        self.durable_then = LocalStateBackend(self.state_path).read().entries
+        error = ProviderError(f"{operation.id}: enable refused", platform="workspace")
+        error.created = Created(str(made.remote_id), {**self.objects[made.remote_id]["spec"]},
+                                ("POST enable", "read back"), ("destination is disabled",))
+        raise error
+
+
+async def test_an_object_a_failed_create_made_is_recorded_as_unfinished(tmp_path):
+    provider = HalfCreating(tmp_path / "state.json")
+    backend = LocalStateBackend(tmp_path / "state.json")
+    desired = [automation("a"), schedule("s", "a")]
+    _, outcome = await plan_and_apply(provider, backend, desired)
+    # on disk the moment the create reported it, before the step that then failed
+    assert provider.durable_then[desired[0].id].partial
+    [(op, error)] = outcome.failed
+    assert error.startswith("studio/Automation/a: enable refused. The object was created "
+                            "(remote id r1) and recorded in state as unfinished; not done: "
+                            "POST enable -> read back")
+    assert [str(op.id) for op, _ in outcome.skipped] == ["studio/Schedule/s"]
+    assert outcome.warnings == ["studio/Automation/a: destination is disabled"]
+    entry = backend.read().entries[desired[0].id]
+    # the spec is the object as the platform showed it, not the desired one
+    assert (entry.remote_id, entry.partial, entry.spec["description"]) == ("r1", True,
+                                                                            "as created")
+
+    plan = make_plan(desired, await provider.read(desired, backend.read().remote_ids()),
+                     backend.read(), rules_for)
+    assert [(op.action.value, op.id.name, op.reason.value) for op in plan.operations] == [
+        ("update", "a", "left unfinished by a failed apply"), ("create", "s", "new")]
+
+
+class RefusingJournal(LocalStateBackend):
+    def record(self, state, changed):
+        if any(entry is not None and entry.partial for entry in changed.values()):
+            raise StateError("state.json: disk full")
+        super().record(state, changed)
+
+
+async def test_an_unfinished_object_state_cannot_record_is_said_so(tmp_path):
+    provider = HalfCreating(tmp_path / "state.json")
+    backend = RefusingJournal(tmp_path / "state.json")
+    _, outcome = await plan_and_apply(provider, backend, [automation("a"), automation("b")],
+                                      parallelism=1)
+    [(_, error)] = [(op, e) for op, e in outcome.failed if op.id.name == "a"]
+    assert ("The object was created (remote id r1) but could not be recorded in state: "
+            "state.json: disk full") in error
+    assert outcome.stopped == "state.json: disk full"  # nothing more starts unrecorded

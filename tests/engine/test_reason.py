@@ -25,6 +25,7 @@ SHOWN = {
     "state records another remote id": Reason.ADOPT_OTHER_REMOTE_ID,
     "matched live, not in state": Reason.ADOPT_NOT_IN_STATE,
     "claimed: the platform cannot show it, taken as declared": Reason.ADOPT_CLAIM,
+    "left unfinished by a failed apply": Reason.UNFINISHED,
     "new check": Reason.NEW_CHECK,
     "check changed": Reason.CHECK_CHANGED,
     "automation changed": Reason.AUTOMATION_CHANGED,

@@ -12,7 +12,7 @@ import pytest
 from reconciler.errors import StateError, StateLockError
 from reconciler.model import ResourceId
 from reconciler.state.local import LocalStateBackend
-from reconciler.state.model import State, StateEntry
+from reconciler.state.model import State, StateEntry, StateShapeError
 
 RID = ResourceId("studio", "Automation", "digest")
 
@@ -40,6 +40,19 @@ def test_write_then_read_round_trips_with_lineage_and_serial(tmp_path):
 
 
 OTHER = ResourceId("studio", "Schedule", "daily")
+
+
+def test_an_unfinished_entry_keeps_its_mark_and_a_damaged_mark_is_named(tmp_path):
+    backend = LocalStateBackend(tmp_path / "state.json")
+    unfinished = entry(description="x")
+    unfinished.partial = True
+    backend.write(State(entries={RID: unfinished, OTHER: entry(cron="0 3 * * *")}).stamped())
+    again = backend.read()
+    assert again.entries[RID].partial and not again.entries[OTHER].partial
+    stored = json.loads((tmp_path / "state.json").read_text())["resources"]
+    assert stored[str(RID)]["partial"] is True and "partial" not in stored[str(OTHER)]
+    with pytest.raises(StateShapeError, match=r"^here\.partial: expected true or false"):
+        StateEntry.from_json({**stored[str(RID)], "partial": "yes"}, "here")
 
 
 def test_recorded_outcomes_are_journaled_and_folded_in_by_read_and_write(tmp_path):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from reconciler.errors import ProviderError
-from reconciler.model import Action
+from reconciler.model import Action, ExecutionContext
 from tests.providers.conftest import context, find, operation, resource
 
 pytestmark = pytest.mark.anyio
@@ -91,3 +91,25 @@ async def test_enable_without_an_active_signal_reports_the_platforms_own_words(o
     assert (error.status, error.code) == (422, "MISSING_REQUIRED_RESOURCES")
     assert "needs at least one active signal" in error.platform_message
     assert error.correlation_id and error.correlation_id in str(error)
+
+
+async def test_a_create_reports_its_object_before_the_enable_that_then_fails(outlit):
+    wanted = automation("churn-alert", signals=["trial-expiring"], destinations=["email-digest"],
+                        enabled=True)
+    seen = []
+
+    def created(remote_id, spec):
+        seen.append((remote_id, spec["enabled"], dict(outlit.request_counts())))
+
+    ctx = ExecutionContext({}, {}, created=created)
+    with pytest.raises(ProviderError) as caught:
+        await outlit.execute(operation(Action.CREATE, wanted, None), ctx)
+    # told once the create answered, before the enable was sent; disabled as created
+    [(remote_id, enabled, counts)] = seen
+    assert not enabled and counts == {"POST /api/automations": 1}
+    assert caught.value.status == 422 and caught.value.code == "MISSING_REQUIRED_RESOURCES"
+    made = caught.value.created
+    assert made is not None and made.remote_id == remote_id and not made.spec["enabled"]
+    assert made.left == ("POST enable", "read back; POST enable if enabled differs")
+    assert made.warnings == ("destination email-digest is disabled; nothing will be "
+                             "delivered to it",)

@@ -6,7 +6,7 @@ import anyio
 import pytest
 
 from reconciler.errors import ProviderError
-from reconciler.model import Action, Resource
+from reconciler.model import Action, ExecutionContext, Resource
 from tests.providers.conftest import context, find, operation, resource
 
 pytestmark = pytest.mark.anyio
@@ -261,3 +261,26 @@ async def test_an_automation_unknown_to_state_is_found_by_display_name_or_named_
     with pytest.raises(ProviderError, match=r"check .*smoke: automation gone does not exist "
                                             r"\(apply it first\)"):
         await workspace.start_check(check, context({}, [check]))
+
+
+async def test_a_create_reports_its_draft_before_add_connections_then_fails(workspace):
+    wanted = resource("Automation", "enricher", code="print(1)",
+                      connections=["conn-that-does-not-exist"])
+    seen = []
+
+    def created(remote_id, spec):
+        seen.append((remote_id, spec["stage"], spec["connections"],
+                     dict(workspace.request_counts())))
+
+    ctx = ExecutionContext({}, {wanted.id: wanted}, created=created)
+    with pytest.raises(ProviderError) as caught:
+        await workspace.execute(operation(Action.CREATE, wanted, None), ctx)
+    [(remote_id, stage, connections, counts)] = seen
+    assert (stage, connections) == ("draft", [])
+    assert not any("addConnections" in call for call in counts)
+    assert caught.value.status == 404 and "does not exist in workspace" in str(caught.value)
+    made = caught.value.created
+    assert made is not None and made.remote_id == remote_id
+    assert made.left[0] == "addConnections conn-that-does-not-exist"
+    assert made.left[1:] == ("publish", "read back; PATCH update_mask=activation_state "
+                                        "(AUTOMATION_ACTIVATION_STATE_ACTIVE) if it differs")

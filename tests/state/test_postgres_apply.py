@@ -131,7 +131,11 @@ def test_two_applies_started_together_one_waits_for_the_other_then_finds_nothing
     outputs = sorted(out for out, _err in done)
     assert "No changes." in outputs[0] and "No changes." not in outputs[1], done
     recorded = re.search(r"Apply complete: (\d+) done, 0 failed", outputs[1])
-    assert recorded and serial(postgres_url) == int(recorded.group(1))  # one write per success
+    created = re.search(r"Plan: (\d+) to create", outputs[1])
+    # one write per success, and one per create the moment its object exists (before the
+    # operation's later calls): the waiting apply wrote nothing
+    assert recorded and created
+    assert serial(postgres_url) == int(recorded.group(1)) + int(created.group(1))
     assert_no_duplicates(sandbox_server, first_copy)
 
 

@@ -160,7 +160,8 @@ class OutlitProvider(UsesApiClient):
     async def execute(self, operation: Operation, context: ExecutionContext) -> OperationResult:
         """Run the steps; every warning the platform returns is passed on."""
         remote_id = operation.live.remote_id if operation.live else None
-        run = _Run(self.client, operation, self.type_name, remote_id)
+        run = _Run(self.client, operation, self.type_name, remote_id,
+                   on_created=context.created)
         return await run_steps(run, self._steps(operation))
 
     # steps ---------------------------------------------------------------------------------
@@ -244,7 +245,7 @@ class OutlitProvider(UsesApiClient):
         run.did("POST /api/automations", (*WIRE, "key"))
         created = await create_once(send, find)
         run.latest = dict(created)
-        run.remote_id = created["id"]
+        run.created(created["id"], project_automation(created))
 
     def _update(self, fields: list[str]) -> Callable[[_Run], Awaitable[None]]:
         async def step(run: _Run) -> None:

@@ -137,7 +137,7 @@ class WorkspaceProvider(UsesApiClient):
     async def _run(self, operation: Operation, context: ExecutionContext,
                    steps: Steps) -> OperationResult:
         run = Run(self.client, operation, self.type_name, context=context,
-                  provider=self.config.name)
+                  provider=self.config.name, on_created=context.created)
         return await run_steps(run, steps)
 
     # CheckRunner ------------------------------------------------------------------------------

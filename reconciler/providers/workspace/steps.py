@@ -349,7 +349,9 @@ async def _create_automation(run: Run) -> None:
                                      idempotent=False)
 
     created = await create_once(send, lambda: find_automation(run.client, body["display_name"]))
-    run.remote_id = calls.automation_id_of(created["name"])
+    # a new automation is a draft with no connections yet
+    run.created(calls.automation_id_of(created["name"]),
+                calls.project_automation(created, [], run.spec))
 
 
 async def _delete_automation(run: Run) -> None:
@@ -424,6 +426,7 @@ async def _create_schedule(run: Run) -> None:
                                      idempotent=False, automation_id=run.remote_id)
 
     await create_once(send, lambda: get_schedule(run.client, str(run.remote_id)))
+    run.created(str(run.remote_id))
 
 
 async def _patch_schedule(run: Run) -> None:
@@ -496,6 +499,7 @@ async def _create_trigger(run: Run) -> None:
                                      automation_id=automation_id)
 
     await create_once(send, lambda: _find_trigger(run, automation_id, body["trigger_id"]))
+    run.created(str(run.remote_id))
 
 
 def _patch_trigger(mask: list[str]) -> Action_:
