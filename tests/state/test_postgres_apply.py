@@ -275,7 +275,7 @@ def test_another_project_on_the_same_key_is_refused_and_removes_nothing(
     before = automation_names(sandbox_server)
     other = on_postgres(make_project(tmp_path / "b", sandbox_server))
     config = other / "reconciler.yaml"
-    config.write_text("name: billing\n" + config.read_text())
+    config.write_text(config.read_text().replace("name: quickstart", "name: billing"))
     shutil.rmtree(other / "manifests")
     (other / "manifests").mkdir()
     for command in (["plan"], ["apply", "--auto-approve", "--allow-remove-all"]):
