@@ -10,8 +10,6 @@ is in ``PATHS``. Documented: the six calls, their query and body fields, 422 ``{
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import AsyncGenerator, AsyncIterator, Collection, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -24,7 +22,13 @@ from reconciler.providers.automation_runs.records import (
     read_steps,
 )
 from reconciler.providers.automation_runs.shapes import detail_error
-from reconciler.providers.http import MAX_EVENT_BYTES, ApiClient, api_key_auth, bearer_auth
+from reconciler.providers.http import (
+    MAX_EVENT_BYTES,
+    ApiClient,
+    api_key_auth,
+    bearer_auth,
+    strict_json,
+)
 from reconciler.providers.runs_only import ManagesNothing
 from reconciler.run_records import Run, RunEvent, RunList, RunSteps
 
@@ -200,8 +204,8 @@ def _event(name: str, data: str) -> Mapping[str, Any]:
     """One event's JSON object; data that is not JSON (or holds a number JSON cannot carry,
     which no output could write) is kept as text under ``data``."""
     try:
-        value = json.loads(data, parse_constant=_not_json, parse_float=_finite)
-    except ValueError:
+        value = strict_json(data.encode())
+    except (ValueError, RecursionError):
         value = {"data": data}
     if not isinstance(value, dict):
         value = {"data": value}
@@ -209,13 +213,3 @@ def _event(name: str, data: str) -> Mapping[str, Any]:
         value = {"event": name, **value}
     return value
 
-
-def _not_json(word: str) -> Any:
-    raise ValueError(f"a bare {word}")
-
-
-def _finite(text: str) -> float:
-    number = float(text)
-    if not math.isfinite(number):
-        raise ValueError(f"the number {text[:40]}")
-    return number

@@ -72,6 +72,7 @@ API (everything an adapter needs)::
 """
 
 from reconciler.providers.http.auth import Auth, api_key_auth, bearer_auth, credential
+from reconciler.providers.http.bodies import strict_json
 from reconciler.providers.http.client import ApiClient, UsesApiClient, expand
 from reconciler.providers.http.concurrency import run_concurrently
 from reconciler.providers.http.create_once import create_once, send_once
@@ -105,5 +106,6 @@ __all__ = [
     "json_or_none",
     "retry_after_seconds",
     "run_concurrently",
+    "strict_json",
     "send_once",
 ]
