@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from reconciler import json_text
-from reconciler.cli import AppContext, pass_app
+from reconciler.cli import AppContext, BooleanValue, pass_app
 from reconciler.commands.ci import comment_option, full_plan_option, post_comment, post_failed_plan
 from reconciler.errors import EXIT_CHANGES, PlanError, ReconcilerError, StateError
 from reconciler.masking import mask
@@ -326,7 +326,7 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
 @selector_option
 @click.option(
     "--refresh",
-    type=click.BOOL,
+    type=BooleanValue(),
     default=True,
     show_default=True,
     metavar="BOOL",
