@@ -202,6 +202,25 @@ COMMANDS: Mapping[str, tuple[str, str]] = {
 }
 
 
+class BooleanValue(click.ParamType):
+    """A yes/no option value: true/false (also yes/no, on/off, 1/0), named plainly when wrong."""
+
+    name = "boolean"
+    _TRUE = frozenset({"true", "t", "yes", "y", "on", "1"})
+    _FALSE = frozenset({"false", "f", "no", "n", "off", "0"})
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> bool:
+        if isinstance(value, bool):
+            return value
+        text = str(value).strip().lower()
+        if text in self._TRUE:
+            return True
+        if text in self._FALSE:
+            return False
+        self.fail(f"{value!r} is not true or false (also accepted: yes/no, on/off, 1/0)",
+                  param, ctx)
+
+
 class LazyGroup(click.Group):
     """A group whose commands are imported on first use, from ``lazy``: name -> (module:attr,
     short help). Listing them (``--help``, completion of names) reads the map only."""
@@ -222,6 +241,19 @@ class LazyGroup(click.Group):
             _add_global_options(command)
             self.add_command(command, cmd_name)
         return super().get_command(ctx, cmd_name)
+
+    def resolve_command(
+        self, ctx: click.Context, args: list[str]
+    ) -> tuple[str | None, click.Command | None, list[str]]:
+        """As click's, but a mistyped command name gets the closest one suggested."""
+        name = click.utils.make_str(args[0]) if args else ""
+        if args and not name.startswith("-") and self.get_command(ctx, name) is None:
+            import difflib
+
+            close = difflib.get_close_matches(name, self.list_commands(ctx), n=1, cutoff=0.6)
+            hint = f" Did you mean {close[0]!r}?" if close else ""
+            ctx.fail(f"No such command {name!r}.{hint}")
+        return super().resolve_command(ctx, args)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         """The Commands section from the map's short help, importing nothing."""

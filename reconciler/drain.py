@@ -40,13 +40,17 @@ def runs_word(count: int) -> str:
     return "1 run" if count == 1 else f"{count} runs"
 
 
+NO_WAIT = "cannot wait for in-flight runs"
+NO_WAIT_SHORT = "no wait for in-flight runs (see the note below)"
+
+
 def wait_step(drain: Drain, runs_provider_type: str = "") -> str:
     """The plan's step for the wait, naming its bound and where runs come from."""
     from reconciler.durations import format_duration
 
     bound = format_duration(drain.timeout)
     if not drain.runs_from:
-        return (f"cannot wait for in-flight runs: no provider in the project reports runs of "
+        return (f"{NO_WAIT}: no provider in the project reports runs of "
                 f"{runs_provider_type or 'this type'} (it is deleted right after)")
     return f"wait for in-flight runs to end (runs from {drain.runs_from}, up to {bound})"
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import click
 
 from reconciler import json_text
-from reconciler.cli import AppContext, pass_app
+from reconciler.cli import AppContext, BooleanValue, pass_app
 from reconciler.commands.ci import (
     check_comment_environment,
     comment_option,
@@ -332,7 +332,7 @@ def _report_of(assessment: Assessment, title: str = "Plan") -> PlanReport:
 @selector_option
 @click.option(
     "--refresh",
-    type=click.BOOL,
+    type=BooleanValue(),
     default=True,
     show_default=True,
     metavar="BOOL",

@@ -74,6 +74,8 @@ def _expand(root: Path, entry: str) -> tuple[list[Path], str]:
     if _GLOB_CHARS & set(entry):
         matches = [Path(m) for m in glob.glob(str(root / entry), recursive=True)]
         paths = sorted(p for p in matches if not p.is_dir())
+        if not paths:  # most often a mistyped folder or suffix: never read as "declares nothing"
+            return [], f"{entry!r} matches no file"
     elif (root / entry).is_dir():
         paths = sorted(yaml_files(root / entry, root))
     elif (root / entry).exists():

@@ -24,6 +24,16 @@ def format_problem(fmt: str, value: str) -> Finding | None:
 
 # (low, high) per field: minute, hour, day of month, month, day of week
 _CRON_RANGES = ((0, 59), (0, 23), (1, 31), (1, 12), (0, 6))
+# the shorthands other cron dialects take, and the five fields each stands for
+_CRON_MACROS = {
+    "@hourly": "0 * * * *",
+    "@daily": "0 0 * * *",
+    "@midnight": "0 0 * * *",
+    "@weekly": "0 0 * * 0",
+    "@monthly": "0 0 1 * *",
+    "@yearly": "0 0 1 1 *",
+    "@annually": "0 0 1 1 *",
+}
 _CRON_ITEM = re.compile(r"(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?")
 
 
@@ -31,6 +41,13 @@ _CRON_ITEM = re.compile(r"(\*|(\d+)(?:-(\d+))?)(?:/(\d+))?")
 def _cron(value: str) -> Finding | None:
     fields = value.split()
     expected = "five fields: minute hour day-of-month month day-of-week, e.g. '0 6 * * 1-5'"
+    macro = _CRON_MACROS.get(value.strip().lower())
+    if macro:
+        return (
+            f"cron expression {value!r} is a macro; macros such as @daily are not accepted",
+            expected,
+            macro,
+        )
     if len(fields) != 5:
         return f"cron expression {value!r} has {len(fields)} fields", expected, ""
     if not _plainly_valid(fields) and not _grammatical(value):

@@ -72,9 +72,34 @@ def render_operations(
     color: bool = False,
     describe: Callable[[ResourceChange], str] = planned,
 ) -> str:
-    """One block per operation, a blank line between blocks; ``describe`` words its comment."""
+    """One block per operation, a blank line between blocks; ``describe`` words its comment.
+    A removal that cannot wait for runs says so once after the blocks, not in every block."""
+    changes, notes = _shared_notes(changes)
     blocks = ("\n".join(_block(change, color, describe)) for change in changes)
-    return "\n\n".join(blocks) + "\n"
+    tail = "".join(f"\n  note on removals: {note}\n" for note in notes)
+    return "\n\n".join(blocks) + "\n" + tail
+
+
+def _shared_notes(
+    changes: Iterable[ResourceChange],
+) -> tuple[list[ResourceChange], list[str]]:
+    """The changes with each "cannot wait" step shortened, and those steps once each (one per
+    provider type), in order of first appearance."""
+    from dataclasses import replace
+
+    from reconciler.drain import NO_WAIT, NO_WAIT_SHORT
+
+    notes: dict[str, None] = {}
+    shown: list[ResourceChange] = []
+    for change in changes:
+        waits = [step for step in change.steps if step.startswith(NO_WAIT)]
+        if waits:
+            notes.update(dict.fromkeys(waits))
+            steps = tuple(NO_WAIT_SHORT if step.startswith(NO_WAIT) else step
+                          for step in change.steps)
+            change = replace(change, steps=steps)
+        shown.append(change)
+    return shown, list(notes)
 
 
 def _block(

@@ -92,6 +92,12 @@ CASES = [
         "'extra/' does not exist",
     ),
     Case(
+        "project-manifests-glob-matches-nothing",
+        project_with("[manifests/]", "[manifests/, \"m/*.yml\"]"),
+        f"{P}:2",
+        "manifests[1]: 'm/*.yml' matches no file",
+    ),
+    Case(
         "project-manifests-escape",
         project_with("[manifests/]", "[../elsewhere/]"),
         f"{P}:2",

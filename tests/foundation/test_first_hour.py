@@ -79,3 +79,44 @@ def test_a_yaml_syntax_error_does_not_cascade_into_false_references(
     assert "no document declares" not in result.stdout
     assert "nightly.yaml" in result.stdout
     assert "takes no part in cross-document checks" in result.stdout
+
+
+def test_a_mistyped_command_gets_the_closest_one_suggested() -> None:
+    result = run_cli("plna")
+    assert result.exit_code == 1
+    assert "No such command 'plna'. Did you mean 'plan'?" in result.stderr
+
+
+def test_a_command_nothing_resembles_gets_no_suggestion() -> None:
+    result = run_cli("zzzzqq")
+    assert result.exit_code == 1
+    assert "No such command 'zzzzqq'." in result.stderr
+    assert "Did you mean" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("macro", "fields"),
+    [("@daily", "0 0 * * *"), ("@hourly", "0 * * * *"), ("@weekly", "0 0 * * 0"),
+     ("@monthly", "0 0 1 * *"), ("@yearly", "0 0 1 1 *"), ("@annually", "0 0 1 1 *")],
+)
+def test_a_cron_macro_is_refused_with_its_five_fields(
+    make_project: ProjectMaker, macro: str, fields: str
+) -> None:
+    root = make_project(
+        {"manifests/s.yaml": _document(
+            "Schedule", "studio", f"automation: a, cron: '{macro}', timezone: UTC")}
+    )
+    result = run_cli("validate", "-C", str(root))
+    assert result.exit_code == 1
+    line = next(line for line in result.stdout.splitlines() if "spec.cron" in line)
+    assert "macros such as @daily are not accepted" in line
+    assert f"did you mean '{fields}'?" in line
+    assert "has 1 fields" not in line
+
+
+def test_a_wrong_refresh_value_names_true_and_false(make_project: ProjectMaker) -> None:
+    root = make_project({})
+    result = run_cli("plan", "-C", str(root), "--refresh=maybe")
+    assert result.exit_code == 1
+    assert "'maybe' is not true or false" in result.stderr
+    assert "Recognized values: ," not in result.stderr

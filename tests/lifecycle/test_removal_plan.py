@@ -45,3 +45,24 @@ def test_a_drained_kind_waits_for_the_one_runs_reporter_and_refuses_two():
     destroyed = removal_operation(rid, entry("keep"), live("Automation"), rules_for,
                                   Removals(drained, destroy=True))
     assert destroyed.action is Action.REMOVE and destroyed.reason == "destroy"
+
+
+def test_a_removal_that_cannot_wait_for_runs_is_said_once_per_provider_type():
+    from reconciler.drain import wait_step
+    from reconciler.model import Drain
+    from reconciler.render.report import ResourceChange
+    from reconciler.render.text import render_operations
+
+    def removal(name: str, type_name: str) -> ResourceChange:
+        steps = ("deactivate", wait_step(Drain(60.0, ""), type_name), "delete")
+        return ResourceChange(ResourceId("studio", "Automation", name), Action.REMOVE, "", "",
+                              0, (), {}, None, steps, ())
+
+    text = render_operations([removal("a", "workspace"), removal("b", "workspace"),
+                              removal("c", "workspace"), removal("d", "outlit")])
+
+    sentence = "cannot wait for in-flight runs: no provider in the project reports runs of "
+    assert text.count(sentence + "workspace (it is deleted right after)") == 1
+    assert text.count(sentence + "outlit (it is deleted right after)") == 1
+    assert text.count("steps: deactivate -> no wait for in-flight runs (see the note below) "
+                      "-> delete") == 4
