@@ -251,7 +251,9 @@ def _document(item: LiveResource, provider_type: str) -> tuple[ExportedDocument 
             file_field, suffix = files[key]
             relative = f"code/{rid.name}{suffix}"
             spec[file_field] = relative
-            extra[f"{rid.provider}/{relative}"] = value if value.endswith("\n") else value + "\n"
+            # byte for byte as the platform holds it: a newline added here would read back
+            # as a change to the code, and plan would fork and publish a new version
+            extra[f"{rid.provider}/{relative}"] = value
             continue
         spec[key] = value
     notes = []
@@ -412,7 +414,7 @@ def write_files(out: Path, files: Mapping[str, str]) -> tuple[list[Path], list[P
             if path in unchanged:
                 continue
             path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
+            path.write_text(text, encoding="utf-8", newline="")  # no newline translated
             written.append(path)
     except OSError as exc:
         raise ConfigError(f"cannot write {exc.filename or out}: {exc.strerror or exc}") from None

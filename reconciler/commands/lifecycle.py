@@ -209,14 +209,20 @@ def export_files(
     for note in export.skipped:
         click.echo(f"Note: {note}", err=True)
     files = export.files()
+    left_out = (f"{len(export.skipped)} unmanaged live object(s) left out (each note above "
+                "says why)") if export.skipped else ""
     if not files:
-        click.echo("Nothing to export: every live object read is managed by this project.")
+        if left_out:  # never "nothing" when something unmanaged was found but not written
+            click.echo(f"Nothing written: {left_out}; every other live object read is managed "
+                       "by this project.")
+        else:
+            click.echo("Nothing to export: every live object read is managed by this project.")
         return None
     written, unchanged = write_files(folder, files)
     for path in written:
         click.echo(_shown(path, project.root))
     click.echo(f"Exported {len(export.documents)} document(s): {len(written)} file(s) written, "
-               f"{len(unchanged)} unchanged.", err=True)
+               f"{len(unchanged)} unchanged{'; ' + left_out if left_out else ''}.", err=True)
     if not _loaded_by(project, folder):
         click.echo(f"Note: {_shown(folder, project.root)} is not among the project's manifests "
                    "paths; add it to `manifests` in reconciler.yaml to manage what was exported.",

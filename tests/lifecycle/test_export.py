@@ -109,7 +109,8 @@ def test_export_adopt_then_plan_shows_no_changes(project: Project):
 
     again = project.cli("export")
     assert again.exit_code == 0, again.output
-    assert "Nothing to export" in again.stdout  # the other "inbound" triggers: noted again
+    # the other "inbound" triggers are noted again, and counted: never "nothing" to export
+    assert "Nothing written: 16 unmanaged live object(s) left out" in again.stdout
     assert again.stderr.count("trigger_id 'inbound' is also") == 16
     assert SECRET not in exported_text(project.root)
 
@@ -193,3 +194,16 @@ def test_init_from_live_starts_a_project_from_what_runs(tmp_path, sandbox_server
     again = project.cli("init", "--from-live")
     assert again.exit_code == 1
     assert "already declares documents" in again.stderr
+
+
+def test_code_without_a_final_newline_exports_and_reads_back_unchanged(project: Project):
+    """The code file holds the code byte for byte: a newline added on export would read back
+    as a change, and plan would fork and publish a new version."""
+    project.server.seed({"workspace": {"automations": [
+        {"display_name": "legacy-digest", "code": "send_digest()"}]}})
+    exported = project.cli("export", "--adopt")
+    assert exported.exit_code == 0, exported.output
+    code = project.root / "manifests" / "studio" / "code" / "legacy-digest.py"
+    assert code.read_bytes() == b"send_digest()"
+    planned = project.cli("plan", "--detailed-exitcode")
+    assert planned.exit_code == 0, planned.output
