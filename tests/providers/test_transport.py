@@ -173,3 +173,64 @@ def test_proxies_come_from_the_environment_and_no_proxy_is_honoured(monkeypatch)
         "http://proxy.internal:3128"
     assert transport._proxy_for(httpx.URL("https://api.internal.example/x")) is None
     assert transport._proxy_for(httpx.URL("http://api.example.com/x")) is None
+
+
+@pytest.fixture
+def self_signed_tls(tmp_path) -> Iterator[str]:
+    """A TLS server on loopback whose certificate no authority signed: every handshake fails on
+    the client's side."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed: no certificate to serve")
+    key, cert = tmp_path / "key.pem", tmp_path / "cert.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout",
+                    str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1"],
+                   check=True, capture_output=True)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    listener = bind_loopback()
+    listener.listen()
+    listener.settimeout(0.2)
+    stop = threading.Event()
+    handshakes: list[int] = []
+
+    def serve() -> None:
+        while not stop.is_set():
+            try:
+                connection, _ = listener.accept()
+            except (TimeoutError, OSError):
+                continue
+            handshakes.append(1)
+            try:
+                context.wrap_socket(connection, server_side=True).close()
+            except (ssl.SSLError, OSError):
+                connection.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    try:
+        yield f"https://127.0.0.1:{listener.getsockname()[1]}"
+    finally:
+        stop.set()
+        thread.join(timeout=2)
+        listener.close()
+
+
+async def test_a_certificate_that_is_not_accepted_fails_at_once(self_signed_tls, capsys):
+    # retrying cannot make a certificate acceptable: one attempt, no retry lines, a message that
+    # says what to check
+    api = client(self_signed_tls, max_retries=5)
+    try:
+        with pytest.raises(ProviderError) as caught:
+            await api.call("GET", "/api/automations")
+    finally:
+        await api.aclose()
+    message = str(caught.value)
+    assert message.startswith(f"growth: cannot connect to {self_signed_tls}: the server's TLS "
+                              "certificate was not accepted"), message
+    assert api.request_counts() == {"GET /api/automations": 1}
+    assert "retry" not in capsys.readouterr().err

@@ -38,6 +38,7 @@ from reconciler.providers.http.retry import (
     NOT_PROCESSED_STATUSES,
     RETRYABLE_STATUSES,
     RetryPolicy,
+    certificate_refused,
     failure_words,
     refused,
     retry_after_seconds,
@@ -235,6 +236,14 @@ class ApiClient(Bodies, Lists, Streams):
                         platform=self.platform, call=call, platform_message=what,
                     ) from exc
                 maybe_done = maybe_done or sent
+                if not sent and certificate_refused(exc):
+                    raise ProviderError(
+                        f"{self.name}: cannot connect to {self.base_url}: the server's TLS "
+                        "certificate was not accepted (not retried: retrying cannot change it); "
+                        "check base_url's host name, or the certificate authorities this machine "
+                        "trusts (SSL_CERT_FILE)", platform=self.platform, call=call,
+                        platform_message=what,
+                    ) from None
                 if not sent and self._loopback and refused(exc):
                     raise ProviderError(
                         f"{self.name}: cannot connect to {self.base_url} (connection refused): "

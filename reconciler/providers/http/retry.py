@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email.utils
 import random
+import ssl
 import time
 from dataclasses import dataclass
 
@@ -61,6 +62,18 @@ def refused(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
         if isinstance(seen, ConnectionRefusedError) or "refused" in str(seen).lower():
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def certificate_refused(exc: BaseException) -> bool:
+    """True when the server's TLS certificate was not accepted: no retry can change that."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, ssl.SSLCertVerificationError) or (
+            type(seen).__name__ == "ClientConnectorCertificateError"  # aiohttp's, not imported
+        ):
             return True
         seen = seen.__cause__ or seen.__context__
     return False
