@@ -297,9 +297,14 @@ async def _perform(
         # what the create made: as the error says, or as the create reported it (the error of
         # a provider that reported it may not say so)
         made = exc.created if isinstance(exc, ProviderError) else None
-        if made is None and isinstance(context.created, CreateWatch):
-            made = context.created.made
-        return _unfinished(op, message, made, recorder, outcome) if made else message
+        watch = context.created if isinstance(context.created, CreateWatch) else None
+        if made is None and watch is not None:
+            made = watch.made
+        if not made:
+            return message
+        # recorded already when the create answered, unless the failure knows a newer spec
+        again = watch is None or not watch.holds(made)
+        return _unfinished(op, message, made, recorder, outcome, record=again)
     outcome.warnings.extend(f"{op.id}: {warning}" for warning in done.warnings)
     recorder.record(op, done)
     report(f"{op.action} {op.id}: done")
@@ -314,10 +319,17 @@ class CreateWatch:
         self.op = op
         self.recorder = recorder
         self.made: Created | None = None
+        self.recorded: Created | None = None  # what state holds, once its write went through
 
     def __call__(self, remote_id: str, spec: Mapping[str, Any] | None) -> None:
         self.made = Created(remote_id, spec)
         self.recorder.record_unfinished(self.op, self.made)
+        self.recorded = self.made
+
+    def holds(self, made: Created) -> bool:
+        """True when state already has ``made`` as this watch recorded it."""
+        done = self.recorded
+        return done is not None and (done.remote_id, done.spec) == (made.remote_id, made.spec)
 
 
 def _failure(op: Operation, provider: Provider, exc: Exception) -> str:
@@ -331,12 +343,14 @@ def _failure(op: Operation, provider: Provider, exc: Exception) -> str:
 
 
 def _unfinished(op: Operation, message: str, failure: Created, recorder: StateRecorder,
-                outcome: ApplyOutcome) -> str:
-    """Record the object a failed operation made; the error saying so and what is left."""
+                outcome: ApplyOutcome, *, record: bool = True) -> str:
+    """Record the object a failed operation made (unless state holds it as it is already);
+    the error saying so and what is left."""
     outcome.warnings.extend(f"{op.id}: {warning}" for warning in failure.warnings)
     left = " -> ".join(failure.left)
     try:
-        recorder.record_unfinished(op, failure)
+        if record:
+            recorder.record_unfinished(op, failure)
     except StateError as exc:
         return (f"{message}. The object was created (remote id {failure.remote_id}) "
                 f"but could not be recorded in state: {exc.message}; the next apply finds it "
